@@ -1,0 +1,84 @@
+/** The portal's Hono application: shared middleware, one router per feature, one error handler. */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { configurationProblems, readConfig } from "./config.ts";
+import { database } from "./db/client.ts";
+import { createLogger } from "./http/logger.ts";
+import { securityHeaders } from "./http/security.ts";
+import type { AppEnv } from "./http/types.ts";
+import { createProcessor } from "./processor/index.ts";
+import { assetRoutes } from "./routes/assets.ts";
+import { cardPageRoutes } from "./routes/cardPage.tsx";
+import { demoRoutes } from "./routes/demo.tsx";
+import { directSaleRoutes } from "./routes/directSale.tsx";
+import { healthRoutes } from "./routes/health.ts";
+import { RequestErrorPage, UnavailablePage } from "./views/pages.tsx";
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+
+  app.use("*", async (c, next) => {
+    const requestId = c.req.header("CF-Ray") ?? crypto.randomUUID();
+    const log = createLogger(requestId);
+    c.set("requestId", requestId);
+    c.set("log", log);
+    const started = Date.now();
+    await next();
+    c.header("X-Request-Id", requestId);
+    log.info("request", {
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      status: c.res.status,
+      ms: Date.now() - started,
+    });
+  });
+  app.use("*", securityHeaders);
+
+  app.route("/", healthRoutes);
+
+  // Refuse to serve anything else while half-configured.
+  app.use("*", async (c, next) => {
+    const problems = configurationProblems(c.env);
+    if (problems.length > 0) {
+      c.get("log").error("configuration incomplete: refusing to serve", { problems });
+      c.status(503);
+      return c.html(<UnavailablePage nonce={c.get("nonce")} />);
+    }
+    const config = readConfig(c.env);
+    c.set("config", config);
+    c.set("db", database(c.env.DB));
+    c.set("processor", createProcessor(config, c.env));
+    await next();
+  });
+
+  app.route("/public/assets", assetRoutes);
+  app.route("/public", directSaleRoutes);
+  app.route("/public", cardPageRoutes);
+  app.route("/demo", demoRoutes);
+  app.get("/", (c) => (c.get("config").demo ? c.redirect("/demo", 302) : c.notFound()));
+
+  app.notFound((c) => {
+    c.status(404);
+    return c.html(<RequestErrorPage nonce={c.get("nonce") ?? ""} title="Page not found" problems={[]} />);
+  });
+
+  app.onError((error, c) => {
+    const log = c.get("log") ?? createLogger("unknown");
+    if (error instanceof HTTPException) {
+      const response = error.getResponse();
+      if (c.req.header("Accept")?.includes("application/json") || c.req.path.startsWith("/ords")) {
+        return c.json({ error: error.message || "Bad request" }, error.status);
+      }
+      c.status(error.status);
+      return c.html(
+        <RequestErrorPage nonce={c.get("nonce") ?? ""} title={error.message || "Bad request"} problems={[]} />,
+        response.status as 400,
+      );
+    }
+    log.error("unhandled error", { error: String(error), path: c.req.path });
+    c.status(500);
+    return c.html(<UnavailablePage nonce={c.get("nonce") ?? ""} />);
+  });
+
+  return app;
+}

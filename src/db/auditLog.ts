@@ -1,0 +1,50 @@
+/** Owns `audit_log`: security-relevant events (PCI DSS 10.2). Never card data or secrets. */
+import { and, desc, eq, gte, lte, type SQL } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { auditLog } from "./schema.ts";
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  target?: string | null;
+  outcome: "success" | "failure";
+  sourceIp?: string | null;
+  requestId?: string | null;
+  detail?: Record<string, unknown> | null;
+}
+
+export async function recordAudit(db: Db, entry: AuditEntry, now: Date): Promise<void> {
+  await db.insert(auditLog).values({
+    occurredAt: now.toISOString(),
+    actor: entry.actor,
+    action: entry.action,
+    target: entry.target ?? null,
+    outcome: entry.outcome,
+    sourceIp: entry.sourceIp ?? null,
+    requestId: entry.requestId ?? null,
+    detail: entry.detail ? JSON.stringify(entry.detail) : null,
+  });
+}
+
+export interface AuditQuery {
+  from?: string;
+  to?: string;
+  action?: string;
+  target?: string;
+  limit?: number;
+}
+
+export async function queryAudit(db: Db, query: AuditQuery) {
+  const conditions: SQL[] = [];
+  if (query.from) conditions.push(gte(auditLog.occurredAt, query.from));
+  if (query.to) conditions.push(lte(auditLog.occurredAt, query.to));
+  if (query.action) conditions.push(eq(auditLog.action, query.action));
+  if (query.target) conditions.push(eq(auditLog.target, query.target));
+  return db
+    .select()
+    .from(auditLog)
+    .where(conditions.length ? and(...conditions) : undefined)
+    .orderBy(desc(auditLog.id))
+    .limit(Math.min(query.limit ?? 100, 1000))
+    .all();
+}

@@ -1,0 +1,86 @@
+/** Owns `partner_api_keys`: MD5 API keys, encrypted; a rotated key stays valid for a grace period. */
+import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
+import { decryptSecret, encryptSecret } from "../lib/crypto.ts";
+import { runBatch } from "./batch.ts";
+import type { Db } from "./client.ts";
+import { partnerApiKeys } from "./schema.ts";
+
+const context = (pbcRefNumber: string) => `partner-api-key:${pbcRefNumber}`;
+
+export interface ApiKey {
+  id: number;
+  key: string;
+}
+
+/** The keys a request may be signed with now: the current one, then rotated ones still in grace. */
+export async function validApiKeys(db: Db, encryptionKey: string, pbcRefNumber: string, now: Date): Promise<ApiKey[]> {
+  const rows = await db
+    .select({ id: partnerApiKeys.id, keyCiphertext: partnerApiKeys.keyCiphertext })
+    .from(partnerApiKeys)
+    .where(
+      and(
+        eq(partnerApiKeys.pbcRefNumber, pbcRefNumber),
+        or(isNull(partnerApiKeys.retiredAt), gt(partnerApiKeys.validUntil, now.toISOString())),
+      ),
+    )
+    .orderBy(desc(partnerApiKeys.id))
+    .all();
+  return Promise.all(
+    rows.map(async (row) => ({ id: row.id, key: await decryptSecret(encryptionKey, row.keyCiphertext, context(pbcRefNumber)) })),
+  );
+}
+
+/**
+ * The key that signs a response: the one that signed the request while it is still valid
+ * (a partner mid-rotation verifies with the key it signed with), else the current key.
+ */
+export async function responseSigningKey(
+  db: Db,
+  encryptionKey: string,
+  pbcRefNumber: string,
+  requestKeyId: number | null,
+  now: Date,
+): Promise<string | null> {
+  const keys = await validApiKeys(db, encryptionKey, pbcRefNumber, now);
+  return (keys.find((key) => key.id === requestKeyId) ?? keys[0])?.key ?? null;
+}
+
+/** The key used to sign responses: the newest. */
+export async function currentApiKey(db: Db, encryptionKey: string, pbcRefNumber: string): Promise<string | null> {
+  const row = await db
+    .select({ keyCiphertext: partnerApiKeys.keyCiphertext })
+    .from(partnerApiKeys)
+    .where(and(eq(partnerApiKeys.pbcRefNumber, pbcRefNumber), isNull(partnerApiKeys.retiredAt)))
+    .orderBy(desc(partnerApiKeys.id))
+    .get();
+  return row ? decryptSecret(encryptionKey, row.keyCiphertext, context(pbcRefNumber)) : null;
+}
+
+/** Store a new current key; earlier current keys are retired but accepted until `graceUntil`. */
+export async function setApiKey(
+  db: Db,
+  encryptionKey: string,
+  pbcRefNumber: string,
+  apiKey: string,
+  now: Date,
+  graceUntil: Date,
+): Promise<void> {
+  const at = now.toISOString();
+  const keyCiphertext = await encryptSecret(encryptionKey, apiKey, context(pbcRefNumber));
+  await runBatch(db, [
+    db
+      .update(partnerApiKeys)
+      .set({ retiredAt: at, validUntil: graceUntil.toISOString() })
+      .where(and(eq(partnerApiKeys.pbcRefNumber, pbcRefNumber), isNull(partnerApiKeys.retiredAt))),
+    db.insert(partnerApiKeys).values({ pbcRefNumber, keyCiphertext, createdAt: at }),
+  ]);
+}
+
+export async function hasApiKey(db: Db, pbcRefNumber: string): Promise<boolean> {
+  const row = await db
+    .select({ id: partnerApiKeys.id })
+    .from(partnerApiKeys)
+    .where(eq(partnerApiKeys.pbcRefNumber, pbcRefNumber))
+    .get();
+  return row !== undefined;
+}

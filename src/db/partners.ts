@@ -1,0 +1,45 @@
+/** Owns the `partners` table. */
+import { asc, eq } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { type Partner, partners } from "./schema.ts";
+
+export async function findPartner(db: Db, pbcRefNumber: string): Promise<Partner | undefined> {
+  return db.select().from(partners).where(eq(partners.pbcRefNumber, pbcRefNumber)).get();
+}
+
+export async function listPartners(db: Db): Promise<Partner[]> {
+  return db.select().from(partners).orderBy(asc(partners.pbcRefNumber)).all();
+}
+
+export interface NewPartner {
+  pbcRefNumber: string;
+  name: string;
+  keyStyle: "lower" | "camel";
+  glPosting: boolean;
+  cashAccount: string | null;
+}
+
+/** Insert; returns false when the partner already exists (idempotent seeding). */
+export async function insertPartner(db: Db, partner: NewPartner, now: Date): Promise<boolean> {
+  const at = now.toISOString();
+  const rows = await db
+    .insert(partners)
+    .values({ ...partner, status: "ACTIVE", createdAt: at, updatedAt: at })
+    .onConflictDoNothing()
+    .returning({ pbcRefNumber: partners.pbcRefNumber });
+  return rows.length === 1;
+}
+
+export async function updatePartner(
+  db: Db,
+  pbcRefNumber: string,
+  changes: Partial<Pick<Partner, "name" | "status" | "keyStyle" | "glPosting" | "cashAccount">>,
+  now: Date,
+): Promise<boolean> {
+  const rows = await db
+    .update(partners)
+    .set({ ...changes, updatedAt: now.toISOString() })
+    .where(eq(partners.pbcRefNumber, pbcRefNumber))
+    .returning({ pbcRefNumber: partners.pbcRefNumber });
+  return rows.length === 1;
+}

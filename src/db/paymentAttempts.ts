@@ -1,0 +1,108 @@
+/** Owns `payment_attempts`: one card-page visit, reached through a single-use link bound to one browser. */
+import { and, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { type AttemptState, type PaymentAttempt, paymentAttempts } from "./schema.ts";
+
+export interface NewAttempt {
+  externalId: string;
+  linkTokenHash: string;
+  orderNumber: string;
+  expiresAt: Date;
+}
+
+/** Open attempts of the transaction are superseded: only the newest link can pay. */
+export function supersedeOpenAttemptsQuery(transactionIdSql: SQL, now: Date): SQL {
+  return sql`UPDATE payment_attempts SET state = 'SUPERSEDED', updated_at = ${now.toISOString()}
+    WHERE transaction_id = ${transactionIdSql} AND state IN ('CREATED', 'OPEN')`;
+}
+
+export function insertAttemptQuery(transactionIdSql: SQL, attempt: NewAttempt, now: Date): SQL {
+  const at = now.toISOString();
+  return sql`INSERT INTO payment_attempts
+      (external_id, transaction_id, attempt_number, state, link_token_hash, order_number, expires_at, created_at, updated_at)
+    SELECT ${attempt.externalId}, t.id,
+      (SELECT COALESCE(MAX(attempt_number), 0) + 1 FROM payment_attempts WHERE transaction_id = t.id),
+      'CREATED', ${attempt.linkTokenHash}, ${attempt.orderNumber}, ${attempt.expiresAt.toISOString()}, ${at}, ${at}
+    FROM transactions t WHERE t.id = ${transactionIdSql}
+    RETURNING id, transaction_id, attempt_number`;
+}
+
+export async function findAttemptByLink(db: Db, linkTokenHash: string): Promise<PaymentAttempt | undefined> {
+  return db.select().from(paymentAttempts).where(eq(paymentAttempts.linkTokenHash, linkTokenHash)).get();
+}
+
+export async function findAttempt(db: Db, externalId: string): Promise<PaymentAttempt | undefined> {
+  return db.select().from(paymentAttempts).where(eq(paymentAttempts.externalId, externalId)).get();
+}
+
+/** Use the single-use link: binds the attempt to the browser holding the session cookie. */
+export async function useLink(db: Db, attemptId: number, sessionHash: string, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(paymentAttempts)
+    .set({ linkUsedAt: now.toISOString(), sessionHash, state: "OPEN", updatedAt: now.toISOString() })
+    .where(and(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.state, "CREATED"), sql`link_used_at IS NULL`))
+    .returning({ id: paymentAttempts.id });
+  return rows.length === 1;
+}
+
+/** Conditional state change; returns whether this call made it. */
+export async function transitionAttempt(
+  db: Db,
+  attemptId: number,
+  from: readonly AttemptState[],
+  to: AttemptState,
+  now: Date,
+  outcomeMessage?: string,
+): Promise<boolean> {
+  const rows = await db
+    .update(paymentAttempts)
+    .set({ state: to, updatedAt: now.toISOString(), ...(outcomeMessage !== undefined ? { outcomeMessage } : {}) })
+    .where(and(eq(paymentAttempts.id, attemptId), inArray(paymentAttempts.state, [...from])))
+    .returning({ id: paymentAttempts.id });
+  return rows.length === 1;
+}
+
+export function transitionAttemptQuery(
+  db: Db,
+  attemptId: number,
+  from: readonly AttemptState[],
+  to: AttemptState,
+  now: Date,
+  outcomeMessage?: string,
+) {
+  return db
+    .update(paymentAttempts)
+    .set({ state: to, updatedAt: now.toISOString(), ...(outcomeMessage !== undefined ? { outcomeMessage } : {}) })
+    .where(and(eq(paymentAttempts.id, attemptId), inArray(paymentAttempts.state, [...from])));
+}
+
+/** Record the first delivery of the outcome to the partner; later visits show the result page. */
+export async function markRedirected(db: Db, attemptId: number, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(paymentAttempts)
+    .set({ redirectedAt: now.toISOString() })
+    .where(and(eq(paymentAttempts.id, attemptId), sql`redirected_at IS NULL`))
+    .returning({ id: paymentAttempts.id });
+  return rows.length === 1;
+}
+
+/** Open attempts past their expiry time, oldest first (bounded page for the sweep). */
+export async function listExpiredOpenAttempts(db: Db, now: Date, limit: number): Promise<PaymentAttempt[]> {
+  return db
+    .select()
+    .from(paymentAttempts)
+    .where(and(inArray(paymentAttempts.state, ["CREATED", "OPEN"]), lt(paymentAttempts.expiresAt, now.toISOString())))
+    .orderBy(paymentAttempts.expiresAt)
+    .limit(limit)
+    .all();
+}
+
+export async function listUnknownAttempts(db: Db, limit: number): Promise<PaymentAttempt[]> {
+  return db
+    .select()
+    .from(paymentAttempts)
+    .where(inArray(paymentAttempts.state, ["UNKNOWN", "AUTHORISING"]))
+    .orderBy(paymentAttempts.updatedAt)
+    .limit(limit)
+    .all();
+}

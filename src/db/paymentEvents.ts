@@ -1,0 +1,64 @@
+/** Owns `payment_events`: every lifecycle step, with time and attempt, so support can replay a payment. */
+import { asc, eq } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { paymentEvents } from "./schema.ts";
+
+export type PaymentEventType =
+  | "request_received"
+  | "validation_failed"
+  | "request_refused"
+  | "attempt_created"
+  | "card_page_shown"
+  | "card_details_invalid"
+  | "authorisation_started"
+  | "approved"
+  | "declined"
+  | "processor_failed"
+  | "outcome_unknown"
+  | "outcome_resolved"
+  | "cancelled"
+  | "expired"
+  | "locked"
+  | "redirected"
+  | "revenue_updated"
+  | "gl_claimed"
+  | "gl_rejected"
+  | "gl_processed"
+  | "completed";
+
+export interface PaymentEvent {
+  eventType: PaymentEventType;
+  transactionId?: number | null;
+  attemptId?: number | null;
+  attemptNumber?: number | null;
+  pbcRefNumber?: string | null;
+  pbcTxnNumber?: string | null;
+  /** Never card data: brand, last four and outcome messages at most. */
+  detail?: Record<string, unknown> | null;
+}
+
+export function recordEventQuery(db: Db, event: PaymentEvent, now: Date) {
+  return db.insert(paymentEvents).values({
+    eventType: event.eventType,
+    transactionId: event.transactionId ?? null,
+    attemptId: event.attemptId ?? null,
+    attemptNumber: event.attemptNumber ?? null,
+    pbcRefNumber: event.pbcRefNumber ?? null,
+    pbcTxnNumber: event.pbcTxnNumber ?? null,
+    detail: event.detail ? JSON.stringify(event.detail) : null,
+    createdAt: now.toISOString(),
+  });
+}
+
+export async function recordEvent(db: Db, event: PaymentEvent, now: Date): Promise<void> {
+  await recordEventQuery(db, event, now);
+}
+
+export async function listEvents(db: Db, transactionId: number) {
+  return db
+    .select()
+    .from(paymentEvents)
+    .where(eq(paymentEvents.transactionId, transactionId))
+    .orderBy(asc(paymentEvents.id))
+    .all();
+}

@@ -1,0 +1,31 @@
+/** Owns `partner_redirect_targets`. */
+import { and, asc, eq } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { partnerRedirectTargets } from "./schema.ts";
+
+export async function listRedirectTargets(db: Db, pbcRefNumber: string): Promise<string[]> {
+  const rows = await db
+    .select({ target: partnerRedirectTargets.target })
+    .from(partnerRedirectTargets)
+    .where(eq(partnerRedirectTargets.pbcRefNumber, pbcRefNumber))
+    .orderBy(asc(partnerRedirectTargets.target))
+    .all();
+  return rows.map((row) => row.target);
+}
+
+export async function addRedirectTarget(db: Db, pbcRefNumber: string, target: string, now: Date): Promise<boolean> {
+  const rows = await db
+    .insert(partnerRedirectTargets)
+    .values({ pbcRefNumber, target, createdAt: now.toISOString() })
+    .onConflictDoNothing()
+    .returning({ target: partnerRedirectTargets.target });
+  return rows.length === 1;
+}
+
+export async function removeRedirectTarget(db: Db, pbcRefNumber: string, target: string): Promise<boolean> {
+  const rows = await db
+    .delete(partnerRedirectTargets)
+    .where(and(eq(partnerRedirectTargets.pbcRefNumber, pbcRefNumber), eq(partnerRedirectTargets.target, target)))
+    .returning({ target: partnerRedirectTargets.target });
+  return rows.length === 1;
+}

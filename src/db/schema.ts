@@ -1,0 +1,204 @@
+/** Drizzle mirror of migrations/*.sql (the SQL files are the source of truth, applied by wrangler). */
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const partners = sqliteTable("partners", {
+  pbcRefNumber: text("pbc_ref_number").primaryKey(),
+  name: text("name").notNull(),
+  status: text("status", { enum: ["ACTIVE", "DISABLED"] })
+    .notNull()
+    .default("ACTIVE"),
+  keyStyle: text("key_style", { enum: ["lower", "camel"] })
+    .notNull()
+    .default("lower"),
+  glPosting: integer("gl_posting", { mode: "boolean" }).notNull().default(false),
+  cashAccount: text("cash_account"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const partnerApiKeys = sqliteTable("partner_api_keys", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  pbcRefNumber: text("pbc_ref_number").notNull(),
+  keyCiphertext: text("key_ciphertext").notNull(),
+  createdAt: text("created_at").notNull(),
+  retiredAt: text("retired_at"),
+  validUntil: text("valid_until"),
+});
+
+export const partnerRedirectTargets = sqliteTable(
+  "partner_redirect_targets",
+  {
+    pbcRefNumber: text("pbc_ref_number").notNull(),
+    target: text("target").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.pbcRefNumber, table.target] })],
+);
+
+export const oauthClients = sqliteTable("oauth_clients", {
+  clientId: text("client_id").primaryKey(),
+  pbcRefNumber: text("pbc_ref_number").notNull(),
+  secretSalt: text("secret_salt").notNull(),
+  secretHash: text("secret_hash").notNull(),
+  previousSecretSalt: text("previous_secret_salt"),
+  previousSecretHash: text("previous_secret_hash"),
+  previousValidUntil: text("previous_valid_until"),
+  createdAt: text("created_at").notNull(),
+  rotatedAt: text("rotated_at"),
+});
+
+export const transactions = sqliteTable(
+  "transactions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    pbcRefNumber: text("pbc_ref_number").notNull(),
+    pbcTxnNumber: text("pbc_txn_number").notNull(),
+    trnDate: text("trn_date").notNull(),
+    requestedGlDate: text("requested_gl_date").notNull(),
+    glDate: text("gl_date").notNull(),
+    glBusinessDate: text("gl_business_date"),
+    glAfterCutoff: integer("gl_after_cutoff", { mode: "boolean" }),
+    description: text("description").notNull(),
+    trnAmountCents: integer("trn_amount_cents").notNull(),
+    paymentMethod: text("payment_method", { enum: ["CC", "VI"] }).notNull(),
+    currency: text("currency").notNull(),
+    redirectUri: text("redirect_uri").notNull(),
+    ref1: text("ref1").notNull().default(""),
+    ref2: text("ref2").notNull().default(""),
+    ref3: text("ref3").notNull().default(""),
+    paymentStatus: text("payment_status", { enum: ["PNDNG", "PAID", "CMPLT"] })
+      .notNull()
+      .default("PNDNG"),
+    trnOrderId: text("trn_order_id"),
+    paymentAuthCode: text("payment_auth_code"),
+    cardType: text("card_type"),
+    cardLastFour: text("card_last_four"),
+    paidAt: text("paid_at"),
+    authorisingAttemptId: integer("authorising_attempt_id"),
+    apiKeyId: integer("api_key_id"),
+    declineCount: integer("decline_count").notNull().default(0),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (table) => [
+    uniqueIndex("transactions_partner_txn").on(table.pbcRefNumber, table.pbcTxnNumber),
+    index("transactions_status_gl").on(table.paymentStatus, table.glDate),
+  ],
+);
+
+export const GL_STATUSES = ["NEW", "IN PROCESS", "REJECT", "PROCESSED"] as const;
+export type GlStatus = (typeof GL_STATUSES)[number];
+
+export const revenueLines = sqliteTable(
+  "revenue_lines",
+  {
+    transactionId: integer("transaction_id").notNull(),
+    lineNumber: integer("line_number").notNull(),
+    revenueAccount: text("revenue_account").notNull(),
+    revenueAmountCents: integer("revenue_amount_cents").notNull(),
+    glStatus: text("gl_status", { enum: GL_STATUSES }).notNull().default("NEW"),
+    glErrorMessage: text("gl_error_message"),
+    journalBatchId: integer("journal_batch_id"),
+  },
+  (table) => [primaryKey({ columns: [table.transactionId, table.lineNumber] })],
+);
+
+export const ATTEMPT_STATES = [
+  "CREATED",
+  "OPEN",
+  "AUTHORISING",
+  "UNKNOWN",
+  "APPROVED",
+  "DECLINED",
+  "FAILED",
+  "CANCELLED",
+  "EXPIRED",
+  "SUPERSEDED",
+  "LOCKED",
+] as const;
+export type AttemptState = (typeof ATTEMPT_STATES)[number];
+
+export const paymentAttempts = sqliteTable("payment_attempts", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  externalId: text("external_id").notNull().unique(),
+  transactionId: integer("transaction_id").notNull(),
+  attemptNumber: integer("attempt_number").notNull(),
+  state: text("state", { enum: ATTEMPT_STATES }).notNull().default("CREATED"),
+  linkTokenHash: text("link_token_hash").notNull().unique(),
+  linkUsedAt: text("link_used_at"),
+  sessionHash: text("session_hash"),
+  orderNumber: text("order_number").notNull().unique(),
+  outcomeMessage: text("outcome_message"),
+  redirectedAt: text("redirected_at"),
+  expiresAt: text("expires_at").notNull(),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const paymentEvents = sqliteTable("payment_events", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  transactionId: integer("transaction_id"),
+  attemptId: integer("attempt_id"),
+  attemptNumber: integer("attempt_number"),
+  pbcRefNumber: text("pbc_ref_number"),
+  pbcTxnNumber: text("pbc_txn_number"),
+  eventType: text("event_type").notNull(),
+  detail: text("detail"),
+  createdAt: text("created_at").notNull(),
+});
+
+export const chartOfAccounts = sqliteTable(
+  "chart_of_accounts",
+  {
+    pbcRefNumber: text("pbc_ref_number").notNull(),
+    account: text("account").notNull(),
+    status: text("status", { enum: ["OPEN", "CLOSED"] })
+      .notNull()
+      .default("OPEN"),
+  },
+  (table) => [primaryKey({ columns: [table.pbcRefNumber, table.account] })],
+);
+
+export const journalBatches = sqliteTable("journal_batches", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  pbcRefNumber: text("pbc_ref_number").notNull(),
+  glDate: text("gl_date").notNull(),
+  sequence: integer("sequence").notNull(),
+  status: text("status", { enum: ["CLAIMED", "POSTED"] })
+    .notNull()
+    .default("CLAIMED"),
+  lineCount: integer("line_count"),
+  accountCount: integer("account_count"),
+  debitTotalCents: integer("debit_total_cents"),
+  creditTotalCents: integer("credit_total_cents"),
+  objectPrefix: text("object_prefix").notNull(),
+  files: text("files"),
+  claimedAt: text("claimed_at").notNull(),
+  postedAt: text("posted_at"),
+});
+
+export const auditLog = sqliteTable("audit_log", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  occurredAt: text("occurred_at").notNull(),
+  actor: text("actor").notNull(),
+  action: text("action").notNull(),
+  target: text("target"),
+  outcome: text("outcome").notNull(),
+  sourceIp: text("source_ip"),
+  requestId: text("request_id"),
+  detail: text("detail"),
+});
+
+export const cspReports = sqliteTable("csp_reports", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  receivedAt: text("received_at").notNull(),
+  documentUri: text("document_uri"),
+  violatedDirective: text("violated_directive"),
+  blockedUri: text("blocked_uri"),
+  report: text("report").notNull(),
+});
+
+export type Partner = typeof partners.$inferSelect;
+export type Transaction = typeof transactions.$inferSelect;
+export type RevenueLineRow = typeof revenueLines.$inferSelect;
+export type PaymentAttempt = typeof paymentAttempts.$inferSelect;

@@ -1,0 +1,112 @@
+/** Owns `transactions`. */
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { DirectSaleRequest } from "../domain/directSaleRequest.ts";
+import type { Db } from "./client.ts";
+import { type Transaction, transactions } from "./schema.ts";
+
+/** SQL condition: the transaction can take a new attempt (pending, nobody talking to the processor). */
+export function openTransactionId(pbcRefNumber: string, pbcTxnNumber: string) {
+  return sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber}
+    AND payment_status = 'PNDNG' AND authorising_attempt_id IS NULL)`;
+}
+
+/**
+ * Create the transaction, or refresh a pending one with the new request (a retry after a decline).
+ * Paid transactions and ones being authorised are left untouched: the WHERE makes it atomic.
+ */
+export function upsertPendingQuery(request: DirectSaleRequest, apiKeyId: number, now: Date) {
+  const at = now.toISOString();
+  return sql`INSERT INTO transactions (pbc_ref_number, pbc_txn_number, trn_date, requested_gl_date, gl_date,
+      description, trn_amount_cents, payment_method, currency, redirect_uri, ref1, ref2, ref3, api_key_id, created_at, updated_at)
+    VALUES (${request.pbcRefNumber}, ${request.pbcTxnNumber}, ${request.trnDate}, ${request.glDate}, ${request.glDate},
+      ${request.description}, ${request.trnAmountCents}, ${request.paymentMethod}, ${request.currency},
+      ${request.redirectUri}, ${request.ref1}, ${request.ref2}, ${request.ref3}, ${apiKeyId}, ${at}, ${at})
+    ON CONFLICT (pbc_ref_number, pbc_txn_number) DO UPDATE SET
+      trn_date = excluded.trn_date, requested_gl_date = excluded.requested_gl_date, gl_date = excluded.gl_date,
+      description = excluded.description, trn_amount_cents = excluded.trn_amount_cents,
+      payment_method = excluded.payment_method, currency = excluded.currency, redirect_uri = excluded.redirect_uri,
+      ref1 = excluded.ref1, ref2 = excluded.ref2, ref3 = excluded.ref3, api_key_id = excluded.api_key_id,
+      updated_at = excluded.updated_at
+    WHERE transactions.payment_status = 'PNDNG' AND transactions.authorising_attempt_id IS NULL`;
+}
+
+export async function findTransaction(db: Db, pbcRefNumber: string, pbcTxnNumber: string): Promise<Transaction | undefined> {
+  return db
+    .select()
+    .from(transactions)
+    .where(and(eq(transactions.pbcRefNumber, pbcRefNumber), eq(transactions.pbcTxnNumber, pbcTxnNumber)))
+    .get();
+}
+
+export async function findTransactionById(db: Db, id: number): Promise<Transaction | undefined> {
+  return db.select().from(transactions).where(eq(transactions.id, id)).get();
+}
+
+/**
+ * Take the transaction's authorisation lock for one attempt. Only one attempt at a time may talk
+ * to the processor, whatever the number of simultaneous submissions: this is the double-charge guard.
+ */
+export async function claimAuthorisation(db: Db, transactionId: number, attemptId: number, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(transactions)
+    .set({ authorisingAttemptId: attemptId, updatedAt: now.toISOString() })
+    .where(
+      and(eq(transactions.id, transactionId), eq(transactions.paymentStatus, "PNDNG"), isNull(transactions.authorisingAttemptId)),
+    )
+    .returning({ id: transactions.id });
+  return rows.length === 1;
+}
+
+export interface Approval {
+  trnOrderId: string;
+  paymentAuthCode: string;
+  cardType: string;
+  cardLastFour: string;
+  paidAt: Date;
+  glDate: string;
+  glBusinessDate: string;
+  glAfterCutoff: boolean;
+}
+
+export function markPaidQuery(db: Db, transactionId: number, attemptId: number, approval: Approval) {
+  return db
+    .update(transactions)
+    .set({
+      paymentStatus: "PAID",
+      trnOrderId: approval.trnOrderId,
+      paymentAuthCode: approval.paymentAuthCode,
+      cardType: approval.cardType,
+      cardLastFour: approval.cardLastFour,
+      paidAt: approval.paidAt.toISOString(),
+      glDate: approval.glDate,
+      glBusinessDate: approval.glBusinessDate,
+      glAfterCutoff: approval.glAfterCutoff,
+      authorisingAttemptId: null,
+      updatedAt: approval.paidAt.toISOString(),
+    })
+    .where(and(eq(transactions.id, transactionId), eq(transactions.authorisingAttemptId, attemptId)));
+}
+
+/** Give the lock back after a decline or a definite failure; declines are counted against card testing. */
+export function releaseAuthorisationQuery(
+  db: Db,
+  transactionId: number,
+  attemptId: number,
+  declined: { trnOrderId: string | null; cardType: string | null } | null,
+  now: Date,
+) {
+  return db
+    .update(transactions)
+    .set({
+      authorisingAttemptId: null,
+      updatedAt: now.toISOString(),
+      ...(declined
+        ? {
+            declineCount: sql`${transactions.declineCount} + 1`,
+            trnOrderId: declined.trnOrderId,
+            cardType: declined.cardType,
+          }
+        : {}),
+    })
+    .where(and(eq(transactions.id, transactionId), eq(transactions.authorisingAttemptId, attemptId)));
+}

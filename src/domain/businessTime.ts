@@ -1,0 +1,115 @@
+/**
+ * Business time is America/Vancouver (Pacific, with daylight saving). Dates are yyyy-MM-dd strings;
+ * calendar arithmetic is done on UTC midnights so it never depends on the host's time zone.
+ */
+
+export const BUSINESS_TIME_ZONE = "America/Vancouver";
+/** Day-end cut-off, Pacific wall-clock time: a payment at or after 16:00 belongs to the next day. */
+export const GL_CUTOFF_HOUR = 16;
+
+const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+const pacificFormat = new Intl.DateTimeFormat("en-CA", {
+  timeZone: BUSINESS_TIME_ZONE,
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hourCycle: "h23",
+});
+
+export interface PacificDateTime {
+  date: string;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+export function toPacific(instant: Date): PacificDateTime {
+  const parts: Record<string, string> = {};
+  for (const part of pacificFormat.formatToParts(instant)) parts[part.type] = part.value;
+  return {
+    date: `${parts.year}-${parts.month}-${parts.day}`,
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    second: Number(parts.second),
+  };
+}
+
+export function pacificDate(instant: Date): string {
+  return toPacific(instant).date;
+}
+
+export function utcDate(instant: Date): string {
+  return instant.toISOString().slice(0, 10);
+}
+
+/** A real calendar date in yyyy-MM-dd form (2026-02-30 is not). */
+export function isValidDate(text: string): boolean {
+  const match = DATE_PATTERN.exec(text);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (year < 1900 || month < 1 || month > 12 || day < 1) return false;
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  return probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day;
+}
+
+export function addDays(date: string, days: number): string {
+  const match = DATE_PATTERN.exec(date);
+  if (!match) throw new RangeError(`not a date: ${date}`);
+  const probe = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + days));
+  return probe.toISOString().slice(0, 10);
+}
+
+/** The UTC instant of a Pacific wall-clock hour on a date (DST changes happen at 02:00, never at the cut-off). */
+export function pacificInstant(date: string, hour: number): Date {
+  const match = DATE_PATTERN.exec(date);
+  if (!match) throw new RangeError(`not a date: ${date}`);
+  const [year, month, day] = [Number(match[1]), Number(match[2]) - 1, Number(match[3])];
+  for (const offsetHours of [8, 7]) {
+    const candidate = new Date(Date.UTC(year, month, day, hour + offsetHours));
+    const local = toPacific(candidate);
+    if (local.date === date && local.hour === hour) return candidate;
+  }
+  throw new RangeError(`no ${hour}:00 on ${date} in ${BUSINESS_TIME_ZONE}`);
+}
+
+/** When the cut-off of a business day passes. */
+export function cutoffInstant(date: string): Date {
+  return pacificInstant(date, GL_CUTOFF_HOUR);
+}
+
+export interface EffectiveGlDate {
+  /** The GL date the revenue is posted with. */
+  glDate: string;
+  /** Pacific calendar date of the payment. */
+  businessDate: string;
+  /** True when the payment was made at or after the 16:00 cut-off. */
+  afterCutoff: boolean;
+}
+
+/**
+ * GL processing logic of the contract: a payment after the 16:00 Pacific cut-off is posted with the
+ * next day's GL date (the same at month end and year end); a requested GL date that is still
+ * ahead of that is kept.
+ */
+export function effectiveGlDate(requestedGlDate: string, paidAt: Date): EffectiveGlDate {
+  const local = toPacific(paidAt);
+  const afterCutoff = local.hour >= GL_CUTOFF_HOUR;
+  const earliest = afterCutoff ? addDays(local.date, 1) : local.date;
+  return {
+    glDate: requestedGlDate > earliest ? requestedGlDate : earliest,
+    businessDate: local.date,
+    afterCutoff,
+  };
+}
+
+/** BC government fiscal year: starts 1 April, named by the calendar year it ends in. */
+export function fiscalYear(date: string): number {
+  const match = DATE_PATTERN.exec(date);
+  if (!match) throw new RangeError(`not a date: ${date}`);
+  const year = Number(match[1]);
+  return Number(match[2]) > 3 ? year + 1 : year;
+}

@@ -1,0 +1,148 @@
+/**
+ * Card checks done before anything is sent to the processor. The same rules and messages run in
+ * the browser as a convenience (public/card.js); the server is the authority.
+ * Nothing here keeps a card number: callers get the brand, the last four digits and errors only.
+ */
+
+export type CardBrand = "visa" | "mastercard" | "amex" | "discover";
+
+/** Card type codes returned to partners. */
+export const CARD_TYPE_CODE: Record<CardBrand, string> = {
+  visa: "VI",
+  mastercard: "MC",
+  amex: "AM",
+  discover: "DI",
+};
+
+const BRAND_LENGTHS: Record<CardBrand, number[]> = {
+  visa: [13, 16, 19],
+  mastercard: [16],
+  amex: [15],
+  discover: [16, 17, 18, 19],
+};
+
+export const cardMessages = {
+  numberRequired: "Enter your card number",
+  numberInvalid: "Enter a valid card number",
+  numberLength: "Card number is not the correct length",
+  notAccepted: "This card type is not accepted",
+  debitVisaOnly: "This card type is not accepted. For debit, use a Visa Debit card",
+  expiryMonth: "Enter a valid expiry month, from 1 to 12",
+  expiryYear: "Enter a valid expiry year",
+  expiryPast: "Enter an expiry date in the future",
+  nameRequired: "Enter the name as it appears on the card",
+  nameLength: "Name on card must be 45 characters or fewer",
+  nameDigits: "Enter the name as it appears on the card, not the card number",
+  securityCode: "Enter a valid card security code",
+  securityCodeAmex: "Enter a valid card security code: 4 digits on the front of the card",
+} as const;
+
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let digit = digits.charCodeAt(i) - 48;
+    if (double) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
+export function detectBrand(digits: string): CardBrand | null {
+  if (/^4/.test(digits)) return "visa";
+  if (/^3[47]/.test(digits)) return "amex";
+  const first6 = Number(digits.slice(0, 6));
+  if (/^5[1-5]/.test(digits) || (first6 >= 222100 && first6 <= 272099)) return "mastercard";
+  if (/^(6011|65|64[4-9])/.test(digits) || (first6 >= 622126 && first6 <= 622925)) return "discover";
+  return null;
+}
+
+export interface CardInput {
+  cardNumber: string;
+  expiryMonth: string;
+  expiryYear: string;
+  cardholderName: string;
+  securityCode: string;
+}
+
+export type CardField = keyof CardInput;
+export type CardErrors = Partial<Record<CardField, string>>;
+
+export interface CheckedCard {
+  /** Digits only: pass to the processor, never store or log. */
+  number: string;
+  brand: CardBrand;
+  cardType: string;
+  lastFour: string;
+  expiryMonth: number;
+  /** Four-digit year. */
+  expiryYear: number;
+  name: string;
+  securityCode: string;
+}
+
+export type CardCheck = { ok: true; card: CheckedCard } | { ok: false; errors: CardErrors };
+
+/**
+ * @param today the cardholder's current month, yyyy-MM-dd (Pacific business date)
+ * @param paymentMethod CC (credit: any accepted brand) or VI (debit: Visa only)
+ */
+export function checkCard(input: CardInput, paymentMethod: string, today: string): CardCheck {
+  const errors: CardErrors = {};
+  const number = input.cardNumber.replace(/[\s-]/g, "");
+  let brand: CardBrand | null = null;
+  if (number === "") errors.cardNumber = cardMessages.numberRequired;
+  else if (!/^\d+$/.test(number)) errors.cardNumber = cardMessages.numberInvalid;
+  else if (number.length < 12 || number.length > 19) errors.cardNumber = cardMessages.numberLength;
+  else if (!luhnValid(number)) errors.cardNumber = cardMessages.numberInvalid;
+  else {
+    brand = detectBrand(number);
+    if (brand === null) errors.cardNumber = cardMessages.notAccepted;
+    else if (!BRAND_LENGTHS[brand].includes(number.length)) errors.cardNumber = cardMessages.numberLength;
+    else if (paymentMethod === "VI" && brand !== "visa") errors.cardNumber = cardMessages.debitVisaOnly;
+  }
+
+  const monthText = input.expiryMonth.trim();
+  const yearText = input.expiryYear.trim();
+  const month = /^\d{1,2}$/.test(monthText) ? Number(monthText) : Number.NaN;
+  let year = /^(\d{2}|\d{4})$/.test(yearText) ? Number(yearText) : Number.NaN;
+  if (yearText.length === 2) year += 2000;
+  if (!(month >= 1 && month <= 12)) errors.expiryMonth = cardMessages.expiryMonth;
+  if (Number.isNaN(year)) errors.expiryYear = cardMessages.expiryYear;
+  if (errors.expiryMonth === undefined && errors.expiryYear === undefined) {
+    const [thisYear, thisMonth] = today.split("-").map(Number) as [number, number];
+    // A card is valid to the end of its expiry month.
+    if (year < thisYear || (year === thisYear && month < thisMonth)) errors.expiryMonth = cardMessages.expiryPast;
+    else if (year > thisYear + 20) errors.expiryYear = cardMessages.expiryYear;
+  }
+
+  const name = input.cardholderName.trim().replace(/\s+/g, " ");
+  if (name === "") errors.cardholderName = cardMessages.nameRequired;
+  else if ((name.match(/\d/g)?.length ?? 0) >= 12) errors.cardholderName = cardMessages.nameDigits;
+  else if ([...name].length > 45) errors.cardholderName = cardMessages.nameLength;
+
+  const code = input.securityCode.trim();
+  const codeLength = brand === "amex" ? 4 : 3;
+  if (!/^\d+$/.test(code) || code.length !== codeLength) {
+    errors.securityCode = brand === "amex" ? cardMessages.securityCodeAmex : cardMessages.securityCode;
+  }
+
+  if (Object.keys(errors).length > 0 || brand === null) return { ok: false, errors };
+  return {
+    ok: true,
+    card: {
+      number,
+      brand,
+      cardType: CARD_TYPE_CODE[brand],
+      lastFour: number.slice(-4),
+      expiryMonth: month,
+      expiryYear: year,
+      name,
+      securityCode: code,
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type { AppConfig } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import type { PaymentProcessor } from "../processor/types.ts";
+import type { Logger } from "./logger.ts";
+
+export interface AppVariables {
+  requestId: string;
+  config: AppConfig;
+  db: Db;
+  processor: PaymentProcessor;
+  log: Logger;
+  /** Per-response CSP nonce for the page's own scripts. */
+  nonce: string;
+  /** Extra origins a form on this page may post to or be redirected to (partner redirect targets). */
+  formActionOrigins: string[];
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: AppVariables;
+}

@@ -1,0 +1,29 @@
+/** Cron Triggers: every run sweeps payments; GL posting decides in code which GL dates are due. */
+import { configurationProblems, readConfig } from "../config.ts";
+import { database } from "../db/client.ts";
+import { createLogger } from "../http/logger.ts";
+import { createProcessor } from "../processor/index.ts";
+import { auditRecorder } from "../services/audit.ts";
+import { sweepPayments } from "../services/cardPayment.ts";
+
+export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
+  const log = createLogger(`cron-${controller.scheduledTime}`);
+  const problems = configurationProblems(env);
+  if (problems.length > 0) {
+    log.error("configuration incomplete: scheduled run skipped", { problems });
+    return;
+  }
+  const config = readConfig(env);
+  const db = database(env.DB);
+  const now = new Date(controller.scheduledTime);
+  const report = await sweepPayments({
+    db,
+    config,
+    encryptionKey: env.API_KEY_ENCRYPTION_KEY,
+    processor: createProcessor(config, env),
+    audit: auditRecorder(db, { actor: "system:sweep", sourceIp: null, log }),
+    log,
+    now,
+  });
+  log.info("payment sweep finished", { cron: controller.cron, ...report });
+}

@@ -1,0 +1,88 @@
+/** WebCrypto helpers shared by the Worker and the Node command-line tools (no Worker-only APIs). */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function bytesToBase64Url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+export function base64UrlToBytes(text: string): Uint8Array {
+  const base64 = text.replaceAll("-", "+").replaceAll("_", "/");
+  const padded = base64 + "=".repeat((4 - (base64.length % 4)) % 4);
+  const binary = atob(padded);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+export function hex(bytes: Uint8Array): string {
+  let out = "";
+  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
+  return out;
+}
+
+/** An unguessable token: 32 random bytes, base64url. */
+export function randomToken(byteLength = 32): string {
+  return bytesToBase64Url(crypto.getRandomValues(new Uint8Array(byteLength)));
+}
+
+export async function sha256Hex(text: string | Uint8Array): Promise<string> {
+  const data = typeof text === "string" ? encoder.encode(text) : text;
+  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
+}
+
+async function hmacKey(secret: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+}
+
+export async function hmacSign(secret: string, message: string): Promise<string> {
+  const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(message));
+  return bytesToBase64Url(new Uint8Array(signature));
+}
+
+/** HMAC verification by WebCrypto, which compares in constant time. */
+export async function hmacVerify(secret: string, message: string, signature: string): Promise<boolean> {
+  let bytes: Uint8Array;
+  try {
+    bytes = base64UrlToBytes(signature);
+  } catch {
+    return false;
+  }
+  return crypto.subtle.verify("HMAC", await hmacKey(secret), bytes, encoder.encode(message));
+}
+
+async function aesKey(base64Key: string): Promise<CryptoKey> {
+  const raw = base64UrlToBytes(base64Key.trim());
+  if (raw.byteLength !== 32) throw new Error("API_KEY_ENCRYPTION_KEY must be base64 of exactly 32 bytes");
+  return crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+}
+
+/** AES-256-GCM; output is "v1.<iv>.<ciphertext>" in base64url. `context` is bound as associated data. */
+export async function encryptSecret(base64Key: string, plaintext: string, context: string): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ciphertext = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: encoder.encode(context) },
+    await aesKey(base64Key),
+    encoder.encode(plaintext),
+  );
+  return `v1.${bytesToBase64Url(iv)}.${bytesToBase64Url(new Uint8Array(ciphertext))}`;
+}
+
+export async function decryptSecret(base64Key: string, sealed: string, context: string): Promise<string> {
+  const [version, iv, ciphertext] = sealed.split(".");
+  if (version !== "v1" || !iv || !ciphertext) throw new Error("unknown secret format");
+  const plaintext = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: base64UrlToBytes(iv), additionalData: encoder.encode(context) },
+    await aesKey(base64Key),
+    base64UrlToBytes(ciphertext),
+  );
+  return decoder.decode(plaintext);
+}
+
+/** Salted SHA-256 for high-entropy generated secrets (OAuth client secrets). */
+export async function hashClientSecret(salt: string, secret: string): Promise<string> {
+  return sha256Hex(`${salt}:${secret}`);
+}

@@ -1,0 +1,78 @@
+/**
+ * The sandbox processor: Bambora/Worldline North America test card numbers and outcomes, computed
+ * locally with no network. Any other valid card number is approved (as GOV.UK Pay's sandbox does).
+ */
+import { CARD_TYPE_CODE, detectBrand } from "../domain/card.ts";
+import type { AuthorisationRequest, AuthorisationResult, LookupResult, PaymentProcessor } from "./types.ts";
+
+export const SANDBOX_CARDS = {
+  approved: ["4030000010001234", "5100000010001004", "2223000048400011", "371100001000131", "6011500080009080"],
+  declined: ["4003050500040005", "5100000020002000", "342400001000180", "6011000900901111"],
+  /** Approved under $100.00, declined from $100.00. */
+  amountLimited: ["4504481742333"],
+  /** The processor does not answer (45 s or more): the outcome is unknown. */
+  timeout: ["4872385877270993", "4104631199283796"],
+} as const;
+
+const AMOUNT_LIMIT_CENTS = 10_000;
+
+function includes(list: readonly string[], number: string): boolean {
+  return list.includes(number);
+}
+
+/** A stable numeric order id derived from the order number, like the processor's transaction id. */
+async function orderIdFor(orderNumber: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(orderNumber)));
+  const value =
+    ((digest[0] as number) << 24) | ((digest[1] as number) << 16) | ((digest[2] as number) << 8) | (digest[3] as number);
+  return String(10_000_000 + ((value >>> 0) % 89_999_999));
+}
+
+async function authCodeFor(orderNumber: string): Promise<string> {
+  const id = await orderIdFor(`auth:${orderNumber}`);
+  return `${id.slice(-5)}N`;
+}
+
+export interface SandboxOptions {
+  /** Milliseconds to wait before answering, to exercise the waiting page. */
+  delayMs?: number;
+}
+
+export class SandboxProcessor implements PaymentProcessor {
+  readonly name = "sandbox";
+  private readonly options: SandboxOptions;
+  constructor(options: SandboxOptions = {}) {
+    this.options = options;
+  }
+
+  async authorise(request: AuthorisationRequest): Promise<AuthorisationResult> {
+    if (this.options.delayMs) await new Promise((resolve) => setTimeout(resolve, this.options.delayMs));
+    if (request.card.kind !== "card") return { outcome: "failed", message: "The sandbox accepts card numbers only" };
+    const number = request.card.number;
+    const brand = detectBrand(number);
+    const cardType = brand ? CARD_TYPE_CODE[brand] : null;
+    const trnOrderId = await orderIdFor(request.orderNumber);
+    if (includes(SANDBOX_CARDS.timeout, number)) {
+      return { outcome: "unknown", message: "The processor did not answer in time" };
+    }
+    const declined =
+      includes(SANDBOX_CARDS.declined, number) ||
+      (includes(SANDBOX_CARDS.amountLimited, number) && request.amountCents >= AMOUNT_LIMIT_CENTS);
+    if (declined || cardType === null) {
+      return { outcome: "declined", trnOrderId, cardType, message: "Declined" };
+    }
+    return {
+      outcome: "approved",
+      trnOrderId,
+      authCode: await authCodeFor(request.orderNumber),
+      cardType,
+      lastFour: number.slice(-4),
+      message: "Approved",
+    };
+  }
+
+  /** The sandbox keeps no state: an order that timed out never reached it. */
+  async lookup(_orderNumber: string): Promise<LookupResult> {
+    return { outcome: "not_found" };
+  }
+}

@@ -1,0 +1,191 @@
+/** The hosted card page: /public/pay/:linkToken (single-use entry) and /public/card/:id/... */
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
+import { formatCents } from "../domain/money.ts";
+import { targetOrigin } from "../domain/redirectTargets.ts";
+import { constantTimeEqual } from "../domain/signature.ts";
+import type { AppEnv } from "../http/types.ts";
+import { auditRecorder } from "../services/audit.ts";
+import {
+  type CardDeps,
+  type CardView,
+  cancelPayment,
+  cardPageView,
+  cardPath,
+  csrfTokenFor,
+  loadContext,
+  openLink,
+  type PaymentContext,
+  returnToService,
+  SESSION_COOKIE,
+  submitCard,
+} from "../services/cardPayment.ts";
+import { CardPage } from "../views/cardPage.tsx";
+import { OutcomePage, RequestErrorPage } from "../views/pages.tsx";
+
+export const cardPageRoutes = new Hono<AppEnv>();
+
+function deps(c: Context<AppEnv>): CardDeps {
+  const db = c.get("db");
+  return {
+    db,
+    config: c.get("config"),
+    encryptionKey: c.env.API_KEY_ENCRYPTION_KEY,
+    processor: c.get("processor"),
+    audit: auditRecorder(db, { actor: "public", sourceIp: c.req.header("CF-Connecting-IP") ?? null, log: c.get("log") }),
+    log: c.get("log"),
+    now: new Date(),
+  };
+}
+
+function sessionExpiredPage(c: Context<AppEnv>) {
+  c.status(403);
+  return c.html(<RequestErrorPage nonce={c.get("nonce")} title="Your payment session has expired" problems={[]} />);
+}
+
+function notFoundPage(c: Context<AppEnv>) {
+  c.status(404);
+  return c.html(<RequestErrorPage nonce={c.get("nonce")} title="We cannot find this payment" problems={[]} />);
+}
+
+async function render(c: Context<AppEnv>, view: CardView, sessionToken: string | undefined) {
+  switch (view.kind) {
+    case "not-found":
+      return notFoundPage(c);
+    case "session-expired":
+      return sessionExpiredPage(c);
+    case "redirect":
+      return c.redirect(view.location, 303);
+    case "card-page":
+      return c.redirect(cardPath(view.externalId), 303);
+    case "outcome": {
+      const { context, page } = view;
+      c.status(view.status);
+      return c.html(
+        <OutcomePage
+          nonce={c.get("nonce")}
+          serviceName={context.partner.name}
+          title={page.title}
+          paragraphs={page.paragraphs}
+          returnUrl={page.returnLink ? `${cardPath(context.attempt.externalId)}/return` : null}
+          returnLabel={page.returnLabel ?? `Return to ${context.partner.name}`}
+          refreshSeconds={page.refreshSeconds}
+          panel={page.panel}
+          reference={page.reference}
+        />,
+      );
+    }
+    case "form": {
+      const { context } = view;
+      const path = cardPath(context.attempt.externalId);
+      // The form posts here, and the answer redirects to the partner: CSP form-action must allow both.
+      const origin = targetOrigin(context.transaction.redirectUri);
+      if (origin) c.set("formActionOrigins", [origin]);
+      c.status(view.status);
+      return c.html(
+        <CardPage
+          nonce={c.get("nonce")}
+          serviceName={context.partner.name}
+          description={context.transaction.description}
+          amount={formatCents(context.transaction.trnAmountCents)}
+          paymentMethod={context.transaction.paymentMethod}
+          action={path}
+          cancelAction={`${path}/cancel`}
+          csrfToken={await csrfTokenFor(sessionToken ?? "")}
+          errors={view.errors}
+          values={{
+            expiryMonth: view.values.expiryMonth ?? "",
+            expiryYear: view.values.expiryYear ?? "",
+            cardholderName: view.values.cardholderName ?? "",
+          }}
+          scripts={["/public/assets/card.js"]}
+          notice={view.notice}
+        />,
+      );
+    }
+  }
+}
+
+/** Entry: use the single-use link, bind it to this browser with a cookie scoped to the card pages. */
+cardPageRoutes.get("/pay/:linkToken", async (c) => {
+  const result = await openLink(deps(c), c.req.param("linkToken"));
+  if (result.kind !== "ok") return sessionExpiredPage(c);
+  setCookie(c, SESSION_COOKIE, result.sessionToken, {
+    path: cardPath(result.externalId),
+    httpOnly: true,
+    secure: true,
+    sameSite: "Lax",
+    maxAge: result.maxAgeSeconds,
+  });
+  return c.redirect(cardPath(result.externalId), 303);
+});
+
+async function withContext(
+  c: Context<AppEnv>,
+  action: (d: CardDeps, context: PaymentContext, sessionToken: string) => Promise<CardView>,
+  options: { csrf: boolean },
+) {
+  const d = deps(c);
+  const sessionToken = getCookie(c, SESSION_COOKIE);
+  const loaded = await loadContext(d, c.req.param("id") ?? "", sessionToken);
+  if (!("attempt" in loaded)) return render(c, loaded, sessionToken);
+  if (options.csrf) {
+    const form = await c.req.parseBody();
+    const token = typeof form.csrfToken === "string" ? form.csrfToken : "";
+    if (!constantTimeEqual(token, await csrfTokenFor(sessionToken as string))) {
+      await d.audit("card.csrf_failed", "failure", { target: loaded.attempt.externalId });
+      c.status(403);
+      return c.html(
+        <RequestErrorPage
+          nonce={c.get("nonce")}
+          title="Sorry, we could not accept that form"
+          problems={["The form had expired or did not come from this page. Go back to the payment page and try again."]}
+        />,
+      );
+    }
+  }
+  return render(c, await action(d, loaded, sessionToken as string), sessionToken);
+}
+
+cardPageRoutes.get("/card/:id", (c) => withContext(c, (d, context) => cardPageView(d, context), { csrf: false }));
+
+cardPageRoutes.post("/card/:id", (c) =>
+  withContext(
+    c,
+    async (d, context) => {
+      const limiter = c.env.CARD_RATE_LIMITER;
+      const client = c.req.header("CF-Connecting-IP") ?? "unknown";
+      if (limiter && !(await limiter.limit({ key: `card:${client}` })).success) {
+        await d.audit("card.rate_limited", "failure", { target: context.attempt.externalId });
+        return {
+          kind: "outcome",
+          context,
+          status: 429,
+          page: {
+            title: "Too many payment attempts",
+            paragraphs: [
+              "There have been too many payment attempts from your connection in a short time. No money has been taken.",
+              "Wait a minute, then go back and try again.",
+            ],
+            returnLink: false,
+          },
+        } satisfies CardView;
+      }
+      const form = await c.req.parseBody();
+      const text = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : "");
+      return submitCard(d, context, {
+        cardNumber: text("cardNumber"),
+        expiryMonth: text("expiryMonth"),
+        expiryYear: text("expiryYear"),
+        cardholderName: text("cardholderName"),
+        securityCode: text("securityCode"),
+      });
+    },
+    { csrf: true },
+  ),
+);
+
+cardPageRoutes.post("/card/:id/cancel", (c) => withContext(c, (d, context) => cancelPayment(d, context), { csrf: true }));
+
+cardPageRoutes.get("/card/:id/return", (c) => withContext(c, (d, context) => returnToService(d, context), { csrf: false }));

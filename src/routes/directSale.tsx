@@ -1,0 +1,37 @@
+/** GET /public/directsale: the partner's signed entry point. */
+import { Hono } from "hono";
+import type { AppEnv } from "../http/types.ts";
+import { auditRecorder } from "../services/audit.ts";
+import { startDirectSale } from "../services/directSale.ts";
+import { RequestErrorPage } from "../views/pages.tsx";
+
+export const directSaleRoutes = new Hono<AppEnv>();
+
+directSaleRoutes.get("/directsale", async (c) => {
+  const url = c.req.url;
+  const queryAt = url.indexOf("?");
+  const rawQuery = queryAt === -1 ? "" : (url.slice(queryAt + 1).split("#")[0] ?? "");
+  const db = c.get("db");
+  const outcome = await startDirectSale(
+    {
+      db,
+      config: c.get("config"),
+      encryptionKey: c.env.API_KEY_ENCRYPTION_KEY,
+      audit: auditRecorder(db, { actor: "public", sourceIp: c.req.header("CF-Connecting-IP") ?? null, log: c.get("log") }),
+      now: new Date(),
+    },
+    rawQuery,
+  );
+  switch (outcome.kind) {
+    case "refused":
+      c.get("log").warn("direct sale refused", { problems: outcome.problems });
+      c.status(outcome.status);
+      return c.html(<RequestErrorPage nonce={c.get("nonce")} title={outcome.title} problems={outcome.problems} />);
+    case "validation-redirect":
+      c.get("log").info("direct sale validation errors", { fields: Object.keys(outcome.errors) });
+      return c.redirect(outcome.location, 303);
+    case "card-page":
+      c.get("log").info("direct sale accepted", { transactionId: outcome.transactionId, attemptId: outcome.attemptId });
+      return c.redirect(outcome.location, 303);
+  }
+});

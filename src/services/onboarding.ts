@@ -1,0 +1,162 @@
+/** Partner onboarding, shared by the command-line tool and local seeding. */
+import type { Db } from "../db/client.ts";
+import { insertClient, listClients, rotateClientSecret } from "../db/oauthClients.ts";
+import { hasApiKey, setApiKey } from "../db/partnerApiKeys.ts";
+import { findPartner, insertPartner, listPartners, updatePartner } from "../db/partners.ts";
+import { addRedirectTarget, listRedirectTargets, removeRedirectTarget } from "../db/redirectTargets.ts";
+import { parseRedirectTarget } from "../domain/redirectTargets.ts";
+import { isValidRevenueAccount } from "../domain/revenue.ts";
+import { randomToken } from "../lib/crypto.ts";
+
+export class OnboardingError extends Error {}
+
+export const ROTATION_GRACE_HOURS = 72;
+
+export interface PartnerSpec {
+  pbcRefNumber: string;
+  name: string;
+  redirectTargets: string[];
+  keyStyle: "lower" | "camel";
+  glPosting: boolean;
+  cashAccount: string | null;
+}
+
+export interface IssuedCredentials {
+  apiKey: string | null;
+  clientId: string | null;
+  clientSecret: string | null;
+}
+
+function checkSpec(spec: PartnerSpec): void {
+  if (!/^\d{1,10}$/.test(spec.pbcRefNumber)) throw new OnboardingError("pbcRefNumber must be 1 to 10 digits");
+  if (spec.name.trim() === "" || spec.name.length > 100) throw new OnboardingError("name must be 1 to 100 characters");
+  for (const target of spec.redirectTargets) {
+    const parsed = parseRedirectTarget(target);
+    if (typeof parsed === "string") throw new OnboardingError(`redirect target ${target}: ${parsed}`);
+  }
+  if (spec.cashAccount !== null && !isValidRevenueAccount(spec.cashAccount)) {
+    throw new OnboardingError("cash account must be in XXX.XXXXX.XXXXX.XXXX.XXXXXXX.XXXXXX.XXXX format");
+  }
+  if (spec.glPosting && spec.cashAccount === null) throw new OnboardingError("GL posting needs a cash (clearing) account");
+}
+
+/**
+ * Create a partner with an MD5 API key and OAuth client. Idempotent: parts that already exist are
+ * kept (their secrets are not re-issued and come back as null). Given secrets are used as they are
+ * (local seeding of the documented demo values); otherwise they are generated.
+ */
+export async function createPartner(
+  db: Db,
+  encryptionKey: string,
+  spec: PartnerSpec,
+  now: Date,
+  given: { apiKey?: string; clientId?: string; clientSecret?: string } = {},
+): Promise<{ created: boolean; credentials: IssuedCredentials }> {
+  checkSpec(spec);
+  const created = await insertPartner(db, spec, now);
+  for (const target of spec.redirectTargets) await addRedirectTarget(db, spec.pbcRefNumber, target, now);
+  let apiKey: string | null = null;
+  if (!(await hasApiKey(db, spec.pbcRefNumber))) {
+    apiKey = given.apiKey ?? randomToken(24);
+    await setApiKey(db, encryptionKey, spec.pbcRefNumber, apiKey, now, now);
+  }
+  let clientId: string | null = null;
+  let clientSecret: string | null = null;
+  if ((await listClients(db, spec.pbcRefNumber)).length === 0) {
+    clientId = given.clientId ?? `pbc-${spec.pbcRefNumber}-${randomToken(6)}`;
+    clientSecret = given.clientSecret ?? randomToken(32);
+    await insertClient(db, clientId, spec.pbcRefNumber, clientSecret, now);
+  }
+  return { created, credentials: { apiKey, clientId, clientSecret } };
+}
+
+async function requirePartner(db: Db, pbcRefNumber: string) {
+  const partner = await findPartner(db, pbcRefNumber);
+  if (!partner) throw new OnboardingError(`no partner ${pbcRefNumber}`);
+  return partner;
+}
+
+export async function showPartner(db: Db, pbcRefNumber: string) {
+  const partner = await requirePartner(db, pbcRefNumber);
+  return {
+    ...partner,
+    redirectTargets: await listRedirectTargets(db, pbcRefNumber),
+    oauthClients: await listClients(db, pbcRefNumber),
+  };
+}
+
+export { listPartners };
+
+export async function addTarget(db: Db, pbcRefNumber: string, target: string, now: Date): Promise<boolean> {
+  await requirePartner(db, pbcRefNumber);
+  const parsed = parseRedirectTarget(target);
+  if (typeof parsed === "string") throw new OnboardingError(parsed);
+  return addRedirectTarget(db, pbcRefNumber, target, now);
+}
+
+export async function removeTarget(db: Db, pbcRefNumber: string, target: string): Promise<boolean> {
+  await requirePartner(db, pbcRefNumber);
+  return removeRedirectTarget(db, pbcRefNumber, target);
+}
+
+export async function rotateApiKey(
+  db: Db,
+  encryptionKey: string,
+  pbcRefNumber: string,
+  now: Date,
+  graceHours = ROTATION_GRACE_HOURS,
+) {
+  await requirePartner(db, pbcRefNumber);
+  const apiKey = randomToken(24);
+  const graceUntil = new Date(now.getTime() + graceHours * 3_600_000);
+  await setApiKey(db, encryptionKey, pbcRefNumber, apiKey, now, graceUntil);
+  return { apiKey, previousValidUntil: graceUntil.toISOString() };
+}
+
+export async function rotateOAuthSecret(db: Db, pbcRefNumber: string, now: Date, graceHours = ROTATION_GRACE_HOURS) {
+  await requirePartner(db, pbcRefNumber);
+  const [client] = await listClients(db, pbcRefNumber);
+  if (!client) throw new OnboardingError(`partner ${pbcRefNumber} has no OAuth client`);
+  const clientSecret = randomToken(32);
+  const graceUntil = new Date(now.getTime() + graceHours * 3_600_000);
+  await rotateClientSecret(db, client.clientId, clientSecret, now, graceUntil);
+  return { clientId: client.clientId, clientSecret, previousValidUntil: graceUntil.toISOString() };
+}
+
+export async function setPartnerStatus(db: Db, pbcRefNumber: string, status: "ACTIVE" | "DISABLED", now: Date) {
+  await requirePartner(db, pbcRefNumber);
+  await updatePartner(db, pbcRefNumber, { status }, now);
+}
+
+export async function configurePartner(
+  db: Db,
+  pbcRefNumber: string,
+  changes: { keyStyle?: "lower" | "camel"; glPosting?: boolean; cashAccount?: string | null; name?: string },
+  now: Date,
+) {
+  const partner = await requirePartner(db, pbcRefNumber);
+  checkSpec({
+    pbcRefNumber,
+    name: changes.name ?? partner.name,
+    redirectTargets: [],
+    keyStyle: changes.keyStyle ?? partner.keyStyle,
+    glPosting: changes.glPosting ?? partner.glPosting,
+    cashAccount: changes.cashAccount === undefined ? partner.cashAccount : changes.cashAccount,
+  });
+  await updatePartner(db, pbcRefNumber, changes, now);
+}
+
+/** The documented local demo partner (README). */
+export const DEMO_PARTNER = {
+  spec: {
+    pbcRefNumber: "10006",
+    name: "Demo Ministry",
+    redirectTargets: ["http://localhost:*/", "http://127.0.0.1:*/"],
+    keyStyle: "lower",
+    glPosting: true,
+    cashAccount: "039.18ACE.10001.8928.1800000.000000.0000",
+  } satisfies PartnerSpec,
+  apiKey: "demo-api-key-10006",
+  clientId: "demo-client-10006",
+  clientSecret: "demo-secret-10006",
+};

@@ -1,0 +1,69 @@
+import type { FC } from "hono/jsx";
+import { Layout } from "./layout.tsx";
+
+/** A page for a request we cannot act on. It lists the problems and never redirects. */
+export const RequestErrorPage: FC<{ nonce: string; title: string; problems: string[] }> = ({ nonce, title, problems }) => (
+  <Layout title={title} nonce={nonce}>
+    <h1 class="heading-l">{title}</h1>
+    <p class="body">Your payment has not started and no money has been taken.</p>
+    {problems.length > 0 && (
+      <>
+        <p class="body">The service that sent you here made a request we could not accept:</p>
+        <ul class="list list-bullet">
+          {problems.map((problem) => (
+            <li>{problem}</li>
+          ))}
+        </ul>
+      </>
+    )}
+    <p class="body">Go back to the service you were using and try again. If this keeps happening, contact that service.</p>
+  </Layout>
+);
+
+export interface OutcomePageProps {
+  nonce: string;
+  serviceName: string;
+  title: string;
+  paragraphs: string[];
+  /** Signed link back to the partner service. */
+  returnUrl?: string | null;
+  returnLabel?: string;
+  refreshSeconds?: number;
+  panel?: boolean;
+  reference?: string | null;
+}
+
+/** One page per payment state (state enforcer): success, in progress, declined, cancelled, expired... */
+export const OutcomePage: FC<OutcomePageProps> = (props) => (
+  <Layout title={props.title} serviceName={props.serviceName} nonce={props.nonce} refreshSeconds={props.refreshSeconds}>
+    {props.panel ? (
+      <div class="panel">
+        <h1 class="panel-title">{props.title}</h1>
+        {props.reference && (
+          <p class="panel-body">
+            Your payment reference is <strong>{props.reference}</strong>
+          </p>
+        )}
+      </div>
+    ) : (
+      <h1 class="heading-l">{props.title}</h1>
+    )}
+    {props.paragraphs.map((text) => (
+      <p class="body">{text}</p>
+    ))}
+    {props.returnUrl && (
+      <p class="body">
+        <a class="button" href={props.returnUrl}>
+          {props.returnLabel ?? `Return to ${props.serviceName}`}
+        </a>
+      </p>
+    )}
+  </Layout>
+);
+
+export const UnavailablePage: FC<{ nonce: string }> = ({ nonce }) => (
+  <Layout title="Sorry, the service is unavailable" nonce={nonce}>
+    <h1 class="heading-l">Sorry, the service is unavailable</h1>
+    <p class="body">You will be able to use the service later. No money has been taken.</p>
+  </Layout>
+);

@@ -1,0 +1,31 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Tests never leave loopback: no Request.cf download, no telemetry.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+process.env.WRANGLER_SEND_METRICS = "false";
+
+// Tests run inside workerd with the Worker's own wrangler.toml bindings (local D1, R2, rate limiter),
+// test secrets instead of .dev.vars, and the migrations applied in test/setup.ts.
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async () => ({
+      main: "./src/index.ts",
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+          API_KEY_ENCRYPTION_KEY: "dGVzdC1vbmx5LWFlcy1rZXktMzItYnl0ZXMtbG9uZyE=",
+          TOKEN_SIGNING_KEY: "test-only-token-signing-key-0123456789abcdef",
+          FINANCE_TOKEN: "test-finance-token",
+        },
+      },
+    })),
+  ],
+  test: {
+    include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
+    exclude: ["test/e2e/**"],
+    setupFiles: ["./test/setup.ts"],
+    testTimeout: 30_000,
+  },
+});
