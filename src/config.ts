@@ -12,6 +12,11 @@ export interface AppConfig {
   benchMode: boolean;
 }
 
+function positiveNumber(text: string | undefined, fallback: number): number {
+  const value = Number(text);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
 function positiveInt(text: string | undefined, fallback: number): number {
   const value = Number(text);
   return Number.isInteger(value) && value > 0 ? value : fallback;
@@ -23,7 +28,8 @@ export function readConfig(env: Env): AppConfig {
     environment: env.ENVIRONMENT || "local",
     demo: env.DEMO === "true",
     processor: env.PROCESSOR === "bambora" ? "bambora" : "sandbox",
-    paymentExpiryMinutes: positiveInt(env.PAYMENT_EXPIRY_MINUTES, 30),
+    // Fractions allowed (end-to-end tests use a few seconds).
+    paymentExpiryMinutes: positiveNumber(env.PAYMENT_EXPIRY_MINUTES, 30),
     maxDeclinesPerPayment: positiveInt(env.MAX_DECLINES_PER_PAYMENT, 3),
     apiBasePath: basePath.startsWith("/") ? basePath : `/${basePath}`,
     apiHostname: env.API_HOSTNAME ?? "",
