@@ -8,7 +8,7 @@ import {
   typescriptClientQuery,
   typescriptClientVerifies,
 } from "./helpers/independent.ts";
-import { directSalePairs, GOOD_CARD, get, openPayment, payWith, post, seedPartner } from "./helpers/portal.ts";
+import { directSalePairs, get, openPayment, payWith, post, seedPartner } from "./helpers/portal.ts";
 
 describe("direct sale end to end", () => {
   it("approves a test card and returns a signed response both deployed clients accept", async () => {
@@ -156,7 +156,6 @@ describe("direct sale end to end", () => {
     expect(html).toContain("Enter a valid card security code");
     expect(html).not.toContain("4030000010001235");
     expect(html).toContain('value="Pat"');
-    expect(GOOD_CARD.cardNumber).toBeTruthy();
   });
 
   it("the Python client's request is accepted (hash over the decoded query)", async () => {

@@ -11,6 +11,8 @@ import { getPlatformProxy } from "wrangler";
 export interface PlatformOptions {
   remote: boolean;
   environment?: string | undefined;
+  /** Local persistence directory (the `v3` folder); defaults to the one `wrangler dev` uses. */
+  persistPath?: string | undefined;
 }
 
 /** Keep local tooling on loopback: no Request.cf download, no telemetry. */
@@ -64,7 +66,7 @@ export async function withPlatform<T>(options: PlatformOptions, work: (env: Env)
     configPath,
     environment: options.environment,
     remoteBindings: options.remote,
-    persist: options.remote ? false : { path: ".wrangler/state/v3" },
+    persist: options.remote ? false : { path: options.persistPath ?? ".wrangler/state/v3" },
   });
   try {
     return await work(proxy.env);
