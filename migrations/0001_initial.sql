@@ -75,6 +75,8 @@ CREATE TABLE transactions (
   -- the partner API key that signed the request: responses are signed with the same key
   api_key_id INTEGER,
   decline_count INTEGER NOT NULL DEFAULT 0,
+  -- set by a revenue update's guard statement so the rest of its batch runs only if the guard held
+  revenue_update_token TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
   UNIQUE (pbc_ref_number, pbc_txn_number)

@@ -1,6 +1,8 @@
 /** The portal's Hono application: shared middleware, one router per feature, one error handler. */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { docsRoutes } from "./api/docsPage.ts";
+import { createPartnerApi } from "./api/index.ts";
 import { configurationProblems, readConfig } from "./config.ts";
 import { database } from "./db/client.ts";
 import { createLogger } from "./http/logger.ts";
@@ -14,8 +16,10 @@ import { directSaleRoutes } from "./routes/directSale.tsx";
 import { healthRoutes } from "./routes/health.ts";
 import { RequestErrorPage, UnavailablePage } from "./views/pages.tsx";
 
-export function createApp() {
+/** Built per base path (a deployment setting), so the partner API can live under any prefix. */
+export function createApp(apiBasePath = "/ords/cas") {
   const app = new Hono<AppEnv>();
+  const isApiPath = (path: string) => path === apiBasePath || path.startsWith(`${apiBasePath}/`) || path === "/docs";
 
   app.use("*", async (c, next) => {
     const requestId = c.req.header("CF-Ray") ?? crypto.randomUUID();
@@ -48,8 +52,25 @@ export function createApp() {
     c.set("config", config);
     c.set("db", database(c.env.DB));
     c.set("processor", createProcessor(config, c.env));
+    // The partner web service may have its own host name: each host then refuses the other's paths.
+    const host = new URL(c.req.url).hostname;
+    const path = c.req.path;
+    if (config.apiHostname && host === config.apiHostname && !isApiPath(path))
+      return c.json({ error: "not_found", message: "Not found" }, 404);
+    if (config.portalHostname && host === config.portalHostname && isApiPath(path)) {
+      return c.json(
+        {
+          error: "not_found",
+          message: `The partner web service is served at https://${config.apiHostname || "its own host"}${apiBasePath}`,
+        },
+        404,
+      );
+    }
     await next();
   });
+
+  app.route(apiBasePath, createPartnerApi());
+  app.route("/docs", docsRoutes);
 
   app.route("/public/assets", assetRoutes);
   app.route("/public", directSaleRoutes);
@@ -58,6 +79,7 @@ export function createApp() {
   app.get("/", (c) => (c.get("config").demo ? c.redirect("/demo", 302) : c.notFound()));
 
   app.notFound((c) => {
+    if (isApiPath(c.req.path)) return c.json({ error: "not_found", message: "Not found" }, 404);
     c.status(404);
     return c.html(<RequestErrorPage nonce={c.get("nonce") ?? ""} title="Page not found" problems={[]} />);
   });
@@ -66,8 +88,8 @@ export function createApp() {
     const log = c.get("log") ?? createLogger("unknown");
     if (error instanceof HTTPException) {
       const response = error.getResponse();
-      if (c.req.header("Accept")?.includes("application/json") || c.req.path.startsWith("/ords")) {
-        return c.json({ error: error.message || "Bad request" }, error.status);
+      if (isApiPath(c.req.path) || c.req.header("Accept")?.includes("application/json")) {
+        return c.json({ error: "bad_request", message: error.message || "Bad request" }, error.status);
       }
       c.status(error.status);
       return c.html(
@@ -76,6 +98,8 @@ export function createApp() {
       );
     }
     log.error("unhandled error", { error: String(error), path: c.req.path });
+    if (isApiPath(c.req.path))
+      return c.json({ error: "server_error", message: "Something went wrong; nothing was changed. Try again." }, 500);
     c.status(500);
     return c.html(<UnavailablePage nonce={c.get("nonce") ?? ""} />);
   });

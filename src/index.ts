@@ -1,11 +1,21 @@
 /** Worker entry point: HTTP through the Hono app, Cron Triggers through the scheduled handler. */
 import { createApp } from "./app.tsx";
+import { readConfig } from "./config.ts";
 import { runScheduled } from "./jobs/scheduled.ts";
 
-const app = createApp();
+// The app depends on one deployment setting (the API base path); build it once per isolate.
+const apps = new Map<string, ReturnType<typeof createApp>>();
 
 export default {
-  fetch: app.fetch,
+  fetch(request, env, ctx) {
+    const basePath = readConfig(env).apiBasePath;
+    let app = apps.get(basePath);
+    if (!app) {
+      app = createApp(basePath);
+      apps.set(basePath, app);
+    }
+    return app.fetch(request, env, ctx);
+  },
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(runScheduled(controller, env));
   },

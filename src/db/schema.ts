@@ -77,6 +77,7 @@ export const transactions = sqliteTable(
     authorisingAttemptId: integer("authorising_attempt_id"),
     apiKeyId: integer("api_key_id"),
     declineCount: integer("decline_count").notNull().default(0),
+    revenueUpdateToken: text("revenue_update_token"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },

@@ -1,0 +1,132 @@
+/**
+ * The payment as the partner web service shows it (the contract's QUERY section). Deployed clients
+ * read Oracle ORDS-style lower-case keys; the contract documents camelCase. One style per body.
+ */
+import { formatCents } from "./money.ts";
+
+export type KeyStyle = "camel" | "lower";
+
+export interface PaymentRecord {
+  pbcRefNumber: string;
+  pbcTxnNumber: string;
+  trnDate: string;
+  description: string;
+  trnAmountCents: number;
+  paymentMethod: string;
+  currency: string;
+  glDate: string;
+  paymentStatus: "PNDNG" | "PAID" | "CMPLT";
+  trnOrderId: string | null;
+  paymentAuthCode: string | null;
+  cardType: string | null;
+}
+
+export interface RevenueRecord {
+  lineNumber: number;
+  revenueAccount: string;
+  revenueAmountCents: number;
+  glStatus: string;
+  glErrorMessage: string | null;
+}
+
+export interface PaymentViewCamel {
+  pbcRefNumber: string;
+  pbcTxnNumber: string;
+  trnDate: string;
+  description: string;
+  trnAmount: string;
+  paymentMethod: string;
+  currency: string;
+  glDate: string;
+  paymentStatus: string;
+  trnOrderId: string | null;
+  paymentAuthCode: string | null;
+  cardType: string | null;
+  revenue: Array<{
+    lineNumber: string;
+    revenueAccount: string;
+    revenueAmount: string;
+    glStatus: string;
+    glErrorMessage: string | null;
+  }>;
+}
+
+export interface PaymentViewLower {
+  pbcrefnumber: string;
+  /** ORDS names the transaction number column trnnumber (as the deployed client's own mock does). */
+  trnnumber: string;
+  trndate: string;
+  description: string;
+  trnamount: string;
+  paymentmethod: string;
+  currency: string;
+  gldate: string;
+  paymentstatus: string;
+  trnorderid: string | null;
+  paymentauthcode: string | null;
+  cardtype: string | null;
+  revenue: Array<{
+    linenumber: string;
+    revenueaccount: string;
+    revenueamount: string;
+    glstatus: string;
+    glerrormessage: string | null;
+  }>;
+}
+
+const clean = (value: string | null): string | null => {
+  if (value === null) return null;
+  const trimmed = value.trim();
+  return trimmed === "" ? null : trimmed;
+};
+
+export function paymentViewCamel(payment: PaymentRecord, lines: readonly RevenueRecord[]): PaymentViewCamel {
+  // Processor fields exist only once money was taken: a pending payment shows null, not a declined attempt's id.
+  const paid = payment.paymentStatus !== "PNDNG";
+  return {
+    pbcRefNumber: payment.pbcRefNumber,
+    pbcTxnNumber: payment.pbcTxnNumber,
+    trnDate: payment.trnDate,
+    description: payment.description.trim(),
+    trnAmount: formatCents(payment.trnAmountCents),
+    paymentMethod: payment.paymentMethod,
+    currency: payment.currency,
+    glDate: payment.glDate,
+    paymentStatus: payment.paymentStatus,
+    trnOrderId: paid ? clean(payment.trnOrderId) : null,
+    paymentAuthCode: paid ? clean(payment.paymentAuthCode) : null,
+    cardType: paid ? clean(payment.cardType) : null,
+    revenue: lines.map((line) => ({
+      lineNumber: String(line.lineNumber),
+      revenueAccount: line.revenueAccount,
+      revenueAmount: formatCents(line.revenueAmountCents),
+      glStatus: line.glStatus,
+      glErrorMessage: clean(line.glErrorMessage),
+    })),
+  };
+}
+
+export function paymentViewLower(payment: PaymentRecord, lines: readonly RevenueRecord[]): PaymentViewLower {
+  const camel = paymentViewCamel(payment, lines);
+  return {
+    pbcrefnumber: camel.pbcRefNumber,
+    trnnumber: camel.pbcTxnNumber,
+    trndate: camel.trnDate,
+    description: camel.description,
+    trnamount: camel.trnAmount,
+    paymentmethod: camel.paymentMethod,
+    currency: camel.currency,
+    gldate: camel.glDate,
+    paymentstatus: camel.paymentStatus,
+    trnorderid: camel.trnOrderId,
+    paymentauthcode: camel.paymentAuthCode,
+    cardtype: camel.cardType,
+    revenue: camel.revenue.map((line) => ({
+      linenumber: line.lineNumber,
+      revenueaccount: line.revenueAccount,
+      revenueamount: line.revenueAmount,
+      glstatus: line.glStatus,
+      glerrormessage: line.glErrorMessage,
+    })),
+  };
+}

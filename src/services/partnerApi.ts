@@ -1,0 +1,210 @@
+/** The partner web service: OAuth2 client credentials, payment query and revenue update. */
+import { runBatch } from "../db/batch.ts";
+import type { Db } from "../db/client.ts";
+import { findClient } from "../db/oauthClients.ts";
+import { findPartner } from "../db/partners.ts";
+import { recordEvent } from "../db/paymentEvents.ts";
+import { blockingLines, listLines, revenueUpdateQueries } from "../db/revenueLines.ts";
+import type { Transaction } from "../db/schema.ts";
+import { findTransaction } from "../db/transactions.ts";
+import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
+import { checkRevenueUpdate, type RevenueUpdateLineInput } from "../domain/revenueUpdate.ts";
+import { randomToken } from "../lib/crypto.ts";
+import { clientSecretMatches, issueToken, TOKEN_LIFETIME_SECONDS, type TokenClaims, verifyToken } from "./accessTokens.ts";
+import type { AuditRecorder } from "./audit.ts";
+
+export interface PartnerApiDeps {
+  db: Db;
+  signingKey: string;
+  audit: AuditRecorder;
+  now: Date;
+}
+
+export type OAuthErrorCode = "invalid_request" | "invalid_client" | "unsupported_grant_type" | "invalid_grant";
+
+export type TokenResult =
+  | { ok: true; body: { access_token: string; token_type: "bearer"; expires_in: number } }
+  | { ok: false; status: 400 | 401; error: OAuthErrorCode; description: string };
+
+export interface TokenRequest {
+  authorization: string | undefined;
+  form: Record<string, string>;
+}
+
+function basicCredentials(header: string): { id: string; secret: string } | null {
+  const match = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
+  if (!match) return null;
+  let decoded: string;
+  try {
+    decoded = atob(match[1] as string);
+  } catch {
+    return null;
+  }
+  const colon = decoded.indexOf(":");
+  if (colon === -1) return null;
+  // RFC 6749 2.3.1: id and secret are form-urlencoded before Basic encoding.
+  const formDecode = (text: string) => {
+    try {
+      return decodeURIComponent(text.replaceAll("+", " "));
+    } catch {
+      return text;
+    }
+  };
+  return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+}
+
+/** POST {base}/oauth/token, grant_type=client_credentials, client authentication by Basic or form body. */
+export async function requestToken(deps: PartnerApiDeps, request: TokenRequest): Promise<TokenResult> {
+  const { form } = request;
+  const basic = request.authorization ? basicCredentials(request.authorization) : null;
+  if (request.authorization && !basic) {
+    await deps.audit("oauth.token_refused", "failure", { detail: { reason: "malformed Authorization" } });
+    return { ok: false, status: 401, error: "invalid_client", description: "Client authentication failed" };
+  }
+  const inBody = form.client_id !== undefined || form.client_secret !== undefined;
+  if (basic && inBody) {
+    return { ok: false, status: 400, error: "invalid_request", description: "Use one client authentication method, not both" };
+  }
+  if (!form.grant_type) return { ok: false, status: 400, error: "invalid_request", description: "grant_type is required" };
+  if (form.grant_type !== "client_credentials") {
+    return { ok: false, status: 400, error: "unsupported_grant_type", description: "Only client_credentials is supported" };
+  }
+  const credentials = basic ?? (inBody ? { id: form.client_id ?? "", secret: form.client_secret ?? "" } : null);
+  if (!credentials || credentials.id === "") {
+    await deps.audit("oauth.token_refused", "failure", { detail: { reason: "no client credentials" } });
+    return { ok: false, status: 401, error: "invalid_client", description: "Client authentication failed" };
+  }
+  const client = await findClient(deps.db, credentials.id);
+  const partner = client ? await findPartner(deps.db, client.pbcRefNumber) : undefined;
+  const matches = client ? await clientSecretMatches(client, credentials.secret, deps.now) : false;
+  if (!client || !matches || partner?.status !== "ACTIVE") {
+    await deps.audit("oauth.token_refused", "failure", {
+      actor: `client:${credentials.id}`,
+      target: client?.pbcRefNumber ?? null,
+    });
+    return { ok: false, status: 401, error: "invalid_client", description: "Client authentication failed" };
+  }
+  const token = await issueToken(deps.signingKey, client.clientId, client.pbcRefNumber, deps.now);
+  await deps.audit("oauth.token_issued", "success", { actor: `client:${client.clientId}`, target: client.pbcRefNumber });
+  return { ok: true, body: { access_token: token, token_type: "bearer", expires_in: TOKEN_LIFETIME_SECONDS } };
+}
+
+export type AuthResult =
+  | { ok: true; claims: TokenClaims }
+  | { ok: false; error: "invalid_request" | "invalid_token"; description: string };
+
+export async function authenticate(deps: PartnerApiDeps, authorization: string | undefined): Promise<AuthResult> {
+  const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
+  if (!match) return { ok: false, error: "invalid_request", description: "A bearer token is required" };
+  const claims = await verifyToken(deps.signingKey, match[1] as string, deps.now);
+  if (!claims) return { ok: false, error: "invalid_token", description: "The access token is invalid or has expired" };
+  const partner = await findPartner(deps.db, claims.ref);
+  if (partner?.status !== "ACTIVE")
+    return { ok: false, error: "invalid_token", description: "The access token is no longer valid" };
+  return { ok: true, claims };
+}
+
+function record(transaction: Transaction): PaymentRecord {
+  return {
+    pbcRefNumber: transaction.pbcRefNumber,
+    pbcTxnNumber: transaction.pbcTxnNumber,
+    trnDate: transaction.trnDate,
+    description: transaction.description,
+    trnAmountCents: transaction.trnAmountCents,
+    paymentMethod: transaction.paymentMethod,
+    currency: transaction.currency,
+    glDate: transaction.glDate,
+    paymentStatus: transaction.paymentStatus,
+    trnOrderId: transaction.trnOrderId,
+    paymentAuthCode: transaction.paymentAuthCode,
+    cardType: transaction.cardType,
+  };
+}
+
+async function keyStyleFor(db: Db, pbcRefNumber: string, requested: KeyStyle | undefined): Promise<KeyStyle> {
+  if (requested) return requested;
+  return (await findPartner(db, pbcRefNumber))?.keyStyle ?? "lower";
+}
+
+async function view(db: Db, transaction: Transaction, style: KeyStyle) {
+  const lines = await listLines(db, transaction.id);
+  return style === "camel" ? paymentViewCamel(record(transaction), lines) : paymentViewLower(record(transaction), lines);
+}
+
+/** A partner sees only its own payments; anything else is "not found", exactly as a missing one. */
+async function ownTransaction(deps: PartnerApiDeps, claims: TokenClaims, pbcRefNumber: string, pbcTxnNumber: string) {
+  if (claims.ref !== pbcRefNumber) return undefined;
+  return findTransaction(deps.db, pbcRefNumber, pbcTxnNumber);
+}
+
+export async function queryPayment(
+  deps: PartnerApiDeps,
+  claims: TokenClaims,
+  pbcRefNumber: string,
+  pbcTxnNumber: string,
+  requestedStyle: KeyStyle | undefined,
+) {
+  const transaction = await ownTransaction(deps, claims, pbcRefNumber, pbcTxnNumber);
+  if (!transaction) return null;
+  return view(deps.db, transaction, await keyStyleFor(deps.db, claims.ref, requestedStyle));
+}
+
+export type RevenueUpdateResult =
+  | { kind: "updated"; payment: Awaited<ReturnType<typeof view>> }
+  | { kind: "not-found" }
+  | { kind: "conflict"; message: string }
+  | { kind: "invalid"; fields: Record<string, string> };
+
+export async function updateRevenue(
+  deps: PartnerApiDeps,
+  claims: TokenClaims,
+  pbcRefNumber: string,
+  pbcTxnNumber: string,
+  lines: readonly RevenueUpdateLineInput[],
+  requestedStyle: KeyStyle | undefined,
+): Promise<RevenueUpdateResult> {
+  const transaction = await ownTransaction(deps, claims, pbcRefNumber, pbcTxnNumber);
+  if (!transaction) return { kind: "not-found" };
+  const target = `${pbcRefNumber}/${pbcTxnNumber}`;
+  const conflict = async (): Promise<RevenueUpdateResult> => {
+    const current = (await findTransaction(deps.db, pbcRefNumber, pbcTxnNumber)) ?? transaction;
+    let message: string;
+    if (current.paymentStatus !== "PAID") {
+      message =
+        current.paymentStatus === "PNDNG"
+          ? "Revenue can only be updated for PAID payments: this payment is PNDNG (no payment was made)"
+          : "Revenue can only be updated for PAID payments: this payment is CMPLT (its GL has been posted)";
+    } else {
+      const blocking = await blockingLines(deps.db, current.id);
+      message = `Revenue can only be updated while every line's glStatus is NEW or REJECT: ${blocking
+        .map((line) => `line ${line.lineNumber} is ${line.glStatus}`)
+        .join(", ")}`;
+    }
+    await deps.audit("payment.revenue_update_refused", "failure", { actor: `client:${claims.sub}`, target, detail: { message } });
+    return { kind: "conflict", message };
+  };
+  if (transaction.paymentStatus !== "PAID") return conflict();
+  const check = checkRevenueUpdate(lines, transaction.trnAmountCents);
+  if (!check.ok) return { kind: "invalid", fields: check.fields };
+
+  const results = await runBatch(deps.db, revenueUpdateQueries(transaction.id, randomToken(12), check.lines, deps.now));
+  if (results[0]?.meta.changes !== 1) return conflict();
+  await recordEvent(
+    deps.db,
+    {
+      eventType: "revenue_updated",
+      transactionId: transaction.id,
+      pbcRefNumber,
+      pbcTxnNumber,
+      detail: { by: claims.sub, lines: check.lines.map((line) => ({ ...line })) },
+    },
+    deps.now,
+  );
+  await deps.audit("payment.revenue_updated", "success", {
+    actor: `client:${claims.sub}`,
+    target,
+    detail: { lines: check.lines.length },
+  });
+  const updated = (await findTransaction(deps.db, pbcRefNumber, pbcTxnNumber)) as Transaction;
+  return { kind: "updated", payment: await view(deps.db, updated, await keyStyleFor(deps.db, claims.ref, requestedStyle)) };
+}
