@@ -26,6 +26,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
     exclude: ["test/e2e/**"],
     setupFiles: ["./test/setup.ts"],
+    globalSetup: ["./test/fakes/globalSetup.ts"],
     testTimeout: 30_000,
   },
 });

@@ -1,13 +1,20 @@
 import type { AppConfig } from "../config.ts";
+import { BamboraProcessor } from "./bambora.ts";
 import { SandboxProcessor } from "./sandbox.ts";
 import type { PaymentProcessor } from "./types.ts";
 
-export function createProcessor(config: AppConfig, _env: Env): PaymentProcessor {
+export function createProcessor(config: AppConfig, env: Env): PaymentProcessor {
   switch (config.processor) {
     case "sandbox":
       return new SandboxProcessor();
     case "bambora":
-      // configurationProblems() refuses to serve with PROCESSOR=bambora until the adapter lands (issue 5).
-      throw new Error("The Bambora processor adapter is not part of this version");
+      // configurationProblems() refuses to serve without the merchant id and payments passcode.
+      return new BamboraProcessor({
+        merchantId: env.BAMBORA_MERCHANT_ID ?? "",
+        apiPasscode: env.BAMBORA_API_PASSCODE ?? "",
+        // Optional secret, so not in the generated Env: lookup() falls back to the payments passcode.
+        reportPasscode: (env as { BAMBORA_REPORT_PASSCODE?: string }).BAMBORA_REPORT_PASSCODE,
+        baseUrl: env.BAMBORA_API_URL,
+      });
   }
 }
