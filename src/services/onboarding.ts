@@ -1,4 +1,5 @@
 /** Partner onboarding, shared by the command-line tool and local seeding. */
+import { listAccounts, removeAccount, setAccounts } from "../db/chartOfAccounts.ts";
 import type { Db } from "../db/client.ts";
 import { insertClient, listClients, rotateClientSecret } from "../db/oauthClients.ts";
 import { hasApiKey, setApiKey } from "../db/partnerApiKeys.ts";
@@ -28,7 +29,8 @@ export interface IssuedCredentials {
 }
 
 function checkSpec(spec: PartnerSpec): void {
-  if (!/^\d{1,10}$/.test(spec.pbcRefNumber)) throw new OnboardingError("pbcRefNumber must be 1 to 10 digits");
+  // No leading zeros: journal names encode the number, and 010006 must not alias 10006.
+  if (!/^[1-9]\d{0,7}$/.test(spec.pbcRefNumber)) throw new OnboardingError("pbcRefNumber must be a number from 1 to 99999999");
   if (spec.name.trim() === "" || spec.name.length > 100) throw new OnboardingError("name must be 1 to 100 characters");
   for (const target of spec.redirectTargets) {
     const parsed = parseRedirectTarget(target);
@@ -160,3 +162,21 @@ export const DEMO_PARTNER = {
   clientId: "demo-client-10006",
   clientSecret: "demo-secret-10006",
 };
+
+/** Chart of accounts for ledger validation in the nightly GL run. */
+export async function loadChartOfAccounts(db: Db, pbcRefNumber: string, accounts: string[], status: "OPEN" | "CLOSED" = "OPEN") {
+  await requirePartner(db, pbcRefNumber);
+  const bad = accounts.filter((account) => !isValidRevenueAccount(account));
+  if (bad.length > 0) throw new OnboardingError(`not in XXX.XXXXX.XXXXX.XXXX.XXXXXXX.XXXXXX.XXXX format: ${bad.join(", ")}`);
+  return setAccounts(db, pbcRefNumber, accounts, status);
+}
+
+export async function chartOfAccounts(db: Db, pbcRefNumber: string) {
+  await requirePartner(db, pbcRefNumber);
+  return listAccounts(db, pbcRefNumber);
+}
+
+export async function removeChartAccount(db: Db, pbcRefNumber: string, account: string) {
+  await requirePartner(db, pbcRefNumber);
+  return removeAccount(db, pbcRefNumber, account);
+}
