@@ -481,6 +481,8 @@ async function applyResult(
 
 /** How long an AUTHORISING attempt may sit before we assume its request died and look it up. */
 const STALE_AUTHORISING_MS = 2 * 60_000;
+/** How long after an unknown outcome a "not found" answer from the processor is believed. */
+export const NOT_FOUND_GRACE_MS = 2 * 60_000;
 
 /** Ask the processor what happened to an order whose outcome we did not get. */
 export async function resolveUnknown(deps: CardDeps, context: PaymentContext): Promise<PaymentContext> {
@@ -496,6 +498,9 @@ export async function resolveUnknown(deps: CardDeps, context: PaymentContext): P
     return context;
   }
   if (result.outcome === "unknown") return context;
+  // The processor may still be waiting on the bank when our call timed out: "no record" is final
+  // only once the order has had time to appear, so an approval is never reported as a failure.
+  if (result.outcome === "not_found" && deps.now.getTime() - Date.parse(attempt.updatedAt) < NOT_FOUND_GRACE_MS) return context;
   await recordEvent(deps.db, event(context, "outcome_resolved", { outcome: result.outcome }), deps.now);
   const resolved: AuthorisationResult =
     result.outcome === "not_found" ? { outcome: "failed", message: "The processor has no record of this payment" } : result;
