@@ -206,7 +206,7 @@ describe("GET payment", () => {
 });
 
 describe("POST revenue update", () => {
-  const lines = (a: string, b: string) => ({
+  const lines = (a: string, b: string | number) => ({
     revenue: [
       { lineNumber: " 1", revenueAccount: "039.18ACE.14691.8928.1800000.000000.0000 ", revenueAmount: a },
       { lineNumber: 2, revenueAccount: "039.18ACE.14699.8928.1800000.000000.0000", revenueAmount: b },
