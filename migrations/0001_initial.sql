@@ -94,6 +94,8 @@ CREATE TABLE revenue_lines (
   PRIMARY KEY (transaction_id, line_number)
 );
 CREATE INDEX revenue_lines_gl ON revenue_lines (gl_status, journal_batch_id);
+-- keyset pagination of a journal's detail rows
+CREATE INDEX revenue_lines_batch ON revenue_lines (journal_batch_id, transaction_id, line_number);
 
 -- One browser visit to the card page. The link token and the session cookie are stored hashed.
 CREATE TABLE payment_attempts (
@@ -151,7 +153,6 @@ CREATE TABLE journal_batches (
   account_count INTEGER,
   debit_total_cents INTEGER,
   credit_total_cents INTEGER,
-  object_prefix TEXT NOT NULL,
   files TEXT,
   claimed_at TEXT NOT NULL,
   posted_at TEXT,

@@ -1,6 +1,7 @@
 /** Owns `revenue_lines`. */
 import { asc, eq, type SQL, sql } from "drizzle-orm";
 import type { RevenueLine } from "../domain/revenue.ts";
+import { runStatement } from "./batch.ts";
 import type { Db } from "./client.ts";
 import { type RevenueLineRow, revenueLines } from "./schema.ts";
 
@@ -45,4 +46,84 @@ export function revenueUpdateQueries(transactionId: number, token: string, lines
 /** Lines whose state forbids a revenue update (for the 409 message). */
 export async function blockingLines(db: Db, transactionId: number): Promise<RevenueLineRow[]> {
   return (await listLines(db, transactionId)).filter((line) => line.glStatus !== "NEW" && line.glStatus !== "REJECT");
+}
+
+// ---------------------------------------------------------------- GL posting
+
+/** Revenue lines waiting for posting: NEW lines of PAID payments, for partners with GL posting on. */
+function postableLines(pbcRefNumber: string, glDate: string): SQL {
+  return sql`revenue_lines.gl_status = 'NEW' AND revenue_lines.transaction_id IN (SELECT id FROM transactions
+    WHERE pbc_ref_number = ${pbcRefNumber} AND gl_date = ${glDate} AND payment_status = 'PAID')`;
+}
+
+export function postableLinesExist(pbcRefNumber: string, glDate: string): SQL {
+  return sql`EXISTS (SELECT 1 FROM revenue_lines WHERE ${postableLines(pbcRefNumber, glDate)})`;
+}
+
+/** (partner, GL date) groups with lines due: summarised in SQL, oldest first. */
+export async function dueGroups(
+  db: Db,
+  lastDueGlDate: string,
+  limit: number,
+): Promise<Array<{ pbcRefNumber: string; glDate: string }>> {
+  return runStatement<{ pbcRefNumber: string; glDate: string }>(
+    db,
+    sql`SELECT t.pbc_ref_number AS pbcRefNumber, t.gl_date AS glDate
+      FROM transactions t JOIN partners p ON p.pbc_ref_number = t.pbc_ref_number
+      WHERE t.payment_status = 'PAID' AND t.gl_date <= ${lastDueGlDate} AND p.gl_posting = 1 AND p.status = 'ACTIVE'
+        AND EXISTS (SELECT 1 FROM revenue_lines r WHERE r.transaction_id = t.id AND r.gl_status = 'NEW')
+      GROUP BY t.pbc_ref_number, t.gl_date ORDER BY t.gl_date, t.pbc_ref_number LIMIT ${limit}`,
+  );
+}
+
+/** Ledger validation: lines whose account is not open in the partner's chart become REJECT. */
+export function rejectClosedAccountsQuery(pbcRefNumber: string, glDate: string, notOpen: SQL, message: string): SQL {
+  return sql`UPDATE revenue_lines SET gl_status = 'REJECT', gl_error_message = ${message}
+    WHERE ${postableLines(pbcRefNumber, glDate)} AND ${notOpen}`;
+}
+
+/** Claim the group's NEW lines for the batch: NEW -> IN PROCESS, each line in exactly one journal. */
+export function claimLinesQuery(pbcRefNumber: string, glDate: string, batchId: SQL): SQL {
+  return sql`UPDATE revenue_lines SET gl_status = 'IN PROCESS', gl_error_message = NULL, journal_batch_id = ${batchId}
+    WHERE ${postableLines(pbcRefNumber, glDate)} AND ${batchId} IS NOT NULL`;
+}
+
+/** The journal's credit side, computed by SQL (GROUP BY), never by loading lines into memory. */
+export async function batchAccountTotals(db: Db, batchId: number) {
+  return runStatement<{ account: string; amountCents: number; lineCount: number }>(
+    db,
+    sql`SELECT revenue_account AS account, SUM(revenue_amount_cents) AS amountCents, COUNT(*) AS lineCount
+      FROM revenue_lines WHERE journal_batch_id = ${batchId} GROUP BY revenue_account ORDER BY revenue_account`,
+  );
+}
+
+export interface DetailCursor {
+  transactionId: number;
+  lineNumber: number;
+}
+
+export interface BatchDetailRow {
+  transactionId: number;
+  lineNumber: number;
+  pbcTxnNumber: string;
+  revenueAccount: string;
+  amountCents: number;
+  trnOrderId: string | null;
+  paidAt: string | null;
+}
+
+/** One page of a journal's lines, by keyset pagination on (transaction_id, line_number). */
+export async function batchDetailPage(db: Db, batchId: number, after: DetailCursor, pageSize: number): Promise<BatchDetailRow[]> {
+  return runStatement<BatchDetailRow>(
+    db,
+    sql`SELECT r.transaction_id AS transactionId, r.line_number AS lineNumber, t.pbc_txn_number AS pbcTxnNumber,
+        r.revenue_account AS revenueAccount, r.revenue_amount_cents AS amountCents, t.trn_order_id AS trnOrderId, t.paid_at AS paidAt
+      FROM revenue_lines r JOIN transactions t ON t.id = r.transaction_id
+      WHERE r.journal_batch_id = ${batchId} AND (r.transaction_id, r.line_number) > (${after.transactionId}, ${after.lineNumber})
+      ORDER BY r.transaction_id, r.line_number LIMIT ${pageSize}`,
+  );
+}
+
+export function markBatchProcessedQuery(batchId: number): SQL {
+  return sql`UPDATE revenue_lines SET gl_status = 'PROCESSED' WHERE journal_batch_id = ${batchId} AND gl_status = 'IN PROCESS'`;
 }

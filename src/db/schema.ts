@@ -172,7 +172,6 @@ export const journalBatches = sqliteTable("journal_batches", {
   accountCount: integer("account_count"),
   debitTotalCents: integer("debit_total_cents"),
   creditTotalCents: integer("credit_total_cents"),
-  objectPrefix: text("object_prefix").notNull(),
   files: text("files"),
   claimedAt: text("claimed_at").notNull(),
   postedAt: text("posted_at"),

@@ -110,3 +110,11 @@ export function releaseAuthorisationQuery(
     })
     .where(and(eq(transactions.id, transactionId), eq(transactions.authorisingAttemptId, attemptId)));
 }
+
+/** PAID -> CMPLT for the batch's payments whose every line is now PROCESSED. */
+export function completePostedQuery(batchId: number, now: Date) {
+  return sql`UPDATE transactions SET payment_status = 'CMPLT', updated_at = ${now.toISOString()}
+    WHERE payment_status = 'PAID'
+      AND id IN (SELECT transaction_id FROM revenue_lines WHERE journal_batch_id = ${batchId})
+      AND NOT EXISTS (SELECT 1 FROM revenue_lines r WHERE r.transaction_id = transactions.id AND r.gl_status <> 'PROCESSED')`;
+}

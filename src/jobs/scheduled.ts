@@ -1,10 +1,17 @@
-/** Cron Triggers: every run sweeps payments; GL posting decides in code which GL dates are due. */
+/**
+ * Cron Triggers (UTC). Every run sweeps payments (expiry, unknown outcomes); the nightly run also
+ * posts the GL. Which GL dates are due is decided in code (services/glPosting.ts), not by the schedule.
+ */
 import { configurationProblems, readConfig } from "../config.ts";
 import { database } from "../db/client.ts";
 import { createLogger } from "../http/logger.ts";
 import { createProcessor } from "../processor/index.ts";
 import { auditRecorder } from "../services/audit.ts";
 import { sweepPayments } from "../services/cardPayment.ts";
+import { runGlPosting } from "../services/glPosting.ts";
+
+/** Must match the nightly entry of `[triggers] crons` in wrangler.toml. */
+export const NIGHTLY_CRON = "0 9 * * *";
 
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
   const log = createLogger(`cron-${controller.scheduledTime}`);
@@ -26,4 +33,14 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     now,
   });
   log.info("payment sweep finished", { cron: controller.cron, ...report });
+  if (controller.cron === NIGHTLY_CRON) {
+    await runGlPosting({
+      db,
+      bucket: env.JOURNALS,
+      feederNumber: env.GL_FEEDER_NUMBER || "3535",
+      audit: auditRecorder(db, { actor: "system:gl-posting", sourceIp: null, log }),
+      log,
+      now,
+    });
+  }
 }

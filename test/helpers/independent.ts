@@ -87,10 +87,14 @@ export function pacificToday(at = new Date()): string {
   }).format(at);
 }
 
-/** 13-19 digit runs that pass Luhn: what a leaked card number looks like. */
+/**
+ * 13-19 digit runs that pass Luhn and start like a card (2-6: Mastercard 2-series, Amex, Visa,
+ * Mastercard, Discover): what a leaked card number looks like. Epoch milliseconds in transaction
+ * numbers (T00000A3F1700000000000) start with 1 and are not card numbers.
+ */
 export function findCardNumbers(text: string): string[] {
   const found: string[] = [];
-  for (const match of text.matchAll(/\d{13,19}/g)) {
+  for (const match of text.matchAll(/(?<!\d)[2-6]\d{12,18}(?!\d)/g)) {
     const digits = match[0];
     let sum = 0;
     let dbl = false;

@@ -70,11 +70,25 @@ export async function get(path: string, cookie?: string): Promise<Response> {
   return SELF.fetch(`${BASE}${path}`, { redirect: "manual", headers: cookie ? { Cookie: cookie } : {} });
 }
 
-export async function post(path: string, form: Record<string, string>, cookie?: string): Promise<Response> {
+/** A different client address per call unless given: the card page rate-limits per address. */
+export function randomClientIp(): string {
+  return `203.0.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+}
+
+export async function post(
+  path: string,
+  form: Record<string, string>,
+  cookie?: string,
+  clientIp = randomClientIp(),
+): Promise<Response> {
   return SELF.fetch(`${BASE}${path}`, {
     method: "POST",
     redirect: "manual",
-    headers: { "Content-Type": "application/x-www-form-urlencoded", ...(cookie ? { Cookie: cookie } : {}) },
+    headers: {
+      "Content-Type": "application/x-www-form-urlencoded",
+      "CF-Connecting-IP": clientIp,
+      ...(cookie ? { Cookie: cookie } : {}),
+    },
     body: new URLSearchParams(form).toString(),
   });
 }

@@ -1,0 +1,81 @@
+/** Owns `journal_batches`: one row per posted journal (partner, GL date, sequence); the D1 record of each file set. */
+import { and, asc, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { journalBatches } from "./schema.ts";
+
+export type JournalBatch = typeof journalBatches.$inferSelect;
+
+/**
+ * Create the next batch of a (partner, GL date) only if it has lines to post. The claim statement
+ * that follows in the same D1 batch takes the newest batch of that group.
+ */
+export function createBatchIfWorkQuery(pbcRefNumber: string, glDate: string, workExists: SQL, now: Date): SQL {
+  return sql`INSERT INTO journal_batches (pbc_ref_number, gl_date, sequence, status, claimed_at)
+    SELECT ${pbcRefNumber}, ${glDate},
+      (SELECT COALESCE(MAX(sequence), 0) + 1 FROM journal_batches WHERE pbc_ref_number = ${pbcRefNumber} AND gl_date = ${glDate}),
+      'CLAIMED', ${now.toISOString()}
+    WHERE ${workExists}
+    RETURNING id, sequence`;
+}
+
+export function newestBatchId(pbcRefNumber: string, glDate: string): SQL {
+  return sql`(SELECT MAX(id) FROM journal_batches WHERE pbc_ref_number = ${pbcRefNumber} AND gl_date = ${glDate})`;
+}
+
+export async function findBatch(db: Db, id: number): Promise<JournalBatch | undefined> {
+  return db.select().from(journalBatches).where(eq(journalBatches.id, id)).get();
+}
+
+export async function listClaimedBatches(db: Db, limit: number): Promise<JournalBatch[]> {
+  return db
+    .select()
+    .from(journalBatches)
+    .where(eq(journalBatches.status, "CLAIMED"))
+    .orderBy(asc(journalBatches.id))
+    .limit(limit)
+    .all();
+}
+
+export interface PostedTotals {
+  lineCount: number;
+  accountCount: number;
+  debitTotalCents: number;
+  creditTotalCents: number;
+  files: Record<string, { key: string; sha256: string; size: number }>;
+}
+
+export function markPostedQuery(db: Db, id: number, totals: PostedTotals, now: Date) {
+  return db
+    .update(journalBatches)
+    .set({
+      status: "POSTED",
+      lineCount: totals.lineCount,
+      accountCount: totals.accountCount,
+      debitTotalCents: totals.debitTotalCents,
+      creditTotalCents: totals.creditTotalCents,
+      files: JSON.stringify(totals.files),
+      postedAt: now.toISOString(),
+    })
+    .where(and(eq(journalBatches.id, id), eq(journalBatches.status, "CLAIMED")));
+}
+
+export interface BatchFilter {
+  from?: string | undefined;
+  to?: string | undefined;
+  pbcRefNumber?: string | undefined;
+  limit?: number | undefined;
+}
+
+export async function listBatches(db: Db, filter: BatchFilter): Promise<JournalBatch[]> {
+  const conditions: SQL[] = [];
+  if (filter.from) conditions.push(gte(journalBatches.glDate, filter.from));
+  if (filter.to) conditions.push(lte(journalBatches.glDate, filter.to));
+  if (filter.pbcRefNumber) conditions.push(eq(journalBatches.pbcRefNumber, filter.pbcRefNumber));
+  return db
+    .select()
+    .from(journalBatches)
+    .where(conditions.length ? and(...conditions) : undefined)
+    .orderBy(desc(journalBatches.glDate), asc(journalBatches.pbcRefNumber), asc(journalBatches.sequence))
+    .limit(Math.min(filter.limit ?? 200, 1000))
+    .all();
+}

@@ -1,0 +1,345 @@
+/**
+ * The nightly GL posting ("Financial Accounting data flow"): for every due GL date and partner with
+ * GL posting on, reject lines whose account is not open, claim the rest (NEW -> IN PROCESS), write the
+ * summarized journal files to R2 once, then mark the lines PROCESSED and fully posted payments CMPLT.
+ *
+ * Safe to run twice, late, overlapping or after a crash: the claim is one atomic D1 statement, so a
+ * line is in exactly one batch; every file's content is determined by the batch alone and written
+ * only if absent; a batch left CLAIMED by a crashed run is finished by the next run.
+ */
+import { runBatch } from "../db/batch.ts";
+import { accountNotOpenCondition } from "../db/chartOfAccounts.ts";
+import type { Db } from "../db/client.ts";
+import {
+  createBatchIfWorkQuery,
+  findBatch,
+  type JournalBatch,
+  listClaimedBatches,
+  markPostedQuery,
+  newestBatchId,
+  type PostedTotals,
+} from "../db/journalBatches.ts";
+import { findPartner } from "../db/partners.ts";
+import {
+  batchAccountTotals,
+  batchDetailPage,
+  claimLinesQuery,
+  type DetailCursor,
+  dueGroups,
+  markBatchProcessedQuery,
+  postableLinesExist,
+  rejectClosedAccountsQuery,
+} from "../db/revenueLines.ts";
+import { completePostedQuery } from "../db/transactions.ts";
+import { addDays, cutoffInstant, pacificDate } from "../domain/businessTime.ts";
+import { buildJournal, journalObjectPrefix } from "../domain/journal.ts";
+import { DETAIL_CSV_PREAMBLE, renderDetailRows, renderJournalCsv } from "../domain/journalCsv.ts";
+import { feederFileName, feederTriggerFileName, renderFeederFile } from "../domain/ledgerFeeder.ts";
+import { formatCents } from "../domain/money.ts";
+import type { Logger } from "../http/logger.ts";
+import { hex, sha256Hex } from "../lib/crypto.ts";
+import type { AuditRecorder } from "./audit.ts";
+
+export const INVALID_ACCOUNT_MESSAGE = "Invalid revenue account";
+/** A GL date is posted once its cut-off has passed by this much (late commits of approvals). */
+export const POSTING_GRACE_MS = 30 * 60_000;
+/** Rows per keyset page of the detail file; 1,000,000 lines take 100 queries. */
+export const DETAIL_PAGE_SIZE = 10_000;
+/** R2 multipart parts must be at least 5 MiB, except the last. */
+export const PART_SIZE = 5 * 1024 * 1024;
+/** Stay well inside D1's 1,000 queries per invocation. */
+export const QUERY_BUDGET = 800;
+
+export interface GlPostingDeps {
+  db: Db;
+  bucket: R2Bucket;
+  feederNumber: string;
+  audit: AuditRecorder;
+  log: Logger;
+  now: Date;
+  /** Test hook: called after each step, so a test can make the run die there. */
+  afterStep?: (step: PostingStep, batchId: number) => void | Promise<void>;
+}
+
+export type PostingStep = "claimed" | "journal.csv" | "feeder" | "trigger" | "detail.csv" | "manifest.json" | "posted";
+
+export interface PostingReport {
+  lastDueGlDate: string;
+  rejectedGroups: number;
+  batchesPosted: Array<{ id: number; pbcRefNumber: string; glDate: string; sequence: number; lines: number; totalCents: number }>;
+  queries: number;
+}
+
+/** The latest GL date whose cut-off (plus grace) has passed: decided here, so the cron never changes with DST. */
+export function lastDueGlDate(now: Date): string {
+  const today = pacificDate(now);
+  return now.getTime() >= cutoffInstant(today).getTime() + POSTING_GRACE_MS ? today : addDays(today, -1);
+}
+
+class Budget {
+  used = 0;
+  spend(count = 1): void {
+    this.used += count;
+  }
+  get exhausted(): boolean {
+    return this.used >= QUERY_BUDGET;
+  }
+}
+
+export async function runGlPosting(deps: GlPostingDeps): Promise<PostingReport> {
+  const budget = new Budget();
+  const report: PostingReport = { lastDueGlDate: lastDueGlDate(deps.now), rejectedGroups: 0, batchesPosted: [], queries: 0 };
+
+  // First finish what a crashed or overlapping run left claimed.
+  budget.spend();
+  for (const batch of await listClaimedBatches(deps.db, 20)) {
+    if (budget.exhausted) break;
+    await postBatch(deps, batch, budget, report);
+  }
+
+  while (!budget.exhausted) {
+    budget.spend();
+    const groups = await dueGroups(deps.db, report.lastDueGlDate, 20);
+    if (groups.length === 0) break;
+    for (const group of groups) {
+      if (budget.exhausted) break;
+      const batch = await claimGroup(deps, group.pbcRefNumber, group.glDate, budget, report);
+      if (batch) await postBatch(deps, batch, budget, report);
+    }
+  }
+  report.queries = budget.used;
+  deps.log.info("gl posting finished", { ...report, batchesPosted: report.batchesPosted.length });
+  return report;
+}
+
+async function claimGroup(
+  deps: GlPostingDeps,
+  pbcRefNumber: string,
+  glDate: string,
+  budget: Budget,
+  report: PostingReport,
+): Promise<JournalBatch | null> {
+  const { db, now } = deps;
+  const batchId = newestBatchId(pbcRefNumber, glDate);
+  budget.spend(3);
+  const results = await runBatch(db, [
+    rejectClosedAccountsQuery(pbcRefNumber, glDate, accountNotOpenCondition(pbcRefNumber), INVALID_ACCOUNT_MESSAGE),
+    createBatchIfWorkQuery(pbcRefNumber, glDate, postableLinesExist(pbcRefNumber, glDate), now),
+    claimLinesQuery(pbcRefNumber, glDate, batchId),
+  ]);
+  const rejected = results[0]?.meta.changes ?? 0;
+  if (rejected > 0) {
+    report.rejectedGroups++;
+    await deps.audit("gl.lines_rejected", "failure", {
+      target: `${pbcRefNumber}/${glDate}`,
+      detail: { lines: rejected, reason: INVALID_ACCOUNT_MESSAGE },
+    });
+  }
+  const created = results[1]?.results[0] as { id: number; sequence: number } | undefined;
+  if (!created) return null; // nothing left to post (all rejected, or another run claimed it)
+  budget.spend();
+  const batch = await findBatch(db, created.id);
+  if (!batch) return null;
+  await deps.afterStep?.("claimed", batch.id);
+  return batch;
+}
+
+interface FileRecord {
+  key: string;
+  sha256: string;
+  size: number;
+}
+
+/** Write the batch's files (each only if absent) and finish it. Idempotent. */
+async function postBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budget, report: PostingReport): Promise<void> {
+  const { db, bucket } = deps;
+  budget.spend();
+  const partner = await findPartner(db, batch.pbcRefNumber);
+  if (!partner?.cashAccount) {
+    deps.log.error("gl posting: partner has no cash account", { pbcRefNumber: batch.pbcRefNumber, batchId: batch.id });
+    return;
+  }
+  budget.spend();
+  const credits = await batchAccountTotals(db, batch.id);
+  const journal = buildJournal({
+    pbcRefNumber: batch.pbcRefNumber,
+    partnerName: partner.name,
+    glDate: batch.glDate,
+    sequence: batch.sequence,
+    cashAccount: partner.cashAccount,
+    credits,
+  });
+  // The batch's claim time names and dates its files, so a re-run writes the same bytes.
+  const createdAt = new Date(batch.claimedAt);
+  const prefix = journalObjectPrefix(batch.pbcRefNumber, batch.glDate, batch.sequence);
+  const files: Record<string, FileRecord> = {};
+
+  files["journal.csv"] = await putOnce(bucket, `${prefix}journal.csv`, renderJournalCsv(journal), "text/csv; charset=utf-8");
+  await deps.afterStep?.("journal.csv", batch.id);
+  const feederName = feederFileName(deps.feederNumber, createdAt);
+  files.feeder = await putOnce(
+    bucket,
+    `${prefix}${feederName}`,
+    renderFeederFile(journal, { feederNumber: deps.feederNumber, batchNumber: batch.id, createdAt }),
+    "text/plain; charset=us-ascii",
+  );
+  await deps.afterStep?.("feeder", batch.id);
+  files.trigger = await putOnce(bucket, `${prefix}${feederTriggerFileName(deps.feederNumber, createdAt)}`, "", "text/plain");
+  await deps.afterStep?.("trigger", batch.id);
+  files["detail.csv"] = await writeDetail(deps, batch, `${prefix}detail.csv`, budget);
+  await deps.afterStep?.("detail.csv", batch.id);
+
+  const totals: PostedTotals = {
+    lineCount: journal.revenueLineCount,
+    accountCount: journal.accountCount,
+    debitTotalCents: journal.debitTotalCents,
+    creditTotalCents: journal.creditTotalCents,
+    files,
+  };
+  const manifest = {
+    batchId: batch.id,
+    pbcRefNumber: batch.pbcRefNumber,
+    partnerName: partner.name,
+    glDate: batch.glDate,
+    sequence: batch.sequence,
+    journalName: journal.journalName,
+    fiscalYear: journal.fiscalYear,
+    revenueLineCount: journal.revenueLineCount,
+    journalLineCount: journal.lines.length,
+    accountCount: journal.accountCount,
+    debitTotal: formatCents(journal.debitTotalCents),
+    creditTotal: formatCents(journal.creditTotalCents),
+    createdAt: createdAt.toISOString(),
+    files,
+  };
+  await putOnce(bucket, `${prefix}manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`, "application/json");
+  await deps.afterStep?.("manifest.json", batch.id);
+
+  budget.spend(3);
+  await runBatch(db, [
+    markBatchProcessedQuery(batch.id),
+    completePostedQuery(batch.id, deps.now),
+    markPostedQuery(db, batch.id, totals, deps.now),
+  ]);
+  await deps.afterStep?.("posted", batch.id);
+  await deps.audit("gl.journal_posted", "success", {
+    actor: "system:gl-posting",
+    target: `${batch.pbcRefNumber}/${batch.glDate}/${batch.sequence}`,
+    detail: { batchId: batch.id, lines: journal.revenueLineCount, totalCents: journal.debitTotalCents },
+  });
+  report.batchesPosted.push({
+    id: batch.id,
+    pbcRefNumber: batch.pbcRefNumber,
+    glDate: batch.glDate,
+    sequence: batch.sequence,
+    lines: journal.revenueLineCount,
+    totalCents: journal.debitTotalCents,
+  });
+}
+
+const encoder = new TextEncoder();
+
+/** Write-once put: an existing object is kept (and must hold the same bytes), never overwritten. */
+async function putOnce(bucket: R2Bucket, key: string, body: string, contentType: string): Promise<FileRecord> {
+  const bytes = encoder.encode(body);
+  const sha256 = await sha256Hex(bytes);
+  const existing = await bucket.head(key);
+  if (existing) return verifyExisting(existing, key, sha256, bytes.byteLength);
+  const written = await bucket.put(key, bytes, {
+    onlyIf: { etagDoesNotMatch: "*" },
+    httpMetadata: { contentType },
+    customMetadata: { sha256 },
+    sha256,
+  });
+  if (written === null) {
+    const raced = await bucket.head(key);
+    if (!raced) throw new Error(`R2 refused to write ${key}`);
+    return verifyExisting(raced, key, sha256, bytes.byteLength);
+  }
+  return { key, sha256, size: bytes.byteLength };
+}
+
+function verifyExisting(object: R2Object, key: string, sha256: string, size: number): FileRecord {
+  if (object.customMetadata?.sha256 !== sha256) {
+    throw new Error(`R2 object ${key} already exists with different content: refusing to overwrite a posted journal`);
+  }
+  return { key, sha256, size };
+}
+
+/**
+ * The detail file (one row per revenue line; a million rows is ~100 MB): keyset pages from D1,
+ * streamed to R2 as a multipart upload, hashed on the way with a DigestStream.
+ */
+async function writeDetail(deps: GlPostingDeps, batch: JournalBatch, key: string, budget: Budget): Promise<FileRecord> {
+  const { bucket, db } = deps;
+  // Multipart objects appear only when complete: one that exists was fully written by an earlier run.
+  const existing = await bucket.get(key);
+  if (existing) {
+    const digest = new crypto.DigestStream("SHA-256");
+    await existing.body.pipeTo(digest);
+    return { key, sha256: hex(new Uint8Array(await digest.digest)), size: existing.size };
+  }
+
+  const digest = new crypto.DigestStream("SHA-256");
+  const hasher = digest.getWriter();
+  const upload = await bucket.createMultipartUpload(key, { httpMetadata: { contentType: "text/csv; charset=utf-8" } });
+  const parts: R2UploadedPart[] = [];
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let size = 0;
+  const flush = async (final: boolean) => {
+    if (pendingBytes === 0 || (!final && pendingBytes < PART_SIZE)) return;
+    const part = new Uint8Array(pendingBytes);
+    let offset = 0;
+    for (const chunk of pending) {
+      part.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    parts.push(await upload.uploadPart(parts.length + 1, part));
+    pending = [];
+    pendingBytes = 0;
+  };
+  const write = async (text: string) => {
+    const bytes = encoder.encode(text);
+    await hasher.write(bytes);
+    pending.push(bytes);
+    pendingBytes += bytes.byteLength;
+    size += bytes.byteLength;
+    await flush(false);
+  };
+  try {
+    await write(DETAIL_CSV_PREAMBLE);
+    let cursor: DetailCursor = { transactionId: 0, lineNumber: -1 };
+    for (;;) {
+      budget.spend();
+      const rows = await batchDetailPage(db, batch.id, cursor, DETAIL_PAGE_SIZE);
+      if (rows.length === 0) break;
+      await write(
+        renderDetailRows(
+          rows.map((row) => ({
+            glDate: batch.glDate,
+            pbcRefNumber: batch.pbcRefNumber,
+            pbcTxnNumber: row.pbcTxnNumber,
+            lineNumber: row.lineNumber,
+            revenueAccount: row.revenueAccount,
+            amountCents: row.amountCents,
+            trnOrderId: row.trnOrderId ?? "",
+            paidAt: row.paidAt ?? "",
+          })),
+        ),
+      );
+      const last = rows[rows.length - 1] as (typeof rows)[number];
+      cursor = { transactionId: last.transactionId, lineNumber: last.lineNumber };
+      if (rows.length < DETAIL_PAGE_SIZE) break;
+    }
+    await flush(true);
+    await hasher.close();
+    const sha256 = hex(new Uint8Array(await digest.digest));
+    // Multipart objects cannot take metadata at the end: the hash is in the manifest and in D1.
+    await upload.complete(parts);
+    return { key, sha256, size };
+  } catch (error) {
+    await upload.abort().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,246 @@
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { database } from "../src/db/client.ts";
+import { createLogger } from "../src/http/logger.ts";
+import worker from "../src/index.ts";
+import { NIGHTLY_CRON } from "../src/jobs/scheduled.ts";
+import { auditRecorder } from "../src/services/audit.ts";
+import { type GlPostingDeps, lastDueGlDate, type PostingStep, runGlPosting } from "../src/services/glPosting.ts";
+import { loadChartOfAccounts } from "../src/services/onboarding.ts";
+import { getPayment, postRevenue, token } from "./helpers/api.ts";
+import { openPayment, payWith, seedPartner, type TestPartner } from "./helpers/portal.ts";
+
+const GL_DATE = "2026-01-15";
+const RUN_AT = new Date("2026-01-16T09:00:00Z"); // the night after: 01:00 PST on the 16th
+
+async function paidPayments(partner: TestPartner, count: number, revenue?: string, amount = "100.00"): Promise<string[]> {
+  const txns: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const payment = await openPayment(partner, revenue ? { revenue, trnAmount: amount } : {});
+    const paid = await payWith(payment);
+    if (!(paid.headers.get("Location") ?? "").includes("trnApproved=1")) throw new Error("payment not approved");
+    txns.push(payment.pbcTxnNumber);
+  }
+  // Pin the effective GL date so the test controls which night posts it.
+  await env.DB.prepare("UPDATE transactions SET gl_date = ? WHERE pbc_ref_number = ?").bind(GL_DATE, partner.pbcRefNumber).run();
+  return txns;
+}
+
+function deps(overrides: Partial<GlPostingDeps> = {}): GlPostingDeps {
+  const db = database(env.DB);
+  const log = createLogger("test-gl");
+  return {
+    db,
+    bucket: env.JOURNALS,
+    feederNumber: "3535",
+    audit: auditRecorder(db, { actor: "test", sourceIp: null, log }),
+    log,
+    now: RUN_AT,
+    ...overrides,
+  };
+}
+
+async function lineStates(pbcRefNumber: string) {
+  const rows = await env.DB.prepare(
+    `SELECT t.pbc_txn_number AS txn, t.payment_status AS status, r.line_number AS line, r.gl_status AS gl, r.gl_error_message AS message, r.journal_batch_id AS batch
+     FROM revenue_lines r JOIN transactions t ON t.id = r.transaction_id WHERE t.pbc_ref_number = ? ORDER BY t.id, r.line_number`,
+  )
+    .bind(pbcRefNumber)
+    .all<{ txn: string; status: string; line: number; gl: string; message: string | null; batch: number | null }>();
+  return rows.results;
+}
+
+async function batches(pbcRefNumber: string) {
+  const rows = await env.DB.prepare("SELECT * FROM journal_batches WHERE pbc_ref_number = ? ORDER BY id")
+    .bind(pbcRefNumber)
+    .all<Record<string, unknown>>();
+  return rows.results;
+}
+
+async function objectText(key: string): Promise<string> {
+  const object = await env.JOURNALS.get(key);
+  if (!object) throw new Error(`missing ${key}`);
+  return object.text();
+}
+
+async function sha256Of(key: string): Promise<string> {
+  const object = await env.JOURNALS.get(key);
+  if (!object) throw new Error(`missing ${key}`);
+  // Bytes, not text(): the CSVs start with a BOM that text() would drop.
+  const digest = await crypto.subtle.digest("SHA-256", await object.arrayBuffer());
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+describe("which GL dates are due", () => {
+  it("a GL date is due only after its 16:00 Pacific cut-off (plus grace), winter and summer alike", () => {
+    expect(lastDueGlDate(new Date("2026-01-16T00:15:00Z"))).toBe("2026-01-14"); // 16:15 PST: within grace
+    expect(lastDueGlDate(new Date("2026-01-16T00:45:00Z"))).toBe("2026-01-15"); // 16:45 PST
+    expect(lastDueGlDate(new Date("2025-07-15T23:45:00Z"))).toBe("2025-07-15"); // 16:45 PDT
+    expect(lastDueGlDate(new Date("2025-07-15T23:15:00Z"))).toBe("2025-07-14"); // 16:15 PDT
+    expect(lastDueGlDate(new Date("2026-01-16T09:00:00Z"))).toBe("2026-01-15"); // the nightly cron, 01:00 PST
+    expect(lastDueGlDate(new Date("2025-07-16T09:00:00Z"))).toBe("2025-07-15"); // the nightly cron, 02:00 PDT
+  });
+});
+
+describe("nightly GL posting", () => {
+  it("the scheduled handler posts a balanced journal, lines become PROCESSED and payments CMPLT", async () => {
+    const partner = await seedPartner({ keyStyle: "camel", name: "GL Ministry" });
+    const txns = await paidPayments(partner, 3);
+    const controller = createScheduledController({ scheduledTime: RUN_AT, cron: NIGHTLY_CRON });
+    const ctx = createExecutionContext();
+    await worker.scheduled(controller, env, ctx);
+    await waitOnExecutionContext(ctx);
+
+    const states = await lineStates(partner.pbcRefNumber);
+    expect(states.every((s) => s.gl === "PROCESSED" && s.status === "CMPLT")).toBe(true);
+    const [batch] = await batches(partner.pbcRefNumber);
+    expect(batch).toMatchObject({
+      gl_date: GL_DATE,
+      sequence: 1,
+      status: "POSTED",
+      line_count: 6,
+      account_count: 2,
+      debit_total_cents: 30000,
+      credit_total_cents: 30000,
+    });
+
+    const prefix = `journals/${GL_DATE}/${partner.pbcRefNumber}/001/`;
+    const manifest = JSON.parse(await objectText(`${prefix}manifest.json`));
+    expect(manifest).toMatchObject({ revenueLineCount: 6, accountCount: 2, debitTotal: "300.00", creditTotal: "300.00" });
+    for (const file of Object.values(manifest.files) as Array<{ key: string; sha256: string }>) {
+      expect(await sha256Of(file.key), file.key).toBe(file.sha256);
+    }
+    const csv = await objectText(`${prefix}journal.csv`);
+    expect(csv).toContain("039.18ACE.14691.8928.1800000.000000.0000");
+    expect(csv).toContain("225.00"); // 3 x 75.00 credited to the first account
+    expect(csv).toContain("300.00"); // debited to cash
+    const detail = await objectText(`${prefix}detail.csv`);
+    for (const txn of txns) expect(detail).toContain(txn);
+    expect(detail.trim().split("\r\n")).toHaveLength(7);
+
+    // The partner service shows the new states.
+    const body = (await (await getPayment(await token(partner), partner.pbcRefNumber, txns[0] as string)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(body.paymentStatus).toBe("CMPLT");
+    expect((body.revenue as Array<{ glStatus: string }>).map((l) => l.glStatus)).toEqual(["PROCESSED", "PROCESSED"]);
+  });
+
+  it("a re-run posts nothing twice and overwrites nothing", async () => {
+    const partner = await seedPartner();
+    await paidPayments(partner, 2);
+    await runGlPosting(deps());
+    const before = await env.JOURNALS.list({ prefix: `journals/${GL_DATE}/${partner.pbcRefNumber}/` });
+    const second = await runGlPosting(deps());
+    expect(second.batchesPosted.filter((b) => b.pbcRefNumber === partner.pbcRefNumber)).toEqual([]);
+    const after = await env.JOURNALS.list({ prefix: `journals/${GL_DATE}/${partner.pbcRefNumber}/` });
+    expect(after.objects.map((o) => [o.key, o.etag])).toEqual(before.objects.map((o) => [o.key, o.etag]));
+    expect(await batches(partner.pbcRefNumber)).toHaveLength(1);
+  });
+
+  it("GL dates not yet due are left alone, and partners without GL posting are never posted", async () => {
+    const partner = await seedPartner();
+    await paidPayments(partner, 1);
+    await runGlPosting(deps({ now: new Date("2026-01-15T20:00:00Z") })); // noon on the GL date itself
+    expect((await lineStates(partner.pbcRefNumber)).every((s) => s.gl === "NEW")).toBe(true);
+    const off = await seedPartner({ glPosting: false });
+    await paidPayments(off, 1);
+    await runGlPosting(deps());
+    expect((await lineStates(off.pbcRefNumber)).every((s) => s.gl === "NEW" && s.status === "PAID")).toBe(true);
+  });
+
+  it("an account not open in the chart is REJECTed; after a revenue update the next run posts it", async () => {
+    const partner = await seedPartner({ keyStyle: "camel" });
+    await loadChartOfAccounts(database(env.DB), partner.pbcRefNumber, ["039.18ACE.14691.8928.1800000.000000.0000"]);
+    const [txn] = await paidPayments(partner, 1);
+    await runGlPosting(deps());
+    const states = await lineStates(partner.pbcRefNumber);
+    expect(states.map((s) => [s.line, s.gl, s.message])).toEqual([
+      [1, "PROCESSED", null],
+      [2, "REJECT", "Invalid revenue account"],
+    ]);
+    expect(states[0]?.status).toBe("PAID");
+
+    const bearer = await token(partner);
+    const shown = (await (await getPayment(bearer, partner.pbcRefNumber, txn as string)).json()) as {
+      revenue: Array<{ glErrorMessage: string | null }>;
+    };
+    expect(shown.revenue[1]?.glErrorMessage).toBe("Invalid revenue account");
+    // Line 1 is PROCESSED, so the update is refused until... it is not: both lines must be NEW or REJECT.
+    const refused = await postRevenue(bearer, partner.pbcRefNumber, txn as string, {
+      revenue: [{ lineNumber: "1", revenueAccount: "039.18ACE.14691.8928.1800000.000000.0000", revenueAmount: "100.00" }],
+    });
+    expect(refused.status).toBe(409);
+  });
+
+  it("REJECT, revenue update, then the next night posts it and the payment completes", async () => {
+    const partner = await seedPartner({ keyStyle: "camel" });
+    await loadChartOfAccounts(database(env.DB), partner.pbcRefNumber, ["039.18ACE.14691.8928.1800000.000000.0000"]);
+    const [txn] = await paidPayments(partner, 1, "1:039.18ACE.99999.8928.1800000.000000.0000:100.00");
+    await runGlPosting(deps());
+    expect((await lineStates(partner.pbcRefNumber)).map((s) => s.gl)).toEqual(["REJECT"]);
+    expect(await batches(partner.pbcRefNumber)).toHaveLength(0);
+
+    const bearer = await token(partner);
+    const fixed = await postRevenue(bearer, partner.pbcRefNumber, txn as string, {
+      revenue: [{ lineNumber: "1", revenueAccount: "039.18ACE.14691.8928.1800000.000000.0000", revenueAmount: "100.00" }],
+    });
+    expect(fixed.status).toBe(200);
+    await runGlPosting(deps({ now: new Date(RUN_AT.getTime() + 86_400_000) }));
+    const states = await lineStates(partner.pbcRefNumber);
+    expect(states.map((s) => [s.gl, s.status])).toEqual([["PROCESSED", "CMPLT"]]);
+  });
+
+  it("late lines of an already posted GL date go into a second journal, never the first", async () => {
+    const partner = await seedPartner();
+    await paidPayments(partner, 1);
+    await runGlPosting(deps());
+    await paidPayments(partner, 1);
+    await runGlPosting(deps());
+    const rows = await batches(partner.pbcRefNumber);
+    expect(rows.map((b) => [b.sequence, b.line_count, b.status])).toEqual([
+      [1, 2, "POSTED"],
+      [2, 2, "POSTED"],
+    ]);
+    expect(await env.JOURNALS.head(`journals/${GL_DATE}/${partner.pbcRefNumber}/002/manifest.json`)).not.toBeNull();
+  });
+
+  it("two overlapping runs post each line exactly once", async () => {
+    const partner = await seedPartner();
+    await paidPayments(partner, 4);
+    await Promise.all([runGlPosting(deps()), runGlPosting(deps()), runGlPosting(deps())]);
+    const states = await lineStates(partner.pbcRefNumber);
+    expect(states.every((s) => s.gl === "PROCESSED")).toBe(true);
+    const rows = await batches(partner.pbcRefNumber);
+    expect(rows.reduce((sum, b) => sum + Number(b.line_count), 0)).toBe(8);
+    for (const b of rows) expect(b.debit_total_cents).toBe(b.credit_total_cents);
+  });
+
+  const steps: PostingStep[] = ["claimed", "journal.csv", "feeder", "trigger", "detail.csv", "manifest.json", "posted"];
+  for (const step of steps) {
+    it(`a run that dies after "${step}" is finished by the next run: no line lost, nothing posted twice`, async () => {
+      const partner = await seedPartner();
+      await paidPayments(partner, 2);
+      const crash = runGlPosting(
+        deps({
+          afterStep: (at) => {
+            if (at === step) throw new Error(`injected crash after ${step}`);
+          },
+        }),
+      );
+      await expect(crash).rejects.toThrow(`injected crash after ${step}`);
+      await runGlPosting(deps());
+      const states = await lineStates(partner.pbcRefNumber);
+      expect(states.every((s) => s.gl === "PROCESSED" && s.status === "CMPLT")).toBe(true);
+      const rows = await batches(partner.pbcRefNumber);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ status: "POSTED", line_count: 4, debit_total_cents: 20000, credit_total_cents: 20000 });
+      expect(new Set(states.map((s) => s.batch))).toEqual(new Set([rows[0]?.id]));
+      const manifest = JSON.parse(await objectText(`journals/${GL_DATE}/${partner.pbcRefNumber}/001/manifest.json`));
+      for (const file of Object.values(manifest.files) as Array<{ key: string; sha256: string }>) {
+        expect(await sha256Of(file.key)).toBe(file.sha256);
+      }
+    });
+  }
+});
