@@ -13,6 +13,7 @@ import { assetRoutes } from "./routes/assets.ts";
 import { cardPageRoutes } from "./routes/cardPage.tsx";
 import { demoRoutes } from "./routes/demo.tsx";
 import { directSaleRoutes } from "./routes/directSale.tsx";
+import { financeRoutes } from "./routes/finance.tsx";
 import { healthRoutes } from "./routes/health.ts";
 import { RequestErrorPage, UnavailablePage } from "./views/pages.tsx";
 
@@ -76,6 +77,7 @@ export function createApp(apiBasePath = "/ords/cas") {
   app.route("/public", directSaleRoutes);
   app.route("/public", cardPageRoutes);
   app.route("/demo", demoRoutes);
+  app.route("/finance", financeRoutes);
   app.get("/", (c) => (c.get("config").demo ? c.redirect("/demo", 302) : c.notFound()));
 
   app.notFound((c) => {

@@ -1,0 +1,184 @@
+/**
+ * `npm run journals -- list|download ...`: finance staff's terminal access to the GL journals.
+ * Talks to the portal's /finance API (the finance token locally; a Cloudflare Access service token
+ * in front of a deployed portal), shows download progress and verifies every file's SHA-256.
+ */
+import { createHash } from "node:crypto";
+import { createWriteStream, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { readDevVars } from "./lib/platform.ts";
+
+const USAGE = `Usage:
+  npm run journals -- list [--from yyyy-MM-dd] [--to yyyy-MM-dd] [--partner N] [--json]
+  npm run journals -- download --id N [--file journal.csv|feeder|trigger|detail.csv] [--out DIR]
+
+Connection options:
+  --url URL                 portal base URL (default http://localhost:8787, or $PAYBC_URL)
+  --token TOKEN             finance token (default $FINANCE_TOKEN, else .dev.vars)
+  --access-client-id ID     Cloudflare Access service token (or $CF_ACCESS_CLIENT_ID)
+  --access-client-secret S  (or $CF_ACCESS_CLIENT_SECRET)`;
+
+class UsageError extends Error {}
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`journals: ${message}\n`);
+  process.exit(code);
+}
+
+const { values, positionals } = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        from: { type: "string" },
+        to: { type: "string" },
+        partner: { type: "string" },
+        id: { type: "string" },
+        file: { type: "string", multiple: true },
+        out: { type: "string", default: "." },
+        json: { type: "boolean", default: false },
+        url: { type: "string" },
+        token: { type: "string" },
+        "access-client-id": { type: "string" },
+        "access-client-secret": { type: "string" },
+        help: { type: "boolean", default: false },
+      },
+    });
+  } catch (error) {
+    return fail(`${(error as Error).message}\n\n${USAGE}`);
+  }
+})();
+
+const baseUrl = (values.url ?? process.env.PAYBC_URL ?? "http://localhost:8787").replace(/\/+$/, "");
+
+function headers(): Record<string, string> {
+  const clientId = values["access-client-id"] ?? process.env.CF_ACCESS_CLIENT_ID;
+  const clientSecret = values["access-client-secret"] ?? process.env.CF_ACCESS_CLIENT_SECRET;
+  if (clientId && clientSecret) return { "CF-Access-Client-Id": clientId, "CF-Access-Client-Secret": clientSecret };
+  const token = values.token ?? process.env.FINANCE_TOKEN ?? readDevVars().FINANCE_TOKEN;
+  if (!token) throw new UsageError("no credentials: give --token or set FINANCE_TOKEN");
+  return { Authorization: `Bearer ${token}` };
+}
+
+async function call(path: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(`${baseUrl}${path}`, { headers: headers() });
+  } catch (error) {
+    throw new UsageError(`cannot reach ${baseUrl}: ${(error as Error).message}`);
+  }
+  if (response.status === 401) throw new UsageError("the portal refused these credentials (finance staff only)");
+  if (!response.ok) {
+    const text = await response.text();
+    throw new UsageError(`${response.status} from the portal: ${text.slice(0, 300)}`);
+  }
+  return response;
+}
+
+interface JournalSummary {
+  id: number;
+  glDate: string;
+  pbcRefNumber: string;
+  sequence: number;
+  status: string;
+  lineCount: number | null;
+  debitTotal: string | null;
+  creditTotal: string | null;
+  createdAt: string;
+  files: Array<{ name: string; fileName: string; url: string; sha256: string; size: number }>;
+}
+
+async function list(): Promise<void> {
+  const query = new URLSearchParams();
+  if (values.from) query.set("from", values.from);
+  if (values.to) query.set("to", values.to);
+  if (values.partner) query.set("partner", values.partner);
+  const { journals } = (await (await call(`/finance/api/journals?${query}`)).json()) as { journals: JournalSummary[] };
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(journals, null, 2)}\n`);
+    return;
+  }
+  if (journals.length === 0) {
+    process.stdout.write("No journals match.\n");
+    return;
+  }
+  const rows = journals.map((j) => [
+    String(j.id),
+    j.glDate,
+    j.pbcRefNumber,
+    String(j.sequence),
+    j.status,
+    String(j.lineCount ?? ""),
+    j.debitTotal ?? "",
+    j.creditTotal ?? "",
+  ]);
+  const head = ["ID", "GL date", "Partner", "Seq", "Status", "Lines", "Debits", "Credits"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  for (const row of [head, ...rows])
+    process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i] as number)).join("  ")}\n`);
+}
+
+function human(bytes: number): string {
+  return bytes >= 1_048_576 ? `${(bytes / 1_048_576).toFixed(1)} MB` : `${(bytes / 1024).toFixed(1)} KB`;
+}
+
+async function download(): Promise<void> {
+  if (!values.id || !/^\d+$/.test(values.id)) throw new UsageError("download needs --id N (see `list`)");
+  const { journals } = (await (await call("/finance/api/journals")).json()) as { journals: JournalSummary[] };
+  const journal = journals.find((j) => j.id === Number(values.id));
+  if (!journal) throw new UsageError(`no journal with id ${values.id}`);
+  const wanted = values.file?.length ? journal.files.filter((f) => values.file?.includes(f.name)) : journal.files;
+  if (wanted.length === 0) throw new UsageError(`no such file; this journal has: ${journal.files.map((f) => f.name).join(", ")}`);
+  const dir = join(
+    values.out as string,
+    `${journal.glDate}-${journal.pbcRefNumber}-${String(journal.sequence).padStart(3, "0")}`,
+  );
+  mkdirSync(dir, { recursive: true });
+  for (const file of wanted) {
+    const response = await call(file.url);
+    const expected = response.headers.get("X-Content-SHA256") ?? file.sha256;
+    const total = Number(response.headers.get("Content-Length") ?? file.size);
+    const path = join(dir, file.fileName);
+    const out = createWriteStream(path);
+    const hash = createHash("sha256");
+    let received = 0;
+    let lastShown = 0;
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      hash.update(value);
+      received += value.byteLength;
+      if (!out.write(value)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+      if (process.stderr.isTTY && Date.now() - lastShown > 200) {
+        lastShown = Date.now();
+        process.stderr.write(
+          `\r${file.fileName}: ${human(received)} of ${human(total)} (${total ? Math.floor((received / total) * 100) : 100}%)`,
+        );
+      }
+    }
+    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+    const actual = hash.digest("hex");
+    if (actual !== expected || actual !== file.sha256) {
+      rmSync(path, { force: true });
+      fail(`${file.fileName}: checksum mismatch (expected ${file.sha256}, got ${actual}); the file was deleted`, 1);
+    }
+    process.stdout.write(`${path}  ${human(received)}  sha256 ${actual}  verified\n`);
+  }
+}
+
+if (values.help || positionals.length === 0) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(values.help ? 0 : 2);
+}
+try {
+  const command = positionals[0];
+  if (command === "list") await list();
+  else if (command === "download") await download();
+  else throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+} catch (error) {
+  if (error instanceof UsageError) fail(error.message);
+  fail(`unexpected failure: ${(error as Error).message}`, 1);
+}
