@@ -11,6 +11,7 @@ import type { AppEnv } from "./http/types.ts";
 import { createProcessor } from "./processor/index.ts";
 import { assetRoutes } from "./routes/assets.ts";
 import { cardPageRoutes } from "./routes/cardPage.tsx";
+import { cspReportRoutes } from "./routes/cspReport.ts";
 import { demoRoutes } from "./routes/demo.tsx";
 import { directSaleRoutes } from "./routes/directSale.tsx";
 import { financeRoutes } from "./routes/finance.tsx";
@@ -75,6 +76,7 @@ export function createApp(apiBasePath = "/ords/cas") {
 
   app.route("/public/assets", assetRoutes);
   app.route("/public", directSaleRoutes);
+  app.route("/public", cspReportRoutes);
   app.route("/public", cardPageRoutes);
   app.route("/demo", demoRoutes);
   app.route("/finance", financeRoutes);

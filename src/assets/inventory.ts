@@ -13,6 +13,6 @@ export const SCRIPT_INVENTORY: InventoriedScript[] = [
   {
     path: "/public/assets/card.js",
     purpose: "Card page convenience: client-side checks with the server's messages, double-submit guard",
-    sha256: "RECORDED_BY_TEST",
+    sha256: "bbc176371681d1349980ec271effbecb96635de36c341ee838d5614fa0904b40",
   },
 ];

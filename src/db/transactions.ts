@@ -4,17 +4,20 @@ import type { DirectSaleRequest } from "../domain/directSaleRequest.ts";
 import type { Db } from "./client.ts";
 import { type Transaction, transactions } from "./schema.ts";
 
-/** SQL condition: the transaction can take a new attempt (pending, nobody talking to the processor). */
-export function openTransactionId(pbcRefNumber: string, pbcTxnNumber: string) {
+/**
+ * SQL condition: the transaction can take a new attempt (pending, nobody talking to the processor,
+ * not locked by too many declines).
+ */
+export function openTransactionId(pbcRefNumber: string, pbcTxnNumber: string, maxDeclines: number) {
   return sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber}
-    AND payment_status = 'PNDNG' AND authorising_attempt_id IS NULL)`;
+    AND payment_status = 'PNDNG' AND authorising_attempt_id IS NULL AND decline_count < ${maxDeclines})`;
 }
 
 /**
  * Create the transaction, or refresh a pending one with the new request (a retry after a decline).
  * Paid transactions and ones being authorised are left untouched: the WHERE makes it atomic.
  */
-export function upsertPendingQuery(request: DirectSaleRequest, apiKeyId: number, now: Date) {
+export function upsertPendingQuery(request: DirectSaleRequest, apiKeyId: number, maxDeclines: number, now: Date) {
   const at = now.toISOString();
   return sql`INSERT INTO transactions (pbc_ref_number, pbc_txn_number, trn_date, requested_gl_date, gl_date,
       description, trn_amount_cents, payment_method, currency, redirect_uri, ref1, ref2, ref3, api_key_id, created_at, updated_at)
@@ -27,7 +30,8 @@ export function upsertPendingQuery(request: DirectSaleRequest, apiKeyId: number,
       payment_method = excluded.payment_method, currency = excluded.currency, redirect_uri = excluded.redirect_uri,
       ref1 = excluded.ref1, ref2 = excluded.ref2, ref3 = excluded.ref3, api_key_id = excluded.api_key_id,
       updated_at = excluded.updated_at
-    WHERE transactions.payment_status = 'PNDNG' AND transactions.authorising_attempt_id IS NULL`;
+    WHERE transactions.payment_status = 'PNDNG' AND transactions.authorising_attempt_id IS NULL
+      AND transactions.decline_count < ${maxDeclines}`;
 }
 
 export async function findTransaction(db: Db, pbcRefNumber: string, pbcTxnNumber: string): Promise<Transaction | undefined> {

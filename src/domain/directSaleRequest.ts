@@ -58,6 +58,7 @@ export const messages = {
   referenceLength: "Reference must not be more than 250 characters",
   redirectUriLength: "Redirect URL must not be more than 2000 characters",
   alreadyPaid: "This transaction number has already been paid",
+  locked: "This payment is locked after too many declined attempts: start a new transaction",
 } as const;
 
 const CONTROL = /[\u0000-\u001f\u007f]/;

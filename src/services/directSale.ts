@@ -116,12 +116,13 @@ async function createAttempt(deps: DirectSaleDeps, request: DirectSaleRequest, a
   const externalId = randomToken(16);
   const orderNumber = `PBC${(await sha256Hex(externalId)).slice(0, 24).toUpperCase()}`;
   const expiresAt = new Date(now.getTime() + deps.config.paymentExpiryMinutes * 60_000);
-  const openId = openTransactionId(request.pbcRefNumber, request.pbcTxnNumber);
+  const maxDeclines = deps.config.maxDeclinesPerPayment;
+  const openId = openTransactionId(request.pbcRefNumber, request.pbcTxnNumber, maxDeclines);
 
   // One D1 batch = one transaction: concurrent identical requests serialise on the unique key and
   // never create two transactions; a paid transaction is never reopened.
   const results = await runBatch(db, [
-    upsertPendingQuery(request, apiKeyId, now),
+    upsertPendingQuery(request, apiKeyId, maxDeclines, now),
     supersedeOpenAttemptsQuery(openId, now),
     ...replaceLinesQueries(openId, request.revenue),
     insertAttemptQuery(openId, { externalId, linkTokenHash: await sha256Hex(linkToken), orderNumber, expiresAt }, now),
@@ -132,7 +133,8 @@ async function createAttempt(deps: DirectSaleDeps, request: DirectSaleRequest, a
 
   if (!attempt) {
     const existing = await findTransaction(db, request.pbcRefNumber, request.pbcTxnNumber);
-    if (existing && existing.paymentStatus !== "PNDNG") {
+    const locked = existing?.paymentStatus === "PNDNG" && existing.declineCount >= maxDeclines;
+    if (existing && (existing.paymentStatus !== "PNDNG" || locked)) {
       await recordEvent(
         db,
         {
@@ -140,11 +142,13 @@ async function createAttempt(deps: DirectSaleDeps, request: DirectSaleRequest, a
           transactionId: existing.id,
           pbcRefNumber: request.pbcRefNumber,
           pbcTxnNumber: request.pbcTxnNumber,
-          detail: { reason: "already paid" },
+          detail: { reason: locked ? "locked after declines" : "already paid" },
         },
         now,
       );
-      const errors: FieldErrors = { pbcTxnNumber: messages.alreadyPaid };
+      if (locked)
+        await deps.audit("directsale.locked_refused", "failure", { target: `${request.pbcRefNumber}/${request.pbcTxnNumber}` });
+      const errors: FieldErrors = { pbcTxnNumber: locked ? messages.locked : messages.alreadyPaid };
       const key = await responseSigningKey(db, deps.encryptionKey, request.pbcRefNumber, apiKeyId, now);
       const pairs = validationErrorPairs(errors, null, request);
       return {
