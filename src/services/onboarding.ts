@@ -1,4 +1,5 @@
 /** Partner onboarding, shared by the command-line tool and local seeding. */
+import { recordAudit } from "../db/auditLog.ts";
 import { listAccounts, removeAccount, setAccounts } from "../db/chartOfAccounts.ts";
 import type { Db } from "../db/client.ts";
 import { insertClient, listClients, rotateClientSecret } from "../db/oauthClients.ts";
@@ -10,6 +11,16 @@ import { isValidRevenueAccount } from "../domain/revenue.ts";
 import { randomToken } from "../lib/crypto.ts";
 
 export class OnboardingError extends Error {}
+
+/** Who runs partner operations (the CLI passes the operator's name): every change is audited. */
+export interface Operator {
+  actor: string;
+}
+const SYSTEM: Operator = { actor: "operator" };
+
+async function audit(db: Db, operator: Operator, action: string, target: string, detail?: Record<string, unknown>) {
+  await recordAudit(db, { actor: operator.actor, action, target, outcome: "success", detail: detail ?? null }, new Date());
+}
 
 export const ROTATION_GRACE_HOURS = 72;
 
@@ -53,6 +64,7 @@ export async function createPartner(
   spec: PartnerSpec,
   now: Date,
   given: { apiKey?: string; clientId?: string; clientSecret?: string } = {},
+  operator: Operator = SYSTEM,
 ): Promise<{ created: boolean; credentials: IssuedCredentials }> {
   checkSpec(spec);
   const created = await insertPartner(db, spec, now);
@@ -69,6 +81,12 @@ export async function createPartner(
     clientSecret = given.clientSecret ?? randomToken(32);
     await insertClient(db, clientId, spec.pbcRefNumber, clientSecret, now);
   }
+  if (created)
+    await audit(db, operator, "partner.created", spec.pbcRefNumber, {
+      name: spec.name,
+      keyStyle: spec.keyStyle,
+      glPosting: spec.glPosting,
+    });
   return { created, credentials: { apiKey, clientId, clientSecret } };
 }
 
@@ -89,16 +107,26 @@ export async function showPartner(db: Db, pbcRefNumber: string) {
 
 export { listPartners };
 
-export async function addTarget(db: Db, pbcRefNumber: string, target: string, now: Date): Promise<boolean> {
+export async function addTarget(
+  db: Db,
+  pbcRefNumber: string,
+  target: string,
+  now: Date,
+  operator: Operator = SYSTEM,
+): Promise<boolean> {
   await requirePartner(db, pbcRefNumber);
   const parsed = parseRedirectTarget(target);
   if (typeof parsed === "string") throw new OnboardingError(parsed);
-  return addRedirectTarget(db, pbcRefNumber, target, now);
+  const added = await addRedirectTarget(db, pbcRefNumber, target, now);
+  if (added) await audit(db, operator, "partner.redirect_added", pbcRefNumber, { target });
+  return added;
 }
 
-export async function removeTarget(db: Db, pbcRefNumber: string, target: string): Promise<boolean> {
+export async function removeTarget(db: Db, pbcRefNumber: string, target: string, operator: Operator = SYSTEM): Promise<boolean> {
   await requirePartner(db, pbcRefNumber);
-  return removeRedirectTarget(db, pbcRefNumber, target);
+  const removed = await removeRedirectTarget(db, pbcRefNumber, target);
+  if (removed) await audit(db, operator, "partner.redirect_removed", pbcRefNumber, { target });
+  return removed;
 }
 
 export async function rotateApiKey(
@@ -107,27 +135,43 @@ export async function rotateApiKey(
   pbcRefNumber: string,
   now: Date,
   graceHours = ROTATION_GRACE_HOURS,
+  operator: Operator = SYSTEM,
 ) {
   await requirePartner(db, pbcRefNumber);
   const apiKey = randomToken(24);
   const graceUntil = new Date(now.getTime() + graceHours * 3_600_000);
   await setApiKey(db, encryptionKey, pbcRefNumber, apiKey, now, graceUntil);
+  await audit(db, operator, "partner.api_key_rotated", pbcRefNumber, { previousValidUntil: graceUntil.toISOString() });
   return { apiKey, previousValidUntil: graceUntil.toISOString() };
 }
 
-export async function rotateOAuthSecret(db: Db, pbcRefNumber: string, now: Date, graceHours = ROTATION_GRACE_HOURS) {
+export async function rotateOAuthSecret(
+  db: Db,
+  pbcRefNumber: string,
+  now: Date,
+  graceHours = ROTATION_GRACE_HOURS,
+  operator: Operator = SYSTEM,
+) {
   await requirePartner(db, pbcRefNumber);
   const [client] = await listClients(db, pbcRefNumber);
   if (!client) throw new OnboardingError(`partner ${pbcRefNumber} has no OAuth client`);
   const clientSecret = randomToken(32);
   const graceUntil = new Date(now.getTime() + graceHours * 3_600_000);
   await rotateClientSecret(db, client.clientId, clientSecret, now, graceUntil);
+  await audit(db, operator, "partner.oauth_secret_rotated", pbcRefNumber, { clientId: client.clientId });
   return { clientId: client.clientId, clientSecret, previousValidUntil: graceUntil.toISOString() };
 }
 
-export async function setPartnerStatus(db: Db, pbcRefNumber: string, status: "ACTIVE" | "DISABLED", now: Date) {
+export async function setPartnerStatus(
+  db: Db,
+  pbcRefNumber: string,
+  status: "ACTIVE" | "DISABLED",
+  now: Date,
+  operator: Operator = SYSTEM,
+) {
   await requirePartner(db, pbcRefNumber);
   await updatePartner(db, pbcRefNumber, { status }, now);
+  await audit(db, operator, status === "ACTIVE" ? "partner.enabled" : "partner.disabled", pbcRefNumber);
 }
 
 export async function configurePartner(
@@ -135,6 +179,7 @@ export async function configurePartner(
   pbcRefNumber: string,
   changes: { keyStyle?: "lower" | "camel"; glPosting?: boolean; cashAccount?: string | null; name?: string },
   now: Date,
+  operator: Operator = SYSTEM,
 ) {
   const partner = await requirePartner(db, pbcRefNumber);
   checkSpec({
@@ -146,6 +191,7 @@ export async function configurePartner(
     cashAccount: changes.cashAccount === undefined ? partner.cashAccount : changes.cashAccount,
   });
   await updatePartner(db, pbcRefNumber, changes, now);
+  await audit(db, operator, "partner.configured", pbcRefNumber, { ...changes });
 }
 
 /** The documented local demo partner (README). */
@@ -164,11 +210,19 @@ export const DEMO_PARTNER = {
 };
 
 /** Chart of accounts for ledger validation in the nightly GL run. */
-export async function loadChartOfAccounts(db: Db, pbcRefNumber: string, accounts: string[], status: "OPEN" | "CLOSED" = "OPEN") {
+export async function loadChartOfAccounts(
+  db: Db,
+  pbcRefNumber: string,
+  accounts: string[],
+  status: "OPEN" | "CLOSED" = "OPEN",
+  operator: Operator = SYSTEM,
+) {
   await requirePartner(db, pbcRefNumber);
   const bad = accounts.filter((account) => !isValidRevenueAccount(account));
   if (bad.length > 0) throw new OnboardingError(`not in XXX.XXXXX.XXXXX.XXXX.XXXXXXX.XXXXXX.XXXX format: ${bad.join(", ")}`);
-  return setAccounts(db, pbcRefNumber, accounts, status);
+  const changed = await setAccounts(db, pbcRefNumber, accounts, status);
+  await audit(db, operator, "partner.accounts_loaded", pbcRefNumber, { accounts: accounts.length, status });
+  return changed;
 }
 
 export async function chartOfAccounts(db: Db, pbcRefNumber: string) {
@@ -176,7 +230,9 @@ export async function chartOfAccounts(db: Db, pbcRefNumber: string) {
   return listAccounts(db, pbcRefNumber);
 }
 
-export async function removeChartAccount(db: Db, pbcRefNumber: string, account: string) {
+export async function removeChartAccount(db: Db, pbcRefNumber: string, account: string, operator: Operator = SYSTEM) {
   await requirePartner(db, pbcRefNumber);
-  return removeAccount(db, pbcRefNumber, account);
+  const removed = await removeAccount(db, pbcRefNumber, account);
+  if (removed) await audit(db, operator, "partner.account_removed", pbcRefNumber, { account });
+  return removed;
 }
