@@ -24,7 +24,7 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
-    exclude: ["test/e2e/**"],
+    exclude: ["test/e2e/**", "test/node/**"],
     setupFiles: ["./test/setup.ts"],
     globalSetup: ["./test/fakes/globalSetup.ts"],
     testTimeout: 30_000,

@@ -93,7 +93,9 @@ describe("OAuth2 token endpoint", () => {
       headers: { ...FORM, Authorization: `Basic ${btoa(`${partner.clientId}:nope`)}` },
       body: "grant_type=client_credentials",
     });
-    const rows = await env.DB.prepare("SELECT action, outcome FROM audit_log WHERE target = ? ORDER BY id")
+    const rows = await env.DB.prepare(
+      "SELECT action, outcome FROM audit_log WHERE target = ? AND action LIKE 'oauth.%' ORDER BY id",
+    )
       .bind(partner.pbcRefNumber)
       .all<{ action: string; outcome: string }>();
     expect(rows.results).toEqual([

@@ -15,4 +15,9 @@ export const SCRIPT_INVENTORY: InventoriedScript[] = [
     purpose: "Card page convenience: client-side checks with the server's messages, double-submit guard",
     sha256: "bbc176371681d1349980ec271effbecb96635de36c341ee838d5614fa0904b40",
   },
+  {
+    path: "/public/assets/waiting.js",
+    purpose: "Waiting page: polls the payment's status and reloads once the outcome is known",
+    sha256: "06d76d04068d0ae2e6137f1b9b266f227cc852142deb823c3f2edaf3a2c082de",
+  },
 ];

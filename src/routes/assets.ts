@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { cardScript } from "../assets/cardScript.ts";
 import { portalCss } from "../assets/portalCss.ts";
+import { waitingScript } from "../assets/waitingScript.ts";
 import type { AppEnv } from "../http/types.ts";
 
 export const assetRoutes = new Hono<AppEnv>();
@@ -16,4 +17,10 @@ assetRoutes.get("/card.js", (c) => {
   c.header("Content-Type", "text/javascript; charset=utf-8");
   c.header("Cache-Control", "public, max-age=300");
   return c.body(cardScript);
+});
+
+assetRoutes.get("/waiting.js", (c) => {
+  c.header("Content-Type", "text/javascript; charset=utf-8");
+  c.header("Cache-Control", "public, max-age=300");
+  return c.body(waitingScript);
 });

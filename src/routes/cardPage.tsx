@@ -16,6 +16,7 @@ import {
   csrfTokenFor,
   loadContext,
   openLink,
+  outcomeKnown,
   type PaymentContext,
   returnToService,
   SESSION_COOKIE,
@@ -70,7 +71,8 @@ async function render(c: Context<AppEnv>, view: CardView, sessionToken: string |
           paragraphs={page.paragraphs}
           returnUrl={page.returnLink ? `${cardPath(context.attempt.externalId)}/return` : null}
           returnLabel={page.returnLabel ?? `Return to ${context.partner.name}`}
-          refreshSeconds={page.refreshSeconds}
+          statusUrl={page.waiting ? `${cardPath(context.attempt.externalId)}/status` : null}
+          checkAgainUrl={page.waiting ? cardPath(context.attempt.externalId) : null}
           panel={page.panel}
           reference={page.reference}
         />,
@@ -189,3 +191,11 @@ cardPageRoutes.post("/card/:id", (c) =>
 cardPageRoutes.post("/card/:id/cancel", (c) => withContext(c, (d, context) => cancelPayment(d, context), { csrf: true }));
 
 cardPageRoutes.get("/card/:id/return", (c) => withContext(c, (d, context) => returnToService(d, context), { csrf: false }));
+
+/** JSON for the waiting page's script: is the outcome known yet? */
+cardPageRoutes.get("/card/:id/status", async (c) => {
+  const d = deps(c);
+  const loaded = await loadContext(d, c.req.param("id"), getCookie(c, SESSION_COOKIE));
+  if (!("attempt" in loaded)) return c.json({ error: "not_found", message: "No such payment session" }, 404);
+  return c.json({ done: await outcomeKnown(d, loaded) });
+});

@@ -67,7 +67,8 @@ export interface OutcomePage {
   paragraphs: string[];
   returnLink: boolean;
   returnLabel?: string;
-  refreshSeconds?: number;
+  /** The outcome is not known yet: the page checks the status until it is. */
+  waiting?: boolean;
   panel?: boolean;
   reference?: string | null;
 }
@@ -267,9 +268,9 @@ function successPage(context: PaymentContext): OutcomePage {
 function waitingPage(): OutcomePage {
   return {
     title: "Checking your card details",
-    paragraphs: ["Your payment is being processed. This page will update by itself: do not refresh it or pay again."],
+    paragraphs: ["Your payment is being processed. This page will move on by itself when it is done: do not pay again."],
     returnLink: false,
-    refreshSeconds: 2,
+    waiting: true,
   };
 }
 
@@ -281,7 +282,7 @@ function inProgressPage(): OutcomePage {
       "This page will update by itself when the outcome is known.",
     ],
     returnLink: false,
-    refreshSeconds: 2,
+    waiting: true,
   };
 }
 
@@ -519,6 +520,18 @@ export async function cancelPayment(deps: CardDeps, context: PaymentContext): Pr
   }
   await recordEvent(deps.db, event(context, "cancelled"), deps.now);
   return deliver(deps, await reload(deps, context), "cancelled");
+}
+
+/** Whether the waiting page can move on: the outcome is known (resolving an unknown one if it is due). */
+export async function outcomeKnown(deps: CardDeps, context: PaymentContext): Promise<boolean> {
+  let current = context;
+  if ((current.attempt.state === "UNKNOWN" || current.attempt.state === "AUTHORISING") && !paid(current.transaction)) {
+    current = await resolveUnknown(deps, current);
+  }
+  if (paid(current.transaction)) return true;
+  if (current.attempt.state === "UNKNOWN" || current.attempt.state === "AUTHORISING") return false;
+  // Waiting on another attempt of the same transaction.
+  return current.transaction.authorisingAttemptId === null;
 }
 
 /** The "Return to service" link: the signed outcome for this attempt, or back to the card page. */

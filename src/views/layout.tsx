@@ -5,18 +5,15 @@ export interface LayoutProps {
   serviceName?: string;
   nonce: string;
   scripts?: string[];
-  /** Seconds after which the page reloads itself (waiting page). */
-  refreshSeconds?: number;
   children?: Child;
 }
 
-export const Layout: FC<LayoutProps> = ({ title, serviceName, nonce, scripts = [], refreshSeconds, children }) => (
+export const Layout: FC<LayoutProps> = ({ title, serviceName, nonce, scripts = [], children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <meta name="referrer" content="no-referrer" />
-      {refreshSeconds !== undefined && <meta http-equiv="refresh" content={String(refreshSeconds)} />}
       <title>{`${title} - ${serviceName ?? "Pay"} - Government of British Columbia`}</title>
       <link rel="stylesheet" href="/public/assets/portal.css" />
     </head>

@@ -28,14 +28,21 @@ export interface OutcomePageProps {
   /** Signed link back to the partner service. */
   returnUrl?: string | null;
   returnLabel?: string;
-  refreshSeconds?: number;
+  /** Waiting page: poll this status URL (script) and offer a "Check again" link (no script). */
+  statusUrl?: string | null;
+  checkAgainUrl?: string | null;
   panel?: boolean;
   reference?: string | null;
 }
 
 /** One page per payment state (state enforcer): success, in progress, declined, cancelled, expired... */
 export const OutcomePage: FC<OutcomePageProps> = (props) => (
-  <Layout title={props.title} serviceName={props.serviceName} nonce={props.nonce} refreshSeconds={props.refreshSeconds}>
+  <Layout
+    title={props.title}
+    serviceName={props.serviceName}
+    nonce={props.nonce}
+    scripts={props.statusUrl ? ["/public/assets/waiting.js"] : []}
+  >
     {props.panel ? (
       <div class="panel">
         <h1 class="panel-title">{props.title}</h1>
@@ -51,6 +58,11 @@ export const OutcomePage: FC<OutcomePageProps> = (props) => (
     {props.paragraphs.map((text) => (
       <p class="body">{text}</p>
     ))}
+    {props.statusUrl && (
+      <p class="body" data-status-url={props.statusUrl} role="status">
+        <a href={props.checkAgainUrl ?? ""}>Check again</a>
+      </p>
+    )}
     {props.returnUrl && (
       <p class="body">
         <a class="button" href={props.returnUrl}>

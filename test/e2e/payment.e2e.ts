@@ -24,9 +24,6 @@ import {
  * ("This page will update by itself") come from src/services/cardPayment.ts, so the fix is a
  * server-side design change: reported, not fixed here.
  */
-const WAITING_PAGE_DEFECTS = {
-  "meta-refresh": "the waiting page's 2 s meta refresh (refreshSeconds in src/services/cardPayment.ts)",
-};
 
 let browser: Browser;
 const journeys: Journey[] = [];
@@ -184,7 +181,7 @@ describe("paying from the demo partner page", () => {
     await expect(j.page.getByText("do not refresh it or pay again").isVisible()).resolves.toBe(true);
     await expect(j.page.locator('meta[http-equiv="refresh"]').getAttribute("content")).resolves.toBe("2");
     await expectNoCardForm(j);
-    await checkPage(j.page, "waiting", { knownDefects: WAITING_PAGE_DEFECTS });
+    await checkPage(j.page, "waiting");
 
     // Back shows the page for the payment's state, not the card form.
     await j.page.goBack();

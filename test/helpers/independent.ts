@@ -88,14 +88,15 @@ export function pacificToday(at = new Date()): string {
 }
 
 /**
- * 13-19 digit runs that pass Luhn and start like a card (2-6: Mastercard 2-series, Amex, Visa,
- * Mastercard, Discover): what a leaked card number looks like. Epoch milliseconds in transaction
- * numbers (T00000A3F1700000000000) start with 1 and are not card numbers.
+ * What a leaked card number looks like: 13-19 digits (optionally grouped by spaces or dashes) that
+ * pass Luhn and start like a card (2-6), standing alone rather than inside a longer token: digests,
+ * base64 tokens and transaction numbers like T00000A3F1700000000000 are not card numbers.
  */
 export function findCardNumbers(text: string): string[] {
   const found: string[] = [];
-  for (const match of text.matchAll(/(?<!\d)[2-6]\d{12,18}(?!\d)/g)) {
-    const digits = match[0];
+  for (const match of text.matchAll(/(?<![0-9A-Za-z])[2-6]\d{3}(?:[ -]?\d){9,15}(?![0-9A-Za-z])/g)) {
+    const digits = match[0].replace(/[ -]/g, "");
+    if (digits.length < 13 || digits.length > 19) continue;
     let sum = 0;
     let dbl = false;
     for (let i = digits.length - 1; i >= 0; i--) {
