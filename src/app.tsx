@@ -71,6 +71,9 @@ export function createApp(apiBasePath = "/ords/cas") {
     await next();
   });
 
+  // The runtime's ceiling for `npm run bench`: a trivial route, only when BENCH=true.
+  app.get("/__bench/baseline", (c) => (c.get("config").benchMode ? c.text("ok") : c.notFound()));
+
   app.route(apiBasePath, createPartnerApi());
   app.route("/docs", docsRoutes);
 
