@@ -16,7 +16,7 @@ import { demoRoutes } from "./routes/demo.tsx";
 import { directSaleRoutes } from "./routes/directSale.tsx";
 import { financeRoutes } from "./routes/finance.tsx";
 import { healthRoutes } from "./routes/health.ts";
-import { RequestErrorPage, UnavailablePage } from "./views/pages.tsx";
+import { PaymentUncertainPage, RequestErrorPage, UnavailablePage } from "./views/pages.tsx";
 
 /** Built per base path (a deployment setting), so the partner API can live under any prefix. */
 export function createApp(apiBasePath = "/ords/cas") {
@@ -107,6 +107,11 @@ export function createApp(apiBasePath = "/ords/cas") {
     log.error("unhandled error", { error: String(error), path: c.req.path });
     if (isApiPath(c.req.path))
       return c.json({ error: "server_error", message: "Something went wrong; nothing was changed. Try again." }, 500);
+    const card = /^\/public\/card\/([A-Za-z0-9_-]+)$/.exec(c.req.path);
+    if (card && c.req.method === "POST") {
+      c.status(503);
+      return c.html(<PaymentUncertainPage nonce={c.get("nonce") ?? ""} cardPageUrl={`/public/card/${card[1]}`} />);
+    }
     c.status(500);
     return c.html(<UnavailablePage nonce={c.get("nonce") ?? ""} />);
   });

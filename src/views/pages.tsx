@@ -79,3 +79,14 @@ export const UnavailablePage: FC<{ nonce: string }> = ({ nonce }) => (
     <p class="body">You will be able to use the service later. No money has been taken.</p>
   </Layout>
 );
+
+/** A fault while a card payment was being processed: the outcome may not be known, so never say "no money taken". */
+export const PaymentUncertainPage: FC<{ nonce: string; cardPageUrl: string }> = ({ nonce, cardPageUrl }) => (
+  <Layout title="We could not confirm your payment" nonce={nonce}>
+    <h1 class="heading-l">We could not confirm your payment</h1>
+    <p class="body">Something went wrong on our side while your payment was being processed. Do not pay again.</p>
+    <p class="body">
+      In a few minutes, <a href={cardPageUrl}>check the status of your payment</a>: it will show whether your payment was taken.
+    </p>
+  </Layout>
+);
