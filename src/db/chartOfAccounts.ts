@@ -4,11 +4,21 @@ import type { Db } from "./client.ts";
 import { chartOfAccounts } from "./schema.ts";
 
 export async function listAccounts(db: Db, pbcRefNumber: string) {
-  return db.select().from(chartOfAccounts).where(eq(chartOfAccounts.pbcRefNumber, pbcRefNumber)).orderBy(asc(chartOfAccounts.account)).all();
+  return db
+    .select()
+    .from(chartOfAccounts)
+    .where(eq(chartOfAccounts.pbcRefNumber, pbcRefNumber))
+    .orderBy(asc(chartOfAccounts.account))
+    .all();
 }
 
 /** Add or reopen/close accounts (upsert). */
-export async function setAccounts(db: Db, pbcRefNumber: string, accounts: readonly string[], status: "OPEN" | "CLOSED"): Promise<number> {
+export async function setAccounts(
+  db: Db,
+  pbcRefNumber: string,
+  accounts: readonly string[],
+  status: "OPEN" | "CLOSED",
+): Promise<number> {
   let changed = 0;
   // 3 parameters a row: stay well under D1's 100 bound parameters per statement.
   for (let i = 0; i < accounts.length; i += 30) {
