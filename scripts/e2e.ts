@@ -12,12 +12,25 @@
  * Arguments go to vitest: `npm run test:e2e -- test/e2e/payment.e2e.ts -t declined`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { database } from "../src/db/client.ts";
 import { createPartner, DEMO_PARTNER } from "../src/services/onboarding.ts";
+import { findCardNumbers, SECURITY_CODE_FIELD } from "../test/helpers/cardScan.ts";
 import { ensureDevVars, OFFLINE_ENV, readDevVars, withPlatform } from "./lib/platform.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -251,7 +264,45 @@ try {
     TMPDIR: browserTmp,
   });
   if (!finishing) log(`vitest exited with code ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
-  await finish(code);
+  const leaks = sweepForCardData([
+    persistDir,
+    expiryDir,
+    ...readdirSync(RESULTS_DIR)
+      .filter((f) => f.startsWith("wrangler-"))
+      .map((f) => join(RESULTS_DIR, f)),
+  ]);
+  await finish(leaks === 0 ? code : 1, leaks === 0 ? undefined : `FAILED: ${leaks} place(s) hold card data`);
 } catch (error) {
   await finish(1, `FAILED: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+/**
+ * After the whole suite: every byte the portals kept (D1 databases, R2 objects, their logs) is
+ * scanned for anything that looks like a card number or a security code field. None may appear.
+ */
+function sweepForCardData(paths: string[]): number {
+  let files = 0;
+  let leaks = 0;
+  const visit = (path: string) => {
+    if (!existsSync(path)) return;
+    if (statSync(path).isDirectory()) {
+      for (const entry of readdirSync(path)) visit(join(path, entry));
+      return;
+    }
+    files++;
+    const text = readFileSync(path).toString("latin1");
+    const cards = findCardNumbers(text);
+    const codes = SECURITY_CODE_FIELD.exec(text);
+    if (cards.length > 0 || codes) {
+      leaks++;
+      log(`card data in ${path}: ${cards.length} card-like number(s)${codes ? ", a security code field" : ""}`);
+    }
+  };
+  for (const path of paths) visit(path);
+  log(`card data sweep: ${files} files scanned (D1, R2, logs), ${leaks} with card data`);
+  if (files === 0) {
+    log("card data sweep found nothing to scan");
+    return 1;
+  }
+  return leaks;
 }

@@ -87,28 +87,4 @@ export function pacificToday(at = new Date()): string {
   }).format(at);
 }
 
-/**
- * What a leaked card number looks like: 13-19 digits (optionally grouped by spaces or dashes) that
- * pass Luhn and start like a card (2-6), standing alone rather than inside a longer token: digests,
- * base64 tokens and transaction numbers like T00000A3F1700000000000 are not card numbers.
- */
-export function findCardNumbers(text: string): string[] {
-  const found: string[] = [];
-  for (const match of text.matchAll(/(?<![0-9A-Za-z])[2-6]\d{3}(?:[ -]?\d){9,15}(?![0-9A-Za-z])/g)) {
-    const digits = match[0].replace(/[ -]/g, "");
-    if (digits.length < 13 || digits.length > 19) continue;
-    let sum = 0;
-    let dbl = false;
-    for (let i = digits.length - 1; i >= 0; i--) {
-      let d = Number(digits[i]);
-      if (dbl) {
-        d *= 2;
-        if (d > 9) d -= 9;
-      }
-      sum += d;
-      dbl = !dbl;
-    }
-    if (sum % 10 === 0) found.push(digits);
-  }
-  return found;
-}
+export { findCardNumbers } from "./cardScan.ts";
