@@ -4,6 +4,8 @@
  * anyway as a last line of defence.
  */
 
+import { luhnValid } from "../domain/card.ts";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export interface Logger {
@@ -17,24 +19,9 @@ export interface Logger {
 // 12-19 digits, possibly grouped by spaces or dashes, standing alone (not inside an id or a digest).
 const CARD_LIKE = /(?<![0-9A-Za-z])\d(?:[ -]?\d){11,18}(?![0-9A-Za-z])/g;
 
-function luhn(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let digit = digits.charCodeAt(i) - 48;
-    if (double) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-    double = !double;
-  }
-  return sum % 10 === 0;
-}
-
 /** Mask anything that could be a card number (passes Luhn), keeping request ids and timestamps readable. */
 export function maskDigits(text: string): string {
-  return text.replace(CARD_LIKE, (run) => (luhn(run.replace(/\D/g, "")) ? "[card number removed]" : run));
+  return text.replace(CARD_LIKE, (run) => (luhnValid(run.replace(/\D/g, "")) ? "[card number removed]" : run));
 }
 
 export function createLogger(requestId: string, sink: (line: string) => void = console.log): Logger {
