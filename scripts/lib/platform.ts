@@ -50,6 +50,8 @@ export function wrangler(args: string[], options: { quiet?: boolean } = {}): voi
 }
 
 export async function withPlatform<T>(options: PlatformOptions, work: (env: Env) => Promise<T>): Promise<T> {
+  // Local runs use the embedded defaults, as `npm start` does (else wrangler warns about missing secrets).
+  if (!options.remote) ensureDevVars();
   let configPath = "wrangler.toml";
   if (options.remote) {
     // getPlatformProxy reaches deployed resources only for bindings marked remote.
