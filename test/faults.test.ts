@@ -216,7 +216,7 @@ describe("D1 faults in the revenue update", () => {
       const account = `039.18ACE.${String(10000 + failAt)}.8928.1800000.000000.0000`;
       await updateRevenue(
         { db, signingKey: env.TOKEN_SIGNING_KEY, audit: auditRecorder(db, { actor: "t", sourceIp: null, log }), now: new Date() },
-        claims,
+        { claims, keyStyle: "camel" },
         partner.pbcRefNumber,
         payment.pbcTxnNumber,
         [

@@ -75,7 +75,7 @@ export function createPartnerApi() {
       return c.json({ error: auth.error, message: auth.description }, 401);
     }
     const { pbcRefNumber, pbcTxnNumber } = c.req.valid("param");
-    const payment = await queryPayment(d, auth.claims, pbcRefNumber, pbcTxnNumber, c.req.valid("query").keys);
+    const payment = await queryPayment(d, auth, pbcRefNumber, pbcTxnNumber, c.req.valid("query").keys);
     if (!payment) return c.json(NOT_FOUND, 404);
     return c.json(payment as PaymentBody, 200);
   });
@@ -89,7 +89,7 @@ export function createPartnerApi() {
     }
     const { pbcRefNumber, pbcTxnNumber } = c.req.valid("param");
     const { revenue } = c.req.valid("json");
-    const result = await updateRevenue(d, auth.claims, pbcRefNumber, pbcTxnNumber, revenue, c.req.valid("query").keys);
+    const result = await updateRevenue(d, auth, pbcRefNumber, pbcTxnNumber, revenue, c.req.valid("query").keys);
     switch (result.kind) {
       case "updated":
         return c.json(result.payment as PaymentBody, 200);

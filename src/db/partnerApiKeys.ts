@@ -13,8 +13,8 @@ export interface ApiKey {
 }
 
 /** The keys a request may be signed with now: the current one, then rotated ones still in grace. */
-export async function validApiKeys(db: Db, encryptionKey: string, pbcRefNumber: string, now: Date): Promise<ApiKey[]> {
-  const rows = await db
+export function validApiKeysQuery(db: Db, pbcRefNumber: string, now: Date) {
+  return db
     .select({ id: partnerApiKeys.id, keyCiphertext: partnerApiKeys.keyCiphertext })
     .from(partnerApiKeys)
     .where(
@@ -23,11 +23,21 @@ export async function validApiKeys(db: Db, encryptionKey: string, pbcRefNumber: 
         or(isNull(partnerApiKeys.retiredAt), gt(partnerApiKeys.validUntil, now.toISOString())),
       ),
     )
-    .orderBy(desc(partnerApiKeys.id))
-    .all();
+    .orderBy(desc(partnerApiKeys.id));
+}
+
+export function decryptApiKeys(
+  encryptionKey: string,
+  pbcRefNumber: string,
+  rows: ReadonlyArray<{ id: number; keyCiphertext: string }>,
+): Promise<ApiKey[]> {
   return Promise.all(
     rows.map(async (row) => ({ id: row.id, key: await decryptSecret(encryptionKey, row.keyCiphertext, context(pbcRefNumber)) })),
   );
+}
+
+export async function validApiKeys(db: Db, encryptionKey: string, pbcRefNumber: string, now: Date): Promise<ApiKey[]> {
+  return decryptApiKeys(encryptionKey, pbcRefNumber, await validApiKeysQuery(db, pbcRefNumber, now).all());
 }
 
 /**

@@ -3,8 +3,12 @@ import { asc, eq } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type Partner, partners } from "./schema.ts";
 
+export function findPartnerQuery(db: Db, pbcRefNumber: string) {
+  return db.select().from(partners).where(eq(partners.pbcRefNumber, pbcRefNumber));
+}
+
 export async function findPartner(db: Db, pbcRefNumber: string): Promise<Partner | undefined> {
-  return db.select().from(partners).where(eq(partners.pbcRefNumber, pbcRefNumber)).get();
+  return findPartnerQuery(db, pbcRefNumber).get();
 }
 
 export async function listPartners(db: Db): Promise<Partner[]> {

@@ -1,5 +1,5 @@
 /** Owns `payment_events`: every lifecycle step, with time and attempt, so support can replay a payment. */
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { paymentEvents } from "./schema.ts";
 
@@ -61,4 +61,12 @@ export async function listEvents(db: Db, transactionId: number) {
     .where(eq(paymentEvents.transactionId, transactionId))
     .orderBy(asc(paymentEvents.id))
     .all();
+}
+
+/** Record an event of the attempt identified by its link token hash (in the batch that creates it). */
+export function recordAttemptEventQuery(linkTokenHash: string, event: PaymentEvent, now: Date): SQL {
+  return sql`INSERT INTO payment_events (transaction_id, attempt_id, attempt_number, pbc_ref_number, pbc_txn_number, event_type, detail, created_at)
+    SELECT a.transaction_id, a.id, a.attempt_number, ${event.pbcRefNumber ?? null}, ${event.pbcTxnNumber ?? null}, ${event.eventType},
+      ${event.detail ? JSON.stringify(event.detail) : null}, ${now.toISOString()}
+    FROM payment_attempts a WHERE a.link_token_hash = ${linkTokenHash}`;
 }

@@ -3,14 +3,16 @@ import { and, asc, eq } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { partnerRedirectTargets } from "./schema.ts";
 
-export async function listRedirectTargets(db: Db, pbcRefNumber: string): Promise<string[]> {
-  const rows = await db
+export function listRedirectTargetsQuery(db: Db, pbcRefNumber: string) {
+  return db
     .select({ target: partnerRedirectTargets.target })
     .from(partnerRedirectTargets)
     .where(eq(partnerRedirectTargets.pbcRefNumber, pbcRefNumber))
-    .orderBy(asc(partnerRedirectTargets.target))
-    .all();
-  return rows.map((row) => row.target);
+    .orderBy(asc(partnerRedirectTargets.target));
+}
+
+export async function listRedirectTargets(db: Db, pbcRefNumber: string): Promise<string[]> {
+  return (await listRedirectTargetsQuery(db, pbcRefNumber).all()).map((row) => row.target);
 }
 
 export async function addRedirectTarget(db: Db, pbcRefNumber: string, target: string, now: Date): Promise<boolean> {

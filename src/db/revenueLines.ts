@@ -18,6 +18,20 @@ export function replaceLinesQueries(transactionIdSql: SQL, lines: readonly Reven
   ];
 }
 
+/** The lines of a transaction named by its partner and number (batched with the transaction's read). */
+export function linesOfTransactionQuery(db: Db, pbcRefNumber: string, pbcTxnNumber: string) {
+  return db
+    .select()
+    .from(revenueLines)
+    .where(
+      eq(
+        revenueLines.transactionId,
+        sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber})`,
+      ),
+    )
+    .orderBy(asc(revenueLines.lineNumber));
+}
+
 export async function listLines(db: Db, transactionId: number): Promise<RevenueLineRow[]> {
   return db
     .select()

@@ -34,12 +34,15 @@ export function upsertPendingQuery(request: DirectSaleRequest, apiKeyId: number,
       AND transactions.decline_count < ${maxDeclines}`;
 }
 
-export async function findTransaction(db: Db, pbcRefNumber: string, pbcTxnNumber: string): Promise<Transaction | undefined> {
+export function findTransactionQuery(db: Db, pbcRefNumber: string, pbcTxnNumber: string) {
   return db
     .select()
     .from(transactions)
-    .where(and(eq(transactions.pbcRefNumber, pbcRefNumber), eq(transactions.pbcTxnNumber, pbcTxnNumber)))
-    .get();
+    .where(and(eq(transactions.pbcRefNumber, pbcRefNumber), eq(transactions.pbcTxnNumber, pbcTxnNumber)));
+}
+
+export async function findTransaction(db: Db, pbcRefNumber: string, pbcTxnNumber: string): Promise<Transaction | undefined> {
+  return findTransactionQuery(db, pbcRefNumber, pbcTxnNumber).get();
 }
 
 export async function findTransactionById(db: Db, id: number): Promise<Transaction | undefined> {

@@ -34,8 +34,17 @@ export async function sha256Hex(text: string | Uint8Array): Promise<string> {
   return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
 }
 
-async function hmacKey(secret: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+// Imported keys are kept per isolate: importing costs more CPU than using them.
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+const aesKeys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    hmacKeys.set(secret, key);
+  }
+  return key;
 }
 
 export async function hmacSign(secret: string, message: string): Promise<string> {
@@ -54,10 +63,15 @@ export async function hmacVerify(secret: string, message: string, signature: str
   return crypto.subtle.verify("HMAC", await hmacKey(secret), bytes, encoder.encode(message));
 }
 
-async function aesKey(base64Key: string): Promise<CryptoKey> {
-  const raw = base64UrlToBytes(base64Key.trim());
-  if (raw.byteLength !== 32) throw new Error("API_KEY_ENCRYPTION_KEY must be base64 of exactly 32 bytes");
-  return crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+function aesKey(base64Key: string): Promise<CryptoKey> {
+  let key = aesKeys.get(base64Key);
+  if (!key) {
+    const raw = base64UrlToBytes(base64Key.trim());
+    if (raw.byteLength !== 32) return Promise.reject(new Error("API_KEY_ENCRYPTION_KEY must be base64 of exactly 32 bytes"));
+    key = crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+    aesKeys.set(base64Key, key);
+  }
+  return key;
 }
 
 /** AES-256-GCM; output is "v1.<iv>.<ciphertext>" in base64url. `context` is bound as associated data. */

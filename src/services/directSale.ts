@@ -5,11 +5,11 @@
 import type { AppConfig } from "../config.ts";
 import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
-import { responseSigningKey, validApiKeys } from "../db/partnerApiKeys.ts";
-import { findPartner } from "../db/partners.ts";
+import { type ApiKey, decryptApiKeys, validApiKeysQuery } from "../db/partnerApiKeys.ts";
+import { findPartnerQuery } from "../db/partners.ts";
 import { insertAttemptQuery, supersedeOpenAttemptsQuery } from "../db/paymentAttempts.ts";
-import { recordEvent, recordEventQuery } from "../db/paymentEvents.ts";
-import { listRedirectTargets } from "../db/redirectTargets.ts";
+import { recordAttemptEventQuery, recordEvent } from "../db/paymentEvents.ts";
+import { listRedirectTargetsQuery } from "../db/redirectTargets.ts";
 import { replaceLinesQueries } from "../db/revenueLines.ts";
 import { findTransaction, openTransactionId, upsertPendingQuery } from "../db/transactions.ts";
 import {
@@ -54,7 +54,13 @@ export async function startDirectSale(deps: DirectSaleDeps, rawQuery: string): P
   if (pbcRefNumber === "" || bag.duplicates.has("pbcRefNumber")) {
     return refused(["The PayBC reference number (pbcRefNumber) is missing or given more than once."]);
   }
-  const partner = await findPartner(db, pbcRefNumber);
+  // One round trip for everything the checks need.
+  const [partnerRows, keyRows, targetRows] = await db.batch([
+    findPartnerQuery(db, pbcRefNumber),
+    validApiKeysQuery(db, pbcRefNumber, now),
+    listRedirectTargetsQuery(db, pbcRefNumber),
+  ]);
+  const partner = partnerRows[0];
   if (partner?.status !== "ACTIVE") {
     await deps.audit("directsale.refused", "failure", {
       target: pbcRefNumber,
@@ -62,7 +68,7 @@ export async function startDirectSale(deps: DirectSaleDeps, rawQuery: string): P
     });
     return refused(["The PayBC reference number (pbcRefNumber) is not one we accept payments for."]);
   }
-  const keys = await validApiKeys(db, deps.encryptionKey, pbcRefNumber, now);
+  const keys = await decryptApiKeys(deps.encryptionKey, pbcRefNumber, keyRows);
   const matched = await verifyRequestSignature(
     signed.signedPart,
     signed.hashValue,
@@ -77,7 +83,7 @@ export async function startDirectSale(deps: DirectSaleDeps, rawQuery: string): P
   const redirectUri = bag.values.get("redirectUri") ?? "";
   if (bag.duplicates.has("redirectUri")) return refused(["The return address (redirectUri) is given more than once."]);
   if (redirectUri === "") return refused(["The return address (redirectUri) is missing."]);
-  const targets = await listRedirectTargets(db, pbcRefNumber);
+  const targets = targetRows.map((row) => row.target);
   if (!isRedirectAllowed(redirectUri, targets)) {
     await deps.audit("directsale.redirect_refused", "failure", { target: pbcRefNumber });
     return refused(["The return address (redirectUri) is not one registered for this service."]);
@@ -107,10 +113,10 @@ export async function startDirectSale(deps: DirectSaleDeps, rawQuery: string): P
       location: await signedRedirectUrl(redirectUri, pairs, apiKey.key),
     };
   }
-  return createAttempt(deps, validation.request, apiKey.id);
+  return createAttempt(deps, validation.request, apiKey);
 }
 
-async function createAttempt(deps: DirectSaleDeps, request: DirectSaleRequest, apiKeyId: number): Promise<DirectSaleOutcome> {
+async function createAttempt(deps: DirectSaleDeps, request: DirectSaleRequest, apiKey: ApiKey): Promise<DirectSaleOutcome> {
   const { db, now } = deps;
   const linkToken = randomToken();
   const externalId = randomToken(16);
@@ -118,16 +124,27 @@ async function createAttempt(deps: DirectSaleDeps, request: DirectSaleRequest, a
   const expiresAt = new Date(now.getTime() + deps.config.paymentExpiryMinutes * 60_000);
   const maxDeclines = deps.config.maxDeclinesPerPayment;
   const openId = openTransactionId(request.pbcRefNumber, request.pbcTxnNumber, maxDeclines);
+  const linkTokenHash = await sha256Hex(linkToken);
+  const event = (eventType: "request_received" | "attempt_created", detail: Record<string, unknown>) =>
+    recordAttemptEventQuery(
+      linkTokenHash,
+      { eventType, pbcRefNumber: request.pbcRefNumber, pbcTxnNumber: request.pbcTxnNumber, detail },
+      now,
+    );
 
   // One D1 batch = one transaction: concurrent identical requests serialise on the unique key and
-  // never create two transactions; a paid transaction is never reopened.
-  const results = await runBatch(db, [
-    upsertPendingQuery(request, apiKeyId, maxDeclines, now),
+  // never create two transactions; a paid transaction is never reopened. The lifecycle events are
+  // written in the same batch (they select nothing when no attempt was created).
+  const statements = [
+    upsertPendingQuery(request, apiKey.id, maxDeclines, now),
     supersedeOpenAttemptsQuery(openId, now),
     ...replaceLinesQueries(openId, request.revenue),
-    insertAttemptQuery(openId, { externalId, linkTokenHash: await sha256Hex(linkToken), orderNumber, expiresAt }, now),
-  ]);
-  const attempt = results[results.length - 1]?.results[0] as
+    insertAttemptQuery(openId, { externalId, linkTokenHash, orderNumber, expiresAt }, now),
+    event("request_received", { trnAmountCents: request.trnAmountCents, lines: request.revenue.length }),
+    event("attempt_created", { expiresAt: expiresAt.toISOString() }),
+  ];
+  const results = await runBatch(db, statements);
+  const attempt = results[statements.length - 3]?.results[0] as
     | { id: number; transaction_id: number; attempt_number: number }
     | undefined;
 
@@ -149,12 +166,11 @@ async function createAttempt(deps: DirectSaleDeps, request: DirectSaleRequest, a
       if (locked)
         await deps.audit("directsale.locked_refused", "failure", { target: `${request.pbcRefNumber}/${request.pbcTxnNumber}` });
       const errors: FieldErrors = { pbcTxnNumber: locked ? messages.locked : messages.alreadyPaid };
-      const key = await responseSigningKey(db, deps.encryptionKey, request.pbcRefNumber, apiKeyId, now);
       const pairs = validationErrorPairs(errors, null, request);
       return {
         kind: "validation-redirect",
         errors,
-        location: await signedRedirectUrl(request.redirectUri, pairs, key as string),
+        location: await signedRedirectUrl(request.redirectUri, pairs, apiKey.key),
       };
     }
     return refused(
@@ -164,34 +180,6 @@ async function createAttempt(deps: DirectSaleDeps, request: DirectSaleRequest, a
     );
   }
 
-  await runBatch(db, [
-    recordEventQuery(
-      db,
-      {
-        eventType: "request_received",
-        transactionId: attempt.transaction_id,
-        attemptId: attempt.id,
-        attemptNumber: attempt.attempt_number,
-        pbcRefNumber: request.pbcRefNumber,
-        pbcTxnNumber: request.pbcTxnNumber,
-        detail: { trnAmountCents: request.trnAmountCents, lines: request.revenue.length },
-      },
-      now,
-    ),
-    recordEventQuery(
-      db,
-      {
-        eventType: "attempt_created",
-        transactionId: attempt.transaction_id,
-        attemptId: attempt.id,
-        attemptNumber: attempt.attempt_number,
-        pbcRefNumber: request.pbcRefNumber,
-        pbcTxnNumber: request.pbcTxnNumber,
-        detail: { expiresAt: expiresAt.toISOString() },
-      },
-      now,
-    ),
-  ]);
   return {
     kind: "card-page",
     location: `/public/pay/${linkToken}`,

@@ -4,9 +4,9 @@ import type { Db } from "../db/client.ts";
 import { findClient } from "../db/oauthClients.ts";
 import { findPartner } from "../db/partners.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
-import { blockingLines, listLines, revenueUpdateQueries } from "../db/revenueLines.ts";
-import type { Transaction } from "../db/schema.ts";
-import { findTransaction } from "../db/transactions.ts";
+import { blockingLines, linesOfTransactionQuery, revenueUpdateQueries } from "../db/revenueLines.ts";
+import type { RevenueLineRow, Transaction } from "../db/schema.ts";
+import { findTransaction, findTransactionQuery } from "../db/transactions.ts";
 import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
 import { checkRevenueUpdate, type RevenueUpdateLineInput } from "../domain/revenueUpdate.ts";
 import { randomToken } from "../lib/crypto.ts";
@@ -89,8 +89,14 @@ export async function requestToken(deps: PartnerApiDeps, request: TokenRequest):
   return { ok: true, body: { access_token: token, token_type: "bearer", expires_in: TOKEN_LIFETIME_SECONDS } };
 }
 
+/** An authenticated partner: the token's claims and the partner's key style (read once per request). */
+export interface PartnerSession {
+  claims: TokenClaims;
+  keyStyle: KeyStyle;
+}
+
 export type AuthResult =
-  | { ok: true; claims: TokenClaims }
+  | ({ ok: true } & PartnerSession)
   | { ok: false; error: "invalid_request" | "invalid_token"; description: string };
 
 export async function authenticate(deps: PartnerApiDeps, authorization: string | undefined): Promise<AuthResult> {
@@ -101,7 +107,7 @@ export async function authenticate(deps: PartnerApiDeps, authorization: string |
   const partner = await findPartner(deps.db, claims.ref);
   if (partner?.status !== "ACTIVE")
     return { ok: false, error: "invalid_token", description: "The access token is no longer valid" };
-  return { ok: true, claims };
+  return { ok: true, claims, keyStyle: partner.keyStyle };
 }
 
 function record(transaction: Transaction): PaymentRecord {
@@ -121,50 +127,54 @@ function record(transaction: Transaction): PaymentRecord {
   };
 }
 
-async function keyStyleFor(db: Db, pbcRefNumber: string, requested: KeyStyle | undefined): Promise<KeyStyle> {
-  if (requested) return requested;
-  return (await findPartner(db, pbcRefNumber))?.keyStyle ?? "lower";
-}
-
-async function view(db: Db, transaction: Transaction, style: KeyStyle) {
-  const lines = await listLines(db, transaction.id);
+function view(transaction: Transaction, lines: readonly RevenueLineRow[], style: KeyStyle) {
   return style === "camel" ? paymentViewCamel(record(transaction), lines) : paymentViewLower(record(transaction), lines);
 }
 
-/** A partner sees only its own payments; anything else is "not found", exactly as a missing one. */
-async function ownTransaction(deps: PartnerApiDeps, claims: TokenClaims, pbcRefNumber: string, pbcTxnNumber: string) {
-  if (claims.ref !== pbcRefNumber) return undefined;
-  return findTransaction(deps.db, pbcRefNumber, pbcTxnNumber);
+/**
+ * The partner's own payment with its lines, in one round trip. Anything of another partner is
+ * "not found", exactly as a missing one.
+ */
+async function ownPayment(deps: PartnerApiDeps, claims: TokenClaims, pbcRefNumber: string, pbcTxnNumber: string) {
+  if (claims.ref !== pbcRefNumber) return null;
+  const [rows, lines] = await deps.db.batch([
+    findTransactionQuery(deps.db, pbcRefNumber, pbcTxnNumber),
+    linesOfTransactionQuery(deps.db, pbcRefNumber, pbcTxnNumber),
+  ]);
+  const transaction = rows[0];
+  return transaction ? { transaction, lines } : null;
 }
 
 export async function queryPayment(
   deps: PartnerApiDeps,
-  claims: TokenClaims,
+  session: PartnerSession,
   pbcRefNumber: string,
   pbcTxnNumber: string,
   requestedStyle: KeyStyle | undefined,
 ) {
-  const transaction = await ownTransaction(deps, claims, pbcRefNumber, pbcTxnNumber);
-  if (!transaction) return null;
-  return view(deps.db, transaction, await keyStyleFor(deps.db, claims.ref, requestedStyle));
+  const payment = await ownPayment(deps, session.claims, pbcRefNumber, pbcTxnNumber);
+  if (!payment) return null;
+  return view(payment.transaction, payment.lines, requestedStyle ?? session.keyStyle);
 }
 
 export type RevenueUpdateResult =
-  | { kind: "updated"; payment: Awaited<ReturnType<typeof view>> }
+  | { kind: "updated"; payment: ReturnType<typeof view> }
   | { kind: "not-found" }
   | { kind: "conflict"; message: string }
   | { kind: "invalid"; fields: Record<string, string> };
 
 export async function updateRevenue(
   deps: PartnerApiDeps,
-  claims: TokenClaims,
+  session: PartnerSession,
   pbcRefNumber: string,
   pbcTxnNumber: string,
   lines: readonly RevenueUpdateLineInput[],
   requestedStyle: KeyStyle | undefined,
 ): Promise<RevenueUpdateResult> {
-  const transaction = await ownTransaction(deps, claims, pbcRefNumber, pbcTxnNumber);
-  if (!transaction) return { kind: "not-found" };
+  const { claims } = session;
+  const own = await ownPayment(deps, claims, pbcRefNumber, pbcTxnNumber);
+  if (!own) return { kind: "not-found" };
+  const { transaction } = own;
   const target = `${pbcRefNumber}/${pbcTxnNumber}`;
   const conflict = async (): Promise<RevenueUpdateResult> => {
     const current = (await findTransaction(deps.db, pbcRefNumber, pbcTxnNumber)) ?? transaction;
@@ -205,6 +215,8 @@ export async function updateRevenue(
     target,
     detail: { lines: check.lines.length },
   });
-  const updated = (await findTransaction(deps.db, pbcRefNumber, pbcTxnNumber)) as Transaction;
-  return { kind: "updated", payment: await view(deps.db, updated, await keyStyleFor(deps.db, claims.ref, requestedStyle)) };
+  const updated = (await ownPayment(deps, claims, pbcRefNumber, pbcTxnNumber)) as NonNullable<
+    Awaited<ReturnType<typeof ownPayment>>
+  >;
+  return { kind: "updated", payment: view(updated.transaction, updated.lines, requestedStyle ?? session.keyStyle) };
 }
