@@ -1,9 +1,9 @@
 /** Owns the `partners` table. */
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, type SQL } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type Partner, partners } from "./schema.ts";
 
-export function findPartnerQuery(db: Db, pbcRefNumber: string) {
+export function findPartnerQuery(db: Db, pbcRefNumber: string | SQL) {
   return db.select().from(partners).where(eq(partners.pbcRefNumber, pbcRefNumber));
 }
 

@@ -31,8 +31,17 @@ export async function findAttemptByLink(db: Db, linkTokenHash: string): Promise<
   return db.select().from(paymentAttempts).where(eq(paymentAttempts.linkTokenHash, linkTokenHash)).get();
 }
 
+export function findAttemptQuery(db: Db, externalId: string) {
+  return db.select().from(paymentAttempts).where(eq(paymentAttempts.externalId, externalId));
+}
+
 export async function findAttempt(db: Db, externalId: string): Promise<PaymentAttempt | undefined> {
-  return db.select().from(paymentAttempts).where(eq(paymentAttempts.externalId, externalId)).get();
+  return findAttemptQuery(db, externalId).get();
+}
+
+/** SQL: the transaction id of the attempt with this public id. */
+export function attemptTransactionId(externalId: string): SQL {
+  return sql`(SELECT transaction_id FROM payment_attempts WHERE external_id = ${externalId})`;
 }
 
 /** Use the single-use link: binds the attempt to the browser holding the session cookie. */
@@ -74,6 +83,13 @@ export function transitionAttemptQuery(
     .update(paymentAttempts)
     .set({ state: to, updatedAt: now.toISOString(), ...(outcomeMessage !== undefined ? { outcomeMessage } : {}) })
     .where(and(eq(paymentAttempts.id, attemptId), inArray(paymentAttempts.state, [...from])));
+}
+
+export function markRedirectedQuery(db: Db, attemptId: number, now: Date) {
+  return db
+    .update(paymentAttempts)
+    .set({ redirectedAt: now.toISOString() })
+    .where(and(eq(paymentAttempts.id, attemptId), sql`redirected_at IS NULL`));
 }
 
 /** Record the first delivery of the outcome to the partner; later visits show the result page. */

@@ -1,5 +1,5 @@
 /** Owns `transactions`. */
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull, type SQL, sql } from "drizzle-orm";
 import type { DirectSaleRequest } from "../domain/directSaleRequest.ts";
 import type { Db } from "./client.ts";
 import { type Transaction, transactions } from "./schema.ts";
@@ -43,6 +43,10 @@ export function findTransactionQuery(db: Db, pbcRefNumber: string, pbcTxnNumber:
 
 export async function findTransaction(db: Db, pbcRefNumber: string, pbcTxnNumber: string): Promise<Transaction | undefined> {
   return findTransactionQuery(db, pbcRefNumber, pbcTxnNumber).get();
+}
+
+export function findTransactionByIdSqlQuery(db: Db, idSql: SQL) {
+  return db.select().from(transactions).where(eq(transactions.id, idSql));
 }
 
 export async function findTransactionById(db: Db, id: number): Promise<Transaction | undefined> {

@@ -3,24 +3,33 @@
  * processor call per transaction at a time), outcome delivery, cancel, expiry and recovery of
  * unknown outcomes. Handlers turn the returned views into HTML; nothing here knows about HTTP.
  */
+import { sql } from "drizzle-orm";
 import type { AppConfig } from "../config.ts";
 import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { responseSigningKey } from "../db/partnerApiKeys.ts";
-import { findPartner } from "../db/partners.ts";
+import { findPartner, findPartnerQuery } from "../db/partners.ts";
 import {
+  attemptTransactionId,
   findAttempt,
   findAttemptByLink,
+  findAttemptQuery,
   listExpiredOpenAttempts,
   listUnknownAttempts,
-  markRedirected,
+  markRedirectedQuery,
   transitionAttempt,
   transitionAttemptQuery,
   useLink,
 } from "../db/paymentAttempts.ts";
 import { type PaymentEvent, recordEvent, recordEventQuery } from "../db/paymentEvents.ts";
 import type { Partner, PaymentAttempt, Transaction } from "../db/schema.ts";
-import { claimAuthorisation, findTransactionById, markPaidQuery, releaseAuthorisationQuery } from "../db/transactions.ts";
+import {
+  claimAuthorisation,
+  findTransactionById,
+  findTransactionByIdSqlQuery,
+  markPaidQuery,
+  releaseAuthorisationQuery,
+} from "../db/transactions.ts";
 import { effectiveGlDate, pacificDate } from "../domain/businessTime.ts";
 import { type CardErrors, type CardInput, checkCard } from "../domain/card.ts";
 import { formatCents } from "../domain/money.ts";
@@ -110,13 +119,18 @@ export async function loadContext(
   sessionToken: string | undefined,
 ): Promise<PaymentContext | CardView> {
   if (!/^[A-Za-z0-9_-]{10,64}$/.test(externalId)) return { kind: "not-found" };
-  const attempt = await findAttempt(deps.db, externalId);
+  // Attempt, transaction and partner in one round trip.
+  const transactionId = attemptTransactionId(externalId);
+  const [attempts, transactions, partners] = await deps.db.batch([
+    findAttemptQuery(deps.db, externalId),
+    findTransactionByIdSqlQuery(deps.db, transactionId),
+    findPartnerQuery(deps.db, sql`(SELECT pbc_ref_number FROM transactions WHERE id = ${transactionId})`),
+  ]);
+  const [attempt, transaction, partner] = [attempts[0], transactions[0], partners[0]];
   if (!attempt) return { kind: "not-found" };
   if (!sessionToken || !attempt.sessionHash || !constantTimeEqual(await sha256Hex(sessionToken), attempt.sessionHash)) {
     return { kind: "session-expired" };
   }
-  const transaction = await findTransactionById(deps.db, attempt.transactionId);
-  const partner = transaction ? await findPartner(deps.db, transaction.pbcRefNumber) : undefined;
   if (!transaction || !partner) return { kind: "not-found" };
   return { attempt, transaction, partner };
 }
@@ -181,11 +195,18 @@ export async function partnerReturnUrl(deps: CardDeps, context: PaymentContext, 
   return signedRedirectUrl(transaction.redirectUri, pairs, key);
 }
 
+/** Statements that record the delivery of the outcome to the partner. */
+function deliveryQueries(deps: CardDeps, context: PaymentContext, outcome: ResponseOutcome) {
+  return [
+    markRedirectedQuery(deps.db, context.attempt.id, deps.now),
+    recordEventQuery(deps.db, event(context, "redirected", { outcome }), deps.now),
+  ];
+}
+
 /** Send the browser back to the partner with the outcome, recording the delivery. */
 async function deliver(deps: CardDeps, context: PaymentContext, outcome: ResponseOutcome): Promise<CardView> {
   const location = await partnerReturnUrl(deps, context, outcome);
-  await markRedirected(deps.db, context.attempt.id, deps.now);
-  await recordEvent(deps.db, event(context, "redirected", { outcome }), deps.now);
+  await runBatch(deps.db, deliveryQueries(deps, context, outcome));
   return { kind: "redirect", location };
 }
 
@@ -404,17 +425,31 @@ async function applyResult(
   switch (result.outcome) {
     case "approved": {
       const gl = effectiveGlDate(transaction.requestedGlDate, now);
+      const approval = {
+        trnOrderId: result.trnOrderId,
+        paymentAuthCode: result.authCode,
+        cardType: result.cardType,
+        cardLastFour: result.lastFour || lastFour || "",
+        paidAt: now,
+        glDate: gl.glDate,
+        glBusinessDate: gl.businessDate,
+        glAfterCutoff: gl.afterCutoff,
+      };
+      // What the batch below writes, so the redirect is built without reading it back.
+      const updated: PaymentContext = {
+        ...context,
+        attempt: { ...attempt, state: "APPROVED" },
+        transaction: {
+          ...transaction,
+          ...approval,
+          paidAt: now.toISOString(),
+          paymentStatus: "PAID",
+          authorisingAttemptId: null,
+        },
+      };
+      const location = deliverNow ? await partnerReturnUrl(deps, updated, "approved") : null;
       await runBatch(db, [
-        markPaidQuery(db, transaction.id, attempt.id, {
-          trnOrderId: result.trnOrderId,
-          paymentAuthCode: result.authCode,
-          cardType: result.cardType,
-          cardLastFour: result.lastFour || lastFour || "",
-          paidAt: now,
-          glDate: gl.glDate,
-          glBusinessDate: gl.businessDate,
-          glAfterCutoff: gl.afterCutoff,
-        }),
+        markPaidQuery(db, transaction.id, attempt.id, approval),
         transitionAttemptQuery(db, attempt.id, ["AUTHORISING", "UNKNOWN"], "APPROVED", now, result.message),
         recordEventQuery(
           db,
@@ -426,10 +461,10 @@ async function applyResult(
           }),
           now,
         ),
+        ...(location ? deliveryQueries(deps, updated, "approved") : []),
       ]);
       await deps.audit("payment.approved", "success", { target: `${transaction.pbcRefNumber}/${transaction.pbcTxnNumber}` });
-      const updated = await reload(deps, context);
-      return deliverNow ? deliver(deps, updated, "approved") : { kind: "card-page", externalId: attempt.externalId };
+      return location ? { kind: "redirect", location } : { kind: "card-page", externalId: attempt.externalId };
     }
     case "declined": {
       const lock = transaction.declineCount + 1 >= deps.config.maxDeclinesPerPayment;
