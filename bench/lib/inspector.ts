@@ -1,0 +1,172 @@
+/**
+ * The Worker's DevTools protocol through wrangler's inspector port: JS heap usage and CPU profiles
+ * of the Worker isolate (not of workerd's local D1/R2 simulators, which run outside it).
+ */
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+export interface Inspector {
+  call<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
+  close(): void;
+}
+
+export async function connectInspector(port: number): Promise<Inspector> {
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl?: string }>;
+  const url = targets.find((target) => target.webSocketDebuggerUrl)?.webSocketDebuggerUrl;
+  if (!url) throw new Error(`no inspector target on port ${port}`);
+  // wrangler's inspector proxy wants an allowed Origin (localhost); Node's WebSocket (undici) takes headers.
+  const init = { headers: { Origin: "http://localhost" } } as unknown as string[];
+  const socket = new WebSocket(url, init);
+  await new Promise<void>((resolve, reject) => {
+    socket.addEventListener("open", () => resolve(), { once: true });
+    socket.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)), { once: true });
+  });
+  let nextId = 1;
+  const pending = new Map<number, Pending>();
+  socket.addEventListener("message", (event) => {
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: { message: string } };
+    if (message.id === undefined) return;
+    const waiting = pending.get(message.id);
+    if (!waiting) return;
+    pending.delete(message.id);
+    if (message.error) waiting.reject(new Error(message.error.message));
+    else waiting.resolve(message.result);
+  });
+  return {
+    call<T>(method: string, params: Record<string, unknown> = {}) {
+      const id = nextId++;
+      socket.send(JSON.stringify({ id, method, params }));
+      return new Promise<T>((resolve, reject) => pending.set(id, { resolve: resolve as (value: unknown) => void, reject }));
+    },
+    close() {
+      socket.close();
+    },
+  };
+}
+
+/** Samples the Worker's JS heap (usedSize) every `intervalMs`; reports the peak in bytes. */
+export function sampleHeap(
+  inspector: Inspector,
+  intervalMs = 200,
+): { stop(): Promise<{ peakBytes: number; beforeBytes: number }> } {
+  let peakBytes = 0;
+  let beforeBytes = -1;
+  let busy = false;
+  const sample = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const usage = await inspector.call<{ usedSize: number }>("Runtime.getHeapUsage");
+      if (beforeBytes < 0) beforeBytes = usage.usedSize;
+      peakBytes = Math.max(peakBytes, usage.usedSize);
+    } catch {
+      // the isolate may be busy or restarting: skip this sample
+    } finally {
+      busy = false;
+    }
+  };
+  void sample();
+  const timer = setInterval(() => void sample(), intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await sample();
+      return { peakBytes, beforeBytes: Math.max(0, beforeBytes) };
+    },
+  };
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface CpuProfileSummary {
+  /** Sampled milliseconds in all (idle included). */
+  totalMs: number;
+  /** Self time by source file (or V8 pseudo-frame: (program), (garbage collector), (idle)), heaviest first. */
+  byFile: Array<{ file: string; ms: number; share: number }>;
+  /** Self time by function, heaviest first. */
+  byFunction: Array<{ fn: string; ms: number; share: number }>;
+}
+
+/**
+ * Maps a line of wrangler's (unminified) bundle to the source module it came from, by the
+ * `// src/...` and `// node_modules/...` markers esbuild writes before each module.
+ */
+export function bundleModules(bundleText: string): (line: number) => string | null {
+  const markers: Array<[number, string]> = [];
+  bundleText.split("\n").forEach((text, index) => {
+    const match = /^\/\/ ((?:src|node_modules|\.\.\/)\S*)$/.exec(text);
+    if (match) markers.push([index, (match[1] as string).replace(/^(node_modules\/(?:@[^/]+\/)?[^/]+)\/.*$/, "$1")]);
+  });
+  return (line) => {
+    let low = 0;
+    let high = markers.length - 1;
+    let found: string | null = null;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      const [at, name] = markers[mid] as [number, string];
+      if (at <= line) {
+        found = name;
+        low = mid + 1;
+      } else high = mid - 1;
+    }
+    return found;
+  };
+}
+
+/** CPU profile of the Worker isolate while `work` runs: self time per file and per function. */
+export async function profileCpu(
+  inspector: Inspector,
+  work: () => Promise<void>,
+  moduleOf: (line: number) => string | null = () => null,
+  top = 30,
+): Promise<CpuProfileSummary> {
+  await inspector.call("Profiler.enable");
+  await inspector.call("Profiler.setSamplingInterval", { interval: 200 });
+  await inspector.call("Profiler.start");
+  let profile: Profile;
+  try {
+    await work();
+  } finally {
+    profile = (await inspector.call<{ profile: Profile }>("Profiler.stop")).profile;
+  }
+  const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
+  const byFunction = new Map<string, number>();
+  const byFile = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((nodeId, i) => {
+    const node = byNode.get(nodeId);
+    const delta = profile.timeDeltas[i] ?? 0;
+    if (!node) return;
+    const frame = node.callFrame;
+    const bundled = /(^|\/)index\.js$/.test(frame.url) ? moduleOf(frame.lineNumber) : null;
+    const file = bundled ?? frame.url.replace(/^.*\//, "");
+    const fileKey = file || frame.functionName || "(native)";
+    const fnKey = `${frame.functionName || "(anonymous)"}${file ? ` ${file}:${frame.lineNumber + 1}` : ""}`;
+    byFunction.set(fnKey, (byFunction.get(fnKey) ?? 0) + delta);
+    byFile.set(fileKey, (byFile.get(fileKey) ?? 0) + delta);
+    total += delta;
+  });
+  const rank = (map: Map<string, number>) =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([key, micros]) => ({ key, ms: Math.round(micros / 100) / 10, share: Math.round((micros / total) * 1000) / 10 }));
+  return {
+    totalMs: Math.round(total / 1000),
+    byFile: rank(byFile).map(({ key, ms, share }) => ({ file: key, ms, share })),
+    byFunction: rank(byFunction).map(({ key, ms, share }) => ({ fn: key, ms, share })),
+  };
+}

@@ -1,0 +1,489 @@
+/**
+ * `npm run bench`: throughput, latency and CPU per request of the portal's main routes against a
+ * trivial baseline route on the same runtime, and the nightly journal export at volume.
+ * Never part of `npm test`. Loopback only; bounded in time; stops every process it started.
+ *
+ * Environment:
+ *   BENCH_SECONDS          measured seconds per HTTP scenario (default 10)
+ *   BENCH_ROUNDS           the scenarios take turns in this many rounds of BENCH_SECONDS / BENCH_ROUNDS each (default 2)
+ *   BENCH_WARMUP_SECONDS   warm-up seconds before each (default 2)
+ *   BENCH_CONNECTIONS      concurrent connections (default 10)
+ *   BENCH_JOURNAL_SIZES    revenue lines per journal export, comma-separated (default 10000,100000,1000000)
+ *   BENCH_LINES_PER_TRANSACTION  revenue lines per generated transaction (default 2)
+ *   BENCH_ONLY             "http" or "journal" to run one half
+ *   BENCH_PROFILE_SECONDS  after the measured rounds, profile the Worker's CPU per route for this long (bench/.tmp/profile-*.txt)
+ *   BENCH_SOURCE           benchmark another checkout (e.g. a candidate fix) instead of this working tree
+ *   BENCH_TIMEOUT_SECONDS  ends everything with exit code 1 (default 1800)
+ * Results: the table on stdout and bench/results.json (git-ignored); wrangler logs in bench/.tmp/.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import type { Request } from "autocannon";
+import { type HttpResult, runSlice, type Scenario, type ScenarioReport, type Slice, summarize } from "./lib/http.ts";
+import { bundleModules, connectInspector, profileCpu } from "./lib/inspector.ts";
+import {
+  databaseMiB,
+  type JournalReport,
+  LINES_PER_TRANSACTION,
+  measureExport,
+  pastGlDate,
+  seedRevenueLines,
+} from "./lib/journal.ts";
+import {
+  accessToken,
+  cardForm,
+  clientAddress,
+  directSalePath,
+  newTxnNumber,
+  PARTNER,
+  type PreparedPayment,
+  pool,
+  preparePayment,
+} from "./lib/partner.ts";
+import {
+  cloneState,
+  devBundle,
+  LOG_DIR,
+  log,
+  type Portal,
+  prepareTemplate,
+  ROOT,
+  removeDir,
+  startPortal,
+  stopAll,
+  stopPortal,
+  takeSnapshot,
+} from "./lib/portal.ts";
+import { workerdVersion } from "./lib/proc.ts";
+
+process.chdir(ROOT);
+
+const SECONDS = Number(process.env.BENCH_SECONDS || 10);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 10);
+const ROUNDS = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS || 2)));
+const JOURNAL_SIZES = (process.env.BENCH_JOURNAL_SIZES || "10000,100000,1000000")
+  .split(",")
+  .map((size) => Number(size.trim().replace(/_/g, "")))
+  .filter((size) => Number.isInteger(size) && size > 0);
+const ONLY = process.env.BENCH_ONLY ?? "";
+/** After each measured HTTP run, a CPU profile of the Worker isolate for this many seconds (bench/.tmp/profile-<route>.txt). */
+const PROFILE_SECONDS = Number(process.env.BENCH_PROFILE_SECONDS || 0);
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SECONDS || 1800) * 1000;
+/** A nightly run that takes longer than this is reported as a failure. */
+const JOURNAL_RUN_TIMEOUT_MS = 600_000;
+const JOURNAL_MAX_RUNS = 5;
+
+const TARGETS = { directsale: 0.5, query: 0.7, cpuMsPerReq: 2, journalMillionSeconds: 60 };
+
+// ---------------------------------------------------------------- ending
+
+let finishing = false;
+async function finish(code: number, reason?: string): Promise<never> {
+  if (finishing) return new Promise<never>(() => {});
+  finishing = true;
+  if (reason) console.error(`[bench] ${reason}`);
+  await stopAll();
+  process.exit(code);
+}
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => void finish(signal === "SIGINT" ? 130 : 143, `stopped by ${signal}`));
+}
+setTimeout(() => void finish(1, `FAILED: global timeout of ${TIMEOUT_MS / 1000} s reached`), TIMEOUT_MS).unref();
+
+// ---------------------------------------------------------------- HTTP scenarios
+
+type Check = Scenario["check"];
+
+const expectStatus =
+  (expected: number): Check =>
+  (status) =>
+    status === expected ? null : `status ${status}, expected ${expected}`;
+
+const expectRedirect =
+  (test: (location: string) => boolean, what: string): Check =>
+  (status, headers) => {
+    const location = headers.location ?? "";
+    if (status !== 303) return `status ${status}, expected 303 to ${what}`;
+    return test(location) ? null : `303 to ${location}, expected ${what}`;
+  };
+
+interface Route {
+  name: string;
+  next: Scenario["next"];
+  check: Check;
+  /** Requests one slice may send at most (card submissions: their share of the prepared payments). */
+  perSlice?: number;
+}
+
+function scenario(portal: Portal, route: Route, duration: number, extra: Partial<Scenario> = {}): Scenario {
+  return {
+    url: portal.baseUrl,
+    connections: CONNECTIONS,
+    duration,
+    next: route.next,
+    check: route.check,
+    maxOverallRequests: route.perSlice,
+    ...extra,
+  };
+}
+
+async function warmUp(portal: Portal, route: Route, extra: Partial<Scenario> = {}): Promise<ScenarioReport> {
+  const report = summarize([
+    await runSlice(scenario(portal, route, WARMUP_SECONDS, { maxOverallRequests: undefined, ...extra }), portal),
+  ]);
+  if (report.errors > 0) throw new Error(`${route.name} warm-up: ${report.errors} errors: ${report.problems.join(" | ")}`);
+  return report;
+}
+
+/** A separate, unmeasured run under the Worker's CPU profiler: where the Worker's own JS time goes. */
+async function profileRoute(portal: Portal, route: Route, extra: Partial<Scenario>): Promise<void> {
+  const inspector = await connectInspector(portal.inspectorPort);
+  try {
+    let requests = 0;
+    const bundle = devBundle();
+    const moduleOf = bundle ? bundleModules(readFileSync(bundle, "utf8")) : undefined;
+    const summary = await profileCpu(
+      inspector,
+      async () => {
+        requests = (await runSlice(scenario(portal, route, PROFILE_SECONDS, extra), portal)).requests;
+      },
+      moduleOf,
+    );
+    const lines = [
+      `CPU profile of the Worker isolate (JS only; local D1/R2 and workerd's own work are not in it): ${route.name}`,
+      `${requests} requests in ${PROFILE_SECONDS} s; ${summary.totalMs} ms sampled (idle included); the profiler itself slows the Worker down`,
+      "",
+      "self time by source module:",
+      ...summary.byFile.map((row) => `  ${row.ms.toFixed(1).padStart(9)} ms ${row.share.toFixed(1).padStart(5)}%  ${row.file}`),
+      "",
+      "self time by function:",
+      ...summary.byFunction.map((row) => `  ${row.ms.toFixed(1).padStart(9)} ms ${row.share.toFixed(1).padStart(5)}%  ${row.fn}`),
+    ];
+    writeFileSync(join(LOG_DIR, `profile-${route.name}.txt`), `${lines.join("\n")}\n`);
+    log(`${route.name}: CPU profile written to bench/.tmp/profile-${route.name}.txt`);
+  } finally {
+    inspector.close();
+  }
+}
+
+async function httpBench(template: string): Promise<{ http: Record<string, ScenarioReport>; notes: string[] }> {
+  const notes: string[] = [];
+  const state = cloneState(template, "http");
+  const portal = await startPortal("http", state);
+  seenWorkerd ??= workerdVersion(portal.roles.runtime ?? (portal.workerd[0] as number));
+  log(
+    `processes: ${Object.entries(portal.roles)
+      .map(([role, pid]) => `${role} ${pid}`)
+      .join(", ")}`,
+  );
+  const redirectUri = `http://127.0.0.1:${portal.port}/bench/return`;
+  try {
+    const baseline: Route = {
+      name: "baseline",
+      next: () => ({ method: "GET", path: "/__bench/baseline" }),
+      check: expectStatus(200),
+    };
+    const directsale: Route = {
+      name: "directsale",
+      next: () => ({ method: "GET", path: directSalePath(redirectUri, newTxnNumber("DS")) }),
+      check: expectRedirect((location) => /^\/public\/pay\/[A-Za-z0-9_-]+$/.test(location), "/public/pay/<token>"),
+    };
+    log("warming up baseline and directsale");
+    await warmUp(portal, baseline);
+    const directRate = (await warmUp(portal, directsale)).rps;
+
+    // Card submissions: one prepared payment each, never reused; as many as a card submission
+    // at the direct sale's warm-up rate would use, with room to spare.
+    const warmupPosts = WARMUP_SECONDS > 0 ? CONNECTIONS * 2 : 0;
+    const measuredPosts = Math.min(20_000, Math.max(300, Math.ceil(directRate * SECONDS * 1.3)));
+    const profilePosts = PROFILE_SECONDS > 0 ? Math.max(100, Math.ceil(directRate * PROFILE_SECONDS * 1.3)) : 0;
+    // autocannon builds one request ahead per connection in every run: those payments are skipped, never posted twice.
+    const slack = CONNECTIONS * (ROUNDS + 3);
+    const wanted = warmupPosts + measuredPosts + profilePosts + slack;
+    log(`card_submit: preparing ${wanted} payments (directsale -> single-use link -> card page)`);
+    const preparing = performance.now();
+    const payments = await pool(Array.from({ length: wanted }), CONNECTIONS, () => preparePayment(portal.baseUrl, redirectUri));
+    log(`card_submit: prepared in ${((performance.now() - preparing) / 1000).toFixed(1)} s`);
+    let used = 0;
+    const cardSubmit: Route = {
+      name: "card_submit",
+      next: (): Request => {
+        const payment = payments[used] as PreparedPayment | undefined;
+        if (!payment) throw new Error("card_submit: the prepared payments ran out");
+        used++;
+        return {
+          method: "POST",
+          path: payment.cardPath,
+          headers: {
+            Cookie: payment.cookie,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "CF-Connecting-IP": clientAddress(used),
+          },
+          body: cardForm(payment),
+        };
+      },
+      check: expectRedirect(
+        (location) => location.startsWith(`${redirectUri}?`) && /[?&]trnApproved=1(&|$)/.test(location),
+        "the partner with trnApproved=1",
+      ),
+      perSlice: Math.floor(measuredPosts / ROUNDS),
+    };
+    if (warmupPosts > 0) await warmUp(portal, cardSubmit, { amount: warmupPosts });
+
+    const token = await accessToken(portal.baseUrl);
+    const txnNumbers = payments.map((payment) => payment.txnNumber);
+    let q = 0;
+    const query: Route = {
+      name: "query",
+      next: () => ({
+        method: "GET",
+        path: `/ords/cas/paybc/payment/${PARTNER.pbcRefNumber}/${txnNumbers[q++ % txnNumbers.length]}`,
+        headers: { Authorization: `Bearer ${token}` },
+      }),
+      check: expectStatus(200),
+    };
+    await warmUp(portal, query);
+
+    // Measured: the routes take turns, ROUNDS slices each, so load from other work weighs on all alike.
+    const routes = [baseline, directsale, cardSubmit, query];
+    const slices = new Map<string, Slice[]>(routes.map((route) => [route.name, []]));
+    const sliceSeconds = SECONDS / ROUNDS;
+    for (let round = 1; round <= ROUNDS; round++) {
+      log(`round ${round} of ${ROUNDS}: ${routes.map((route) => route.name).join(", ")}, ${sliceSeconds} s each`);
+      for (const route of routes) {
+        const slice = await runSlice(scenario(portal, route, sliceSeconds), portal);
+        slices.get(route.name)?.push(slice);
+        if (slice.errors > 0) log(`${route.name}: ${slice.errors} errors, for example: ${slice.problems.join(" | ")}`);
+        if (slice.seconds < sliceSeconds - 0.5) {
+          notes.push(
+            `${route.name} round ${round} used its ${route.perSlice} prepared payments after ${slice.seconds.toFixed(1)} s of ${sliceSeconds} s`,
+          );
+        }
+      }
+    }
+    const http = Object.fromEntries(routes.map((route) => [route.name, summarize(slices.get(route.name) ?? [])]));
+    for (const [name, report] of Object.entries(http)) {
+      log(
+        `${name}: ${report.requests} requests in ${report.seconds} s = ${report.rps} req/s, p50 ${report.p50_ms} ms, ` +
+          `p99 ${report.p99_ms} ms, ${report.errors} errors, ${report.cpu_ms_per_req} ms workerd CPU/request`,
+      );
+    }
+    if (PROFILE_SECONDS > 0) {
+      for (const route of routes) {
+        await profileRoute(portal, route, route === cardSubmit ? { maxOverallRequests: profilePosts } : {});
+      }
+    }
+    return { http, notes };
+  } finally {
+    await stopPortal(portal);
+    removeDir(state);
+  }
+}
+
+// ---------------------------------------------------------------- journal export
+
+async function journalBench(template: string): Promise<JournalReport[]> {
+  const reports: JournalReport[] = [];
+  const glDate = pastGlDate();
+  for (const lines of JOURNAL_SIZES) {
+    const state = cloneState(template, `journal-${lines}`);
+    log(`journal ${lines} lines: seeding ${Math.ceil(lines / LINES_PER_TRANSACTION)} PAID transactions of ${glDate} into D1`);
+    const seedSeconds = await seedRevenueLines(state, lines, glDate);
+    const dbMiB = databaseMiB(state);
+    log(
+      `journal ${lines} lines: seeded in ${seedSeconds.toFixed(1)} s (D1 file ${dbMiB.toFixed(0)} MiB); triggering the nightly run`,
+    );
+    const portal = await startPortal(`journal-${lines}`, state);
+    seenWorkerd ??= workerdVersion(portal.roles.runtime ?? (portal.workerd[0] as number));
+    try {
+      const measured = await measureExport(portal, lines, glDate, {
+        maxRuns: JOURNAL_MAX_RUNS,
+        runTimeoutMs: JOURNAL_RUN_TIMEOUT_MS,
+      });
+      reports.push({ ...measured, seedSeconds: Number(seedSeconds.toFixed(1)), dbMiB: Number(dbMiB.toFixed(1)) });
+      if (measured.failure) {
+        log(`journal ${lines} lines: FAILED after ${measured.seconds} s: ${measured.failure}`);
+      } else {
+        log(
+          `journal ${lines} lines: ${measured.seconds} s in ${measured.runs} run(s), ${measured.d1_queries} queries, ` +
+            `peak RSS growth ${measured.peak_mb} MB (runtime ${measured.runtimePeakMb} MB, of it anonymous ${measured.runtimeAnonPeakMb} MB; ` +
+            `Worker JS heap ${measured.workerHeapPeakMb ?? "?"} MB; workerd before: ${measured.rssBeforeMiB} MiB)`,
+        );
+      }
+    } finally {
+      await stopPortal(portal);
+      removeDir(state);
+    }
+  }
+  return reports;
+}
+
+// ---------------------------------------------------------------- report
+
+let seenWorkerd: string | undefined;
+
+function table(headers: string[], rows: Array<Array<string | number>>): string {
+  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => String(row[i]).length)));
+  const line = (cells: Array<string | number>) =>
+    cells
+      .map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i] as number) : String(cell).padStart(widths[i] as number)))
+      .join("  ");
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+const started = performance.now();
+try {
+  log(`BENCH_SECONDS=${SECONDS}, connections=${CONNECTIONS}, journal sizes ${JOURNAL_SIZES.join(", ")}`);
+  const snapshot = takeSnapshot(process.env.BENCH_SOURCE || ROOT);
+  log(
+    `code under test: a copy of ${snapshot.source} at HEAD ${snapshot.head}` +
+      (snapshot.uncommitted.length > 0
+        ? ` with ${snapshot.uncommitted.length} uncommitted change(s) in src/, migrations/, wrangler.toml`
+        : ""),
+  );
+  const template = await prepareTemplate();
+  log("template state ready: D1 migrated, demo partner 10006 seeded");
+
+  const { http, notes } =
+    ONLY === "journal" ? { http: {} as Record<string, ScenarioReport>, notes: [] } : await httpBench(template);
+  const journal = ONLY === "http" ? [] : await journalBench(template);
+
+  const ratio = (name: string) => {
+    const base = http.baseline?.rps ?? 0;
+    const value = http[name]?.rps;
+    return base > 0 && value !== undefined ? Number((value / base).toFixed(3)) : null;
+  };
+  const results = {
+    http: Object.fromEntries(
+      Object.entries(http).map(([name, r]) => [
+        name,
+        {
+          rps: r.rps,
+          p50_ms: r.p50_ms,
+          p99_ms: r.p99_ms,
+          errors: r.errors,
+          cpu_ms_per_req: r.cpu_ms_per_req,
+        } satisfies HttpResult,
+      ]),
+    ),
+    ratios: { directsale: ratio("directsale"), card_submit: ratio("card_submit"), query: ratio("query") },
+    // A size whose export failed has null measurements (its failure is printed and in bench/.tmp/details.json).
+    journal: journal.map((j) =>
+      j.failure === null
+        ? { lines: j.lines, seconds: j.seconds, d1_queries: j.d1_queries, peak_mb: j.peak_mb }
+        : { lines: j.lines, seconds: null, d1_queries: null, peak_mb: null },
+    ),
+    machine: { cores: availableParallelism(), node: process.version, workerd: seenWorkerd ?? "unknown" },
+  };
+  writeFileSync(join(ROOT, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(
+    join(LOG_DIR, "details.json"),
+    `${JSON.stringify({ snapshot: { source: snapshot.source, head: snapshot.head, uncommitted: snapshot.uncommitted }, settings: { SECONDS, WARMUP_SECONDS, CONNECTIONS, LINES_PER_TRANSACTION }, http, journal, notes }, null, 2)}\n`,
+  );
+
+  console.log("");
+  if (Object.keys(http).length > 0) {
+    console.log(
+      table(
+        ["route", "req/s", "x baseline", "p50 ms", "p99 ms", "errors", "CPU ms/req", "runtime", "proxy", "wrangler", "requests"],
+        Object.entries(http).map(([name, r]) => [
+          name,
+          r.rps,
+          name === "baseline" ? "1" : String(ratio(name)),
+          r.p50_ms,
+          r.p99_ms,
+          r.errors,
+          r.cpu_ms_per_req,
+          r.cpuByRole.runtime ?? "-",
+          r.cpuByRole.proxy ?? "-",
+          r.cpuByRole.wrangler ?? "-",
+          r.requests,
+        ]),
+      ),
+    );
+    console.log(
+      "(CPU ms/req: both workerd processes; runtime = the Worker with local D1/R2, proxy = wrangler's entry workerd, wrangler = node)",
+    );
+    console.log("");
+  }
+  if (journal.length > 0) {
+    console.log(
+      table(
+        [
+          "journal lines",
+          "seconds",
+          "lines/s",
+          "D1 queries",
+          "peak MB",
+          "anon MB",
+          "JS heap MB",
+          "runs",
+          "seed s",
+          "D1 MiB",
+          "status",
+        ],
+        journal.map((j) => [
+          j.lines,
+          j.seconds,
+          Math.round(j.lines / j.seconds),
+          j.d1_queries,
+          j.peak_mb,
+          j.runtimeAnonPeakMb,
+          j.workerHeapPeakMb ?? "-",
+          j.runs,
+          j.seedSeconds,
+          j.dbMiB,
+          j.failure === null ? "POSTED" : "FAILED",
+        ]),
+      ),
+    );
+    console.log("");
+  }
+  for (const note of notes) console.log(`note: ${note}`);
+  for (const j of journal)
+    if (j.failure) console.log(`journal ${j.lines} lines FAILED: ${j.failure.split("\n").slice(0, 3).join(" ")}`);
+
+  // Targets: reported, not enforced (the exit code says whether the benchmark itself ran cleanly).
+  const verdicts: string[] = [];
+  const verdict = (ok: boolean, text: string) => verdicts.push(`${ok ? "met   " : "MISSED"}  ${text}`);
+  const ds = ratio("directsale");
+  if (ds !== null) verdict(ds >= TARGETS.directsale, `directsale >= ${TARGETS.directsale} x baseline (${ds})`);
+  const qr = ratio("query");
+  if (qr !== null) verdict(qr >= TARGETS.query, `query >= ${TARGETS.query} x baseline (${qr})`);
+  for (const [name, r] of Object.entries(http)) {
+    verdict(r.cpu_ms_per_req < TARGETS.cpuMsPerReq, `${name} CPU < ${TARGETS.cpuMsPerReq} ms/request (${r.cpu_ms_per_req})`);
+  }
+  const million = journal.find((j) => j.lines === 1_000_000);
+  if (million) {
+    verdict(
+      million.failure === null && million.seconds < TARGETS.journalMillionSeconds,
+      `1,000,000-line journal POSTED in < 60 s (${million.failure === null ? `${million.seconds} s` : "FAILED"})`,
+    );
+  }
+  const good = journal.filter((j) => j.failure === null);
+  if (good.length >= 2) {
+    const first = good[0] as JournalReport;
+    const last = good[good.length - 1] as JournalReport;
+    const growth = last.seconds / last.lines / (first.seconds / first.lines);
+    verdict(
+      growth < 1.5,
+      `journal time linear in lines (s/line at ${last.lines} = ${growth.toFixed(2)} x s/line at ${first.lines})`,
+    );
+    verdict(
+      last.peak_mb < Math.max(64, first.peak_mb * 2),
+      `journal memory flat with volume (peak ${first.peak_mb} MB at ${first.lines}, ${last.peak_mb} MB at ${last.lines})`,
+    );
+  }
+  for (const line of verdicts) console.log(line);
+  const errors = Object.values(http).reduce((sum, r) => sum + r.errors, 0);
+  const failed = journal.filter((j) => j.failure !== null).length;
+  log(`results written to bench/results.json; total ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  const problem = [errors > 0 ? `${errors} HTTP errors` : "", failed > 0 ? `${failed} journal export(s) failed` : ""].filter(
+    Boolean,
+  );
+  await finish(problem.length > 0 ? 1 : 0, problem.length > 0 ? `FAILED: ${problem.join(", ")} (see above)` : undefined);
+} catch (error) {
+  await finish(1, `FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}
