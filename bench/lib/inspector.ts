@@ -1,5 +1,5 @@
 /**
- * The Worker's DevTools protocol through wrangler's inspector port: JS heap usage and CPU profiles
+ * The Worker's DevTools protocol through wrangler's inspector port: CPU profiles
  * of the Worker isolate (not of workerd's local D1/R2 simulators, which run outside it).
  */
 
@@ -9,20 +9,74 @@ interface Pending {
 }
 
 export interface Inspector {
-  call<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
+  call<T = unknown>(method: string, params?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
   close(): void;
 }
 
+const CALL_TIMEOUT_MS = 30_000;
+
+interface Target {
+  webSocketDebuggerUrl?: string;
+  title?: string;
+  id?: string;
+}
+
+async function targetsAt(port: number): Promise<Target[]> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(2000) });
+    return response.ok ? ((await response.json()) as Target[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The Worker's inspector straight from the runtime workerd (one of the ports it listens on), not
+ * through wrangler's inspector proxy: under load the proxy sometimes stops answering.
+ */
+export async function connectRuntimeInspector(ports: readonly number[], workerName: string): Promise<Inspector> {
+  for (const port of ports) {
+    const targets = await targetsAt(port);
+    const target = targets.find(
+      (t) => t.webSocketDebuggerUrl && (t.id === workerName || String(t.id).endsWith(`:${workerName}`)),
+    );
+    if (target?.webSocketDebuggerUrl) return connectUrl(target.webSocketDebuggerUrl);
+  }
+  throw new Error(`no inspector among the runtime's ports ${ports.join(", ")}`);
+}
+
 export async function connectInspector(port: number): Promise<Inspector> {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl?: string }>;
+  const targets = await targetsAt(port);
   const url = targets.find((target) => target.webSocketDebuggerUrl)?.webSocketDebuggerUrl;
   if (!url) throw new Error(`no inspector target on port ${port}`);
+  return connectUrl(url);
+}
+
+async function connectUrl(url: string): Promise<Inspector> {
   // wrangler's inspector proxy wants an allowed Origin (localhost); Node's WebSocket (undici) takes headers.
   const init = { headers: { Origin: "http://localhost" } } as unknown as string[];
   const socket = new WebSocket(url, init);
   await new Promise<void>((resolve, reject) => {
-    socket.addEventListener("open", () => resolve(), { once: true });
-    socket.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)), { once: true });
+    const timer = setTimeout(
+      () => reject(new Error(`no connection to ${url} within ${CALL_TIMEOUT_MS / 1000} s`)),
+      CALL_TIMEOUT_MS,
+    );
+    socket.addEventListener(
+      "open",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+    socket.addEventListener(
+      "error",
+      () => {
+        clearTimeout(timer);
+        reject(new Error(`cannot connect to ${url}`));
+      },
+      { once: true },
+    );
   });
   let nextId = 1;
   const pending = new Map<number, Pending>();
@@ -36,45 +90,29 @@ export async function connectInspector(port: number): Promise<Inspector> {
     else waiting.resolve(message.result);
   });
   return {
-    call<T>(method: string, params: Record<string, unknown> = {}) {
+    call<T>(method: string, params: Record<string, unknown> = {}, timeoutMs = CALL_TIMEOUT_MS) {
       const id = nextId++;
       socket.send(JSON.stringify({ id, method, params }));
-      return new Promise<T>((resolve, reject) => pending.set(id, { resolve: resolve as (value: unknown) => void, reject }));
+      return new Promise<T>((resolve, reject) => {
+        // A DevTools call that gets no answer must not hang the benchmark.
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new Error(`inspector: no answer to ${method} within ${timeoutMs / 1000} s`));
+        }, timeoutMs);
+        pending.set(id, {
+          resolve: (value) => {
+            clearTimeout(timer);
+            (resolve as (value: unknown) => void)(value);
+          },
+          reject: (error) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        });
+      });
     },
     close() {
       socket.close();
-    },
-  };
-}
-
-/** Samples the Worker's JS heap (usedSize) every `intervalMs`; reports the peak in bytes. */
-export function sampleHeap(
-  inspector: Inspector,
-  intervalMs = 200,
-): { stop(): Promise<{ peakBytes: number; beforeBytes: number }> } {
-  let peakBytes = 0;
-  let beforeBytes = -1;
-  let busy = false;
-  const sample = async () => {
-    if (busy) return;
-    busy = true;
-    try {
-      const usage = await inspector.call<{ usedSize: number }>("Runtime.getHeapUsage");
-      if (beforeBytes < 0) beforeBytes = usage.usedSize;
-      peakBytes = Math.max(peakBytes, usage.usedSize);
-    } catch {
-      // the isolate may be busy or restarting: skip this sample
-    } finally {
-      busy = false;
-    }
-  };
-  void sample();
-  const timer = setInterval(() => void sample(), intervalMs);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await sample();
-      return { peakBytes, beforeBytes: Math.max(0, beforeBytes) };
     },
   };
 }
@@ -124,6 +162,27 @@ export function bundleModules(bundleText: string): (line: number) => string | nu
     }
     return found;
   };
+}
+
+/**
+ * A DevTools session on which the Profiler answers. The runtime's inspector sometimes leaves a
+ * fresh session unanswered (seen with workerd 2026-11-17): such a session is closed and another opened.
+ */
+export async function openProfilerSession(connectors: Array<() => Promise<Inspector>>, attempts = 6): Promise<Inspector> {
+  let last: unknown = null;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const connect = connectors[attempt % connectors.length] as () => Promise<Inspector>;
+    let inspector: Inspector | null = null;
+    try {
+      inspector = await connect();
+      await inspector.call("Profiler.enable", {}, 5000);
+      return inspector;
+    } catch (error) {
+      last = error;
+      inspector?.close();
+    }
+  }
+  throw last instanceof Error ? last : new Error(String(last));
 }
 
 /** CPU profile of the Worker isolate while `work` runs: self time per file and per function. */

@@ -7,7 +7,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readDevVars, withPlatform } from "../../scripts/lib/platform.ts";
-import { connectInspector, sampleHeap } from "./inspector.ts";
 import { PARTNER, pacificToday } from "./partner.ts";
 import { log, type Portal } from "./portal.ts";
 import { rssKiB, sampleRss } from "./proc.ts";
@@ -29,8 +28,6 @@ export interface JournalReport extends JournalResult {
   runtimePeakMb: number;
   /** The same, anonymous memory only (heaps, SQLite caches) without file-backed pages. */
   runtimeAnonPeakMb: number;
-  /** Peak growth of the Worker isolate's JS heap (inspector), or null when the inspector was not reachable. */
-  workerHeapPeakMb: number | null;
   perRun: Array<{ seconds: number; queries: number; batchesPosted: number }>;
   /** Why the batch was not POSTED (a crashed run, a timeout), or null. */
   failure: string | null;
@@ -124,7 +121,8 @@ function postingLines(logFile: string, offset: number): PostingLine[] {
       .split("\n")
       .slice(failure, failure + 8)
       .join("\n");
-    throw new Error(`the nightly run failed:\n${context}`);
+    // biome-ignore lint/complexity/useRegexLiterals: the ESC character is clearer spelled out
+    throw new Error(`the nightly run failed:\n${context.replace(new RegExp("\u001b\\[[0-9;]*m", "g"), "")}`);
   }
   const found: PostingLine[] = [];
   for (const line of text.split("\n")) {
@@ -177,14 +175,11 @@ export async function measureExport(
   const runtimeAnonBefore = rssKiB(runtime, "RssAnon");
   const sampler = sampleRss(portal.workerd, 100);
   const runtimeSampler = sampleRss(runtime, 100);
-  const inspector = await connectInspector(portal.inspectorPort).catch(() => null);
-  const heapSampler = inspector ? sampleHeap(inspector, 200) : null;
   const perRun: JournalReport["perRun"] = [];
   let posted = false;
   let failure: string | null = null;
   let peakKiB = rssBefore;
   let runtimePeak = { peakKiB: runtimeBefore, peakAnonKiB: runtimeAnonBefore };
-  let heap = { peakBytes: 0, beforeBytes: 0 };
   try {
     for (let run = 1; run <= options.maxRuns && !posted && failure === null; run++) {
       const offset = statSync(portal.logFile).size;
@@ -219,8 +214,6 @@ export async function measureExport(
   } finally {
     peakKiB = sampler.stop().peakKiB;
     runtimePeak = runtimeSampler.stop();
-    if (heapSampler) heap = await heapSampler.stop();
-    inspector?.close();
   }
   if (!posted && failure === null) failure = `not POSTED after ${perRun.length} nightly runs`;
   return {
@@ -230,7 +223,6 @@ export async function measureExport(
     peak_mb: Number(((peakKiB - rssBefore) / 1024).toFixed(1)),
     runtimePeakMb: Number(((runtimePeak.peakKiB - runtimeBefore) / 1024).toFixed(1)),
     runtimeAnonPeakMb: Number(((runtimePeak.peakAnonKiB - runtimeAnonBefore) / 1024).toFixed(1)),
-    workerHeapPeakMb: inspector ? Number(((heap.peakBytes - heap.beforeBytes) / 1024 / 1024).toFixed(1)) : null,
     runs: perRun.length,
     rssBeforeMiB: Number((rssBefore / 1024).toFixed(1)),
     perRun,

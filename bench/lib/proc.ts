@@ -74,6 +74,39 @@ export function commandLine(pid: number): string {
   }
 }
 
+/** The loopback TCP ports a process listens on (its socket inodes matched against /proc/net/tcp). */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (match) inodes.add(match[1] as string);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    return [];
+  }
+  const ports: number[] = [];
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // fields: sl local_address rem_address st ... inode (index 9); st 0A = LISTEN
+      if (fields[3] === "0A" && inodes.has(fields[9] ?? ""))
+        ports.push(Number.parseInt((fields[1] ?? "").split(":")[1] ?? "0", 16));
+    }
+  }
+  return ports;
+}
+
 /** `workerd --version` of a running workerd process. */
 export function workerdVersion(pid: number): string {
   try {
