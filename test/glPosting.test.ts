@@ -244,3 +244,37 @@ describe("nightly GL posting", () => {
     });
   }
 });
+
+describe("journal export at volume", () => {
+  it("a detail file of several multipart parts is written whole and its checksum matches", async () => {
+    const partner = await seedPartner();
+    const ref = partner.pbcRefNumber;
+    const lines = 150_000; // about 15 MB of detail rows: three 5 MiB parts and a last one
+    // Seeded directly in SQL: one PAID transaction of one revenue line each.
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO transactions (pbc_ref_number, pbc_txn_number, trn_date, requested_gl_date, gl_date, description, trn_amount_cents,
+         payment_method, currency, redirect_uri, payment_status, trn_order_id, paid_at, created_at, updated_at)
+       SELECT ?, 'BULK' || i, '2026-01-15', '2026-01-15', '2026-01-15', 'Bulk', 1000, 'CC', 'CAD', 'http://localhost:7002/', 'PAID',
+         '8' || i, '2026-01-15T20:00:00.000Z', '2026-01-15T20:00:00.000Z', '2026-01-15T20:00:00.000Z' FROM n`,
+    )
+      .bind(lines, ref)
+      .run();
+    await env.DB.prepare(
+      `INSERT INTO revenue_lines (transaction_id, line_number, revenue_account, revenue_amount_cents, gl_status)
+       SELECT id, 1, '039.18ACE.14691.8928.1800000.000000.0000', 1000, 'NEW' FROM transactions WHERE pbc_ref_number = ?`,
+    )
+      .bind(ref)
+      .run();
+    const report = await runGlPosting(deps());
+    const batch = report.batchesPosted.find((b) => b.pbcRefNumber === ref);
+    expect(batch).toMatchObject({ lines, totalCents: lines * 1000 });
+    expect(report.queries).toBeLessThan(100);
+    const manifest = JSON.parse(await objectText(`journals/${GL_DATE}/${ref}/001/manifest.json`));
+    const detail = manifest.files["detail.csv"] as { key: string; sha256: string; size: number };
+    expect(detail.size).toBeGreaterThan(3 * 5 * 1024 * 1024);
+    expect(await sha256Of(detail.key)).toBe(detail.sha256);
+    const text = await objectText(detail.key);
+    expect(text.trim().split("\r\n")).toHaveLength(lines + 1);
+  }, 120_000);
+});

@@ -284,20 +284,26 @@ async function writeDetail(deps: GlPostingDeps, batch: JournalBatch, key: string
   const hasher = digest.getWriter();
   const upload = await bucket.createMultipartUpload(key, { httpMetadata: { contentType: "text/csv; charset=utf-8" } });
   const parts: R2UploadedPart[] = [];
-  let pending: Uint8Array[] = [];
+  const pending: Uint8Array[] = [];
   let pendingBytes = 0;
   let size = 0;
+  // R2 wants every part but the last to be the same size: cut exactly PART_SIZE bytes each time.
   const flush = async (final: boolean) => {
-    if (pendingBytes === 0 || (!final && pendingBytes < PART_SIZE)) return;
-    const part = new Uint8Array(pendingBytes);
-    let offset = 0;
-    for (const chunk of pending) {
-      part.set(chunk, offset);
-      offset += chunk.byteLength;
+    while (pendingBytes >= PART_SIZE || (final && pendingBytes > 0)) {
+      const partSize = Math.min(PART_SIZE, pendingBytes);
+      const part = new Uint8Array(partSize);
+      let offset = 0;
+      while (offset < partSize) {
+        const chunk = pending[0] as Uint8Array;
+        const take = Math.min(chunk.byteLength, partSize - offset);
+        part.set(take === chunk.byteLength ? chunk : chunk.subarray(0, take), offset);
+        offset += take;
+        if (take === chunk.byteLength) pending.shift();
+        else pending[0] = chunk.subarray(take);
+      }
+      pendingBytes -= partSize;
+      parts.push(await upload.uploadPart(parts.length + 1, part));
     }
-    parts.push(await upload.uploadPart(parts.length + 1, part));
-    pending = [];
-    pendingBytes = 0;
   };
   const write = async (text: string) => {
     const bytes = encoder.encode(text);
