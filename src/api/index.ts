@@ -69,7 +69,7 @@ export function createPartnerApi() {
 
   api.openapi(getPaymentRoute, async (c) => {
     const d = deps(c, "partner-api");
-    const auth = await authenticate(d, c.req.header("Authorization"));
+    const auth = await authenticate(d, c.req.header("Authorization"), c.req.valid("param"));
     if (!auth.ok) {
       c.header("WWW-Authenticate", bearerChallenge(auth.error, auth.description));
       return c.json({ error: auth.error, message: auth.description }, 401);

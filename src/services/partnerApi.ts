@@ -2,10 +2,10 @@
 import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { findClient } from "../db/oauthClients.ts";
-import { findPartner } from "../db/partners.ts";
+import { findPartner, findPartnerQuery } from "../db/partners.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
 import { blockingLines, linesOfTransactionQuery, revenueUpdateQueries } from "../db/revenueLines.ts";
-import type { RevenueLineRow, Transaction } from "../db/schema.ts";
+import type { Partner, RevenueLineRow, Transaction } from "../db/schema.ts";
 import { findTransaction, findTransactionQuery } from "../db/transactions.ts";
 import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
 import { checkRevenueUpdate, type RevenueUpdateLineInput } from "../domain/revenueUpdate.ts";
@@ -93,21 +93,48 @@ export async function requestToken(deps: PartnerApiDeps, request: TokenRequest):
 export interface PartnerSession {
   claims: TokenClaims;
   keyStyle: KeyStyle;
+  /** The payment named in the path, read with the partner in the same round trip. */
+  prefetched?: OwnPayment | null;
+}
+
+interface OwnPayment {
+  transaction: Transaction;
+  lines: RevenueLineRow[];
 }
 
 export type AuthResult =
   | ({ ok: true } & PartnerSession)
   | { ok: false; error: "invalid_request" | "invalid_token"; description: string };
 
-export async function authenticate(deps: PartnerApiDeps, authorization: string | undefined): Promise<AuthResult> {
+/**
+ * Check the bearer token and that its partner is still active. Given the payment the request is
+ * about, it is read in the same D1 round trip as the partner.
+ */
+export async function authenticate(
+  deps: PartnerApiDeps,
+  authorization: string | undefined,
+  payment?: { pbcRefNumber: string; pbcTxnNumber: string },
+): Promise<AuthResult> {
   const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
   if (!match) return { ok: false, error: "invalid_request", description: "A bearer token is required" };
   const claims = await verifyToken(deps.signingKey, match[1] as string, deps.now);
   if (!claims) return { ok: false, error: "invalid_token", description: "The access token is invalid or has expired" };
-  const partner = await findPartner(deps.db, claims.ref);
+  let partner: Partner | undefined;
+  let prefetched: OwnPayment | null | undefined;
+  if (payment && payment.pbcRefNumber === claims.ref) {
+    const [partners, rows, lines] = await deps.db.batch([
+      findPartnerQuery(deps.db, claims.ref),
+      findTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
+      linesOfTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
+    ]);
+    partner = partners[0];
+    prefetched = rows[0] ? { transaction: rows[0], lines } : null;
+  } else {
+    partner = await findPartner(deps.db, claims.ref);
+  }
   if (partner?.status !== "ACTIVE")
     return { ok: false, error: "invalid_token", description: "The access token is no longer valid" };
-  return { ok: true, claims, keyStyle: partner.keyStyle };
+  return { ok: true, claims, keyStyle: partner.keyStyle, ...(prefetched !== undefined ? { prefetched } : {}) };
 }
 
 function record(transaction: Transaction): PaymentRecord {
@@ -152,7 +179,10 @@ export async function queryPayment(
   pbcTxnNumber: string,
   requestedStyle: KeyStyle | undefined,
 ) {
-  const payment = await ownPayment(deps, session.claims, pbcRefNumber, pbcTxnNumber);
+  const payment =
+    session.prefetched !== undefined && session.claims.ref === pbcRefNumber
+      ? session.prefetched
+      : await ownPayment(deps, session.claims, pbcRefNumber, pbcTxnNumber);
   if (!payment) return null;
   return view(payment.transaction, payment.lines, requestedStyle ?? session.keyStyle);
 }
