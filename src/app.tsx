@@ -18,6 +18,17 @@ import { financeRoutes } from "./routes/finance.tsx";
 import { healthRoutes } from "./routes/health.ts";
 import { PaymentUncertainPage, RequestErrorPage, UnavailablePage } from "./views/pages.tsx";
 
+// The environment object lives as long as the isolate: check and parse it once, not per request.
+const settings = new WeakMap<Env, { problems: string[]; config: ReturnType<typeof readConfig> }>();
+function settingsOf(env: Env) {
+  let found = settings.get(env);
+  if (!found) {
+    found = { problems: configurationProblems(env), config: readConfig(env) };
+    settings.set(env, found);
+  }
+  return found;
+}
+
 /** Built per base path (a deployment setting), so the partner API can live under any prefix. */
 export function createApp(apiBasePath = "/ords/cas") {
   const app = new Hono<AppEnv>();
@@ -28,10 +39,12 @@ export function createApp(apiBasePath = "/ords/cas") {
     const log = createLogger(requestId);
     c.set("requestId", requestId);
     c.set("log", log);
+    c.set("logFields", {});
     const started = Date.now();
     await next();
     c.header("X-Request-Id", requestId);
     log.info("request", {
+      ...c.get("logFields"),
       method: c.req.method,
       path: new URL(c.req.url).pathname,
       status: c.res.status,
@@ -44,13 +57,12 @@ export function createApp(apiBasePath = "/ords/cas") {
 
   // Refuse to serve anything else while half-configured.
   app.use("*", async (c, next) => {
-    const problems = configurationProblems(c.env);
+    const { problems, config } = settingsOf(c.env);
     if (problems.length > 0) {
       c.get("log").error("configuration incomplete: refusing to serve", { problems });
       c.status(503);
       return c.html(<UnavailablePage nonce={c.get("nonce")} />);
     }
-    const config = readConfig(c.env);
     c.set("config", config);
     c.set("db", database(c.env.DB));
     c.set("processor", createProcessor(config, c.env));

@@ -9,6 +9,8 @@ export interface AppVariables {
   db: Db;
   processor: PaymentProcessor;
   log: Logger;
+  /** Facts a handler adds to the request's one log line. */
+  logFields: Record<string, unknown>;
   /** Per-response CSP nonce for the page's own scripts. */
   nonce: string;
   /** Extra origins a form on this page may post to or be redirected to (partner redirect targets). */

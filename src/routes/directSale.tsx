@@ -24,14 +24,18 @@ directSaleRoutes.get("/directsale", async (c) => {
   );
   switch (outcome.kind) {
     case "refused":
-      c.get("log").warn("direct sale refused", { problems: outcome.problems });
+      Object.assign(c.get("logFields"), { outcome: "refused", problems: outcome.problems });
       c.status(outcome.status);
       return c.html(<RequestErrorPage nonce={c.get("nonce")} title={outcome.title} problems={outcome.problems} />);
     case "validation-redirect":
-      c.get("log").info("direct sale validation errors", { fields: Object.keys(outcome.errors) });
+      Object.assign(c.get("logFields"), { outcome: "validation errors", fields: Object.keys(outcome.errors) });
       return c.redirect(outcome.location, 303);
     case "card-page":
-      c.get("log").info("direct sale accepted", { transactionId: outcome.transactionId, attemptId: outcome.attemptId });
+      Object.assign(c.get("logFields"), {
+        outcome: "accepted",
+        transactionId: outcome.transactionId,
+        attemptId: outcome.attemptId,
+      });
       return c.redirect(outcome.location, 303);
   }
 });
