@@ -215,5 +215,14 @@ describe("uniqueness and storage", () => {
       .bind(payment.pbcTxnNumber)
       .first<{ n: number }>();
     expect(calls?.n).toBe(1);
+    // Every processor answer is recorded unconditionally: one "approved" event means one call.
+    const outcomes = await env.DB.prepare(
+      `SELECT (SELECT COUNT(*) FROM payment_events WHERE event_type = 'approved' AND pbc_txn_number = ?1) AS approved,
+         (SELECT payment_status FROM transactions WHERE pbc_txn_number = ?1) AS status,
+         (SELECT COUNT(*) FROM audit_log WHERE action = 'payment.approved' AND target LIKE '%/' || ?1) AS audited`,
+    )
+      .bind(payment.pbcTxnNumber)
+      .first<{ approved: number; status: string; audited: number }>();
+    expect(outcomes).toEqual({ approved: 1, status: "PAID", audited: 1 });
   });
 });

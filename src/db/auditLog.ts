@@ -13,8 +13,8 @@ export interface AuditEntry {
   detail?: Record<string, unknown> | null;
 }
 
-export async function recordAudit(db: Db, entry: AuditEntry, now: Date): Promise<void> {
-  await db.insert(auditLog).values({
+export function recordAuditQuery(db: Db, entry: AuditEntry, now: Date) {
+  return db.insert(auditLog).values({
     occurredAt: now.toISOString(),
     actor: entry.actor,
     action: entry.action,
@@ -24,6 +24,10 @@ export async function recordAudit(db: Db, entry: AuditEntry, now: Date): Promise
     requestId: entry.requestId ?? null,
     detail: entry.detail ? JSON.stringify(entry.detail) : null,
   });
+}
+
+export async function recordAudit(db: Db, entry: AuditEntry, now: Date): Promise<void> {
+  await recordAuditQuery(db, entry, now);
 }
 
 export interface AuditQuery {

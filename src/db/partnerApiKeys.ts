@@ -12,6 +12,8 @@ export interface ApiKey {
   key: string;
 }
 
+export type ApiKeyRow = { id: number; keyCiphertext: string };
+
 /** The keys a request may be signed with now: the current one, then rotated ones still in grace. */
 export function validApiKeysQuery(db: Db, pbcRefNumber: string, now: Date) {
   return db
@@ -26,11 +28,7 @@ export function validApiKeysQuery(db: Db, pbcRefNumber: string, now: Date) {
     .orderBy(desc(partnerApiKeys.id));
 }
 
-export function decryptApiKeys(
-  encryptionKey: string,
-  pbcRefNumber: string,
-  rows: ReadonlyArray<{ id: number; keyCiphertext: string }>,
-): Promise<ApiKey[]> {
+export function decryptApiKeys(encryptionKey: string, pbcRefNumber: string, rows: readonly ApiKeyRow[]): Promise<ApiKey[]> {
   return Promise.all(
     rows.map(async (row) => ({ id: row.id, key: await decryptSecret(encryptionKey, row.keyCiphertext, context(pbcRefNumber)) })),
   );
@@ -40,9 +38,18 @@ export async function validApiKeys(db: Db, encryptionKey: string, pbcRefNumber: 
   return decryptApiKeys(encryptionKey, pbcRefNumber, await validApiKeysQuery(db, pbcRefNumber, now).all());
 }
 
+/** `validApiKeysQuery` rows as they come back from a raw batch (snake_case columns). */
+export function apiKeyRowsFromBatch(result: D1Result): ApiKeyRow[] {
+  return (result.results as Array<{ id: number; key_ciphertext: string }>).map((row) => ({
+    id: row.id,
+    keyCiphertext: row.key_ciphertext,
+  }));
+}
+
 /**
  * The key that signs a response: the one that signed the request while it is still valid
  * (a partner mid-rotation verifies with the key it signed with), else the current key.
+ * `rows` are the partner's valid keys, newest first; only the chosen one is decrypted.
  */
 export async function responseSigningKey(
   db: Db,
@@ -50,9 +57,11 @@ export async function responseSigningKey(
   pbcRefNumber: string,
   requestKeyId: number | null,
   now: Date,
+  rows?: readonly ApiKeyRow[],
 ): Promise<string | null> {
-  const keys = await validApiKeys(db, encryptionKey, pbcRefNumber, now);
-  return (keys.find((key) => key.id === requestKeyId) ?? keys[0])?.key ?? null;
+  const valid = rows ?? (await validApiKeysQuery(db, pbcRefNumber, now).all());
+  const chosen = valid.find((row) => row.id === requestKeyId) ?? valid[0];
+  return chosen ? decryptSecret(encryptionKey, chosen.keyCiphertext, context(pbcRefNumber)) : null;
 }
 
 /** The key used to sign responses: the newest. */

@@ -85,6 +85,15 @@ export function transitionAttemptQuery(
     .where(and(eq(paymentAttempts.id, attemptId), inArray(paymentAttempts.state, [...from])));
 }
 
+/**
+ * OPEN/FAILED -> AUTHORISING, only right after `claimAuthorisationQuery` took the lock in the same
+ * batch (SQLite's changes() is the row count of the previous statement), so lock and state move together.
+ */
+export function startAuthorisingAfterClaimQuery(attemptId: number, now: Date) {
+  return sql`UPDATE payment_attempts SET state = 'AUTHORISING', updated_at = ${now.toISOString()}
+    WHERE id = ${attemptId} AND state IN ('OPEN', 'FAILED') AND changes() = 1`;
+}
+
 export function markRedirectedQuery(db: Db, attemptId: number, now: Date) {
   return db
     .update(paymentAttempts)

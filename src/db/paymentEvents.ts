@@ -50,6 +50,14 @@ export function recordEventQuery(db: Db, event: PaymentEvent, now: Date) {
   });
 }
 
+/** Record the event only if the previous statement of the batch changed exactly one row. */
+export function recordEventIfChangedQuery(event: PaymentEvent, now: Date): SQL {
+  return sql`INSERT INTO payment_events (transaction_id, attempt_id, attempt_number, pbc_ref_number, pbc_txn_number, event_type, detail, created_at)
+    SELECT ${event.transactionId ?? null}, ${event.attemptId ?? null}, ${event.attemptNumber ?? null}, ${event.pbcRefNumber ?? null},
+      ${event.pbcTxnNumber ?? null}, ${event.eventType}, ${event.detail ? JSON.stringify(event.detail) : null}, ${now.toISOString()}
+    WHERE changes() = 1`;
+}
+
 export async function recordEvent(db: Db, event: PaymentEvent, now: Date): Promise<void> {
   await recordEventQuery(db, event, now);
 }

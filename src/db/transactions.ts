@@ -1,5 +1,5 @@
 /** Owns `transactions`. */
-import { and, eq, isNull, type SQL, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { DirectSaleRequest } from "../domain/directSaleRequest.ts";
 import type { Db } from "./client.ts";
 import { type Transaction, transactions } from "./schema.ts";
@@ -54,18 +54,16 @@ export async function findTransactionById(db: Db, id: number): Promise<Transacti
 }
 
 /**
- * Take the transaction's authorisation lock for one attempt. Only one attempt at a time may talk
- * to the processor, whatever the number of simultaneous submissions: this is the double-charge guard.
+ * Take the transaction's authorisation lock for one attempt that is ready to pay. Only one attempt
+ * at a time may talk to the processor, whatever the number of simultaneous submissions: this is the
+ * double-charge guard. Changes one row when the lock was taken, none otherwise; statements after it
+ * in the same batch may test `changes() = 1` to act only for the request that took it.
  */
-export async function claimAuthorisation(db: Db, transactionId: number, attemptId: number, now: Date): Promise<boolean> {
-  const rows = await db
-    .update(transactions)
-    .set({ authorisingAttemptId: attemptId, updatedAt: now.toISOString() })
-    .where(
-      and(eq(transactions.id, transactionId), eq(transactions.paymentStatus, "PNDNG"), isNull(transactions.authorisingAttemptId)),
-    )
-    .returning({ id: transactions.id });
-  return rows.length === 1;
+export function claimAuthorisationQuery(transactionId: number, attemptId: number, now: Date) {
+  return sql`UPDATE transactions SET authorising_attempt_id = ${attemptId}, updated_at = ${now.toISOString()}
+    WHERE id = ${transactionId} AND payment_status = 'PNDNG' AND authorising_attempt_id IS NULL
+      AND EXISTS (SELECT 1 FROM payment_attempts WHERE id = ${attemptId} AND transaction_id = ${transactionId}
+        AND state IN ('OPEN', 'FAILED'))`;
 }
 
 export interface Approval {

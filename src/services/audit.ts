@@ -1,17 +1,25 @@
 /** Audit recording bound to one request or job: who, where from and the request id are filled in. */
 
-import { recordAudit } from "../db/auditLog.ts";
+import { type AuditEntry, recordAudit, recordAuditQuery } from "../db/auditLog.ts";
+import type { Statement } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../http/logger.ts";
 
-export type AuditRecorder = (
+type AuditArgs = [
   action: string,
   outcome: "success" | "failure",
   extra?: { actor?: string; target?: string | null; detail?: Record<string, unknown> },
-) => Promise<void>;
+];
+
+export interface AuditRecorder {
+  /** Write the entry now (a failed write is logged, never turned into an error for the user). */
+  (...args: AuditArgs): Promise<void>;
+  /** The entry as a statement for the caller's own batch, so it commits with the change it records. */
+  statement(...args: AuditArgs): Statement;
+}
 
 export function auditRecorder(db: Db, context: { actor: string; sourceIp: string | null; log: Logger }): AuditRecorder {
-  return async (action, outcome, extra = {}) => {
+  const entryOf = (...[action, outcome, extra = {}]: AuditArgs): AuditEntry => {
     const entry = {
       actor: extra.actor ?? context.actor,
       action,
@@ -22,11 +30,16 @@ export function auditRecorder(db: Db, context: { actor: string; sourceIp: string
       detail: extra.detail ?? null,
     };
     context.log.info("audit", { audit: entry });
+    return entry;
+  };
+  const record = async (...args: AuditArgs) => {
+    const entry = entryOf(...args);
     try {
       await recordAudit(db, entry, new Date());
     } catch (error) {
       // The audit trail must not turn a user's request into an error page; the log line above keeps it.
-      context.log.error("audit write failed", { action, error: String(error) });
+      context.log.error("audit write failed", { action: entry.action, error: String(error) });
     }
   };
+  return Object.assign(record, { statement: (...args: AuditArgs) => recordAuditQuery(db, entryOf(...args), new Date()) });
 }

@@ -7,7 +7,7 @@ import { sql } from "drizzle-orm";
 import type { AppConfig } from "../config.ts";
 import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
-import { responseSigningKey } from "../db/partnerApiKeys.ts";
+import { type ApiKeyRow, apiKeyRowsFromBatch, responseSigningKey, validApiKeysQuery } from "../db/partnerApiKeys.ts";
 import { findPartner, findPartnerQuery } from "../db/partners.ts";
 import {
   attemptTransactionId,
@@ -17,14 +17,15 @@ import {
   listExpiredOpenAttempts,
   listUnknownAttempts,
   markRedirectedQuery,
+  startAuthorisingAfterClaimQuery,
   transitionAttempt,
   transitionAttemptQuery,
   useLink,
 } from "../db/paymentAttempts.ts";
-import { type PaymentEvent, recordEvent, recordEventQuery } from "../db/paymentEvents.ts";
+import { type PaymentEvent, recordEvent, recordEventIfChangedQuery, recordEventQuery } from "../db/paymentEvents.ts";
 import type { Partner, PaymentAttempt, Transaction } from "../db/schema.ts";
 import {
-  claimAuthorisation,
+  claimAuthorisationQuery,
   findTransactionById,
   findTransactionByIdSqlQuery,
   markPaidQuery,
@@ -176,9 +177,21 @@ export function responseOutcome(context: PaymentContext): ResponseOutcome | null
   }
 }
 
-export async function partnerReturnUrl(deps: CardDeps, context: PaymentContext, outcome: ResponseOutcome): Promise<string> {
+export async function partnerReturnUrl(
+  deps: CardDeps,
+  context: PaymentContext,
+  outcome: ResponseOutcome,
+  keyRows?: readonly ApiKeyRow[],
+): Promise<string> {
   const { transaction } = context;
-  const key = await responseSigningKey(deps.db, deps.encryptionKey, transaction.pbcRefNumber, transaction.apiKeyId, deps.now);
+  const key = await responseSigningKey(
+    deps.db,
+    deps.encryptionKey,
+    transaction.pbcRefNumber,
+    transaction.apiKeyId,
+    deps.now,
+    keyRows,
+  );
   if (key === null) throw new Error(`partner ${transaction.pbcRefNumber} has no API key`);
   const pairs = paymentResponsePairs(outcome, {
     pbcTxnNumber: transaction.pbcTxnNumber,
@@ -378,18 +391,20 @@ export async function submitCard(deps: CardDeps, context: PaymentContext, input:
   }
   const card = check.card;
 
-  // The double-charge guard: one conditional UPDATE takes the transaction's authorisation lock.
-  if (!(await claimAuthorisation(deps.db, transaction.id, attempt.id, deps.now))) {
-    return { kind: "card-page", externalId: attempt.externalId };
-  }
-  await runBatch(deps.db, [
-    transitionAttemptQuery(deps.db, attempt.id, ["OPEN", "FAILED"], "AUTHORISING", deps.now),
-    recordEventQuery(
-      deps.db,
+  // The double-charge guard: one conditional UPDATE takes the transaction's authorisation lock, and
+  // in the same round trip the attempt moves to AUTHORISING and the partner's signing keys are read.
+  const [claim, , , keys] = await runBatch(deps.db, [
+    claimAuthorisationQuery(transaction.id, attempt.id, deps.now),
+    startAuthorisingAfterClaimQuery(attempt.id, deps.now),
+    recordEventIfChangedQuery(
       event(context, "authorisation_started", { cardType: card.cardType, lastFour: card.lastFour }),
       deps.now,
     ),
+    validApiKeysQuery(deps.db, transaction.pbcRefNumber, deps.now),
   ]);
+  if (claim?.meta.changes !== 1 || !keys) {
+    return { kind: "card-page", externalId: attempt.externalId };
+  }
 
   let result: AuthorisationResult;
   try {
@@ -409,16 +424,22 @@ export async function submitCard(deps: CardDeps, context: PaymentContext, input:
     deps.log.error("processor call failed", { orderNumber: attempt.orderNumber, error: String(error) });
     result = { outcome: "unknown", message: "The processor call failed" };
   }
-  return applyResult(deps, { ...context, attempt: { ...attempt, state: "AUTHORISING" } }, result, card.lastFour);
+  return applyResult(deps, { ...context, attempt: { ...attempt, state: "AUTHORISING" } }, result, card.lastFour, {
+    keyRows: apiKeyRowsFromBatch(keys),
+  });
 }
 
-/** Record what the processor said and decide what the user sees. */
+/**
+ * Record what the processor said and decide what the user sees. With `delivery` (the user is
+ * waiting on this request), the signed return URL is built from the given keys and the outcome,
+ * its delivery and the audit entry are written in one batch; without, the next page view delivers.
+ */
 async function applyResult(
   deps: CardDeps,
   context: PaymentContext,
   result: AuthorisationResult,
   lastFour: string | null,
-  deliverNow = true,
+  delivery?: { keyRows: readonly ApiKeyRow[] },
 ): Promise<CardView> {
   const { db, now } = deps;
   const { attempt, transaction } = context;
@@ -447,7 +468,7 @@ async function applyResult(
           authorisingAttemptId: null,
         },
       };
-      const location = deliverNow ? await partnerReturnUrl(deps, updated, "approved") : null;
+      const location = delivery ? await partnerReturnUrl(deps, updated, "approved", delivery.keyRows) : null;
       await runBatch(db, [
         markPaidQuery(db, transaction.id, attempt.id, approval),
         transitionAttemptQuery(db, attempt.id, ["AUTHORISING", "UNKNOWN"], "APPROVED", now, result.message),
@@ -462,12 +483,28 @@ async function applyResult(
           now,
         ),
         ...(location ? deliveryQueries(deps, updated, "approved") : []),
+        deps.audit.statement("payment.approved", "success", {
+          target: `${transaction.pbcRefNumber}/${transaction.pbcTxnNumber}`,
+        }),
       ]);
-      await deps.audit("payment.approved", "success", { target: `${transaction.pbcRefNumber}/${transaction.pbcTxnNumber}` });
       return location ? { kind: "redirect", location } : { kind: "card-page", externalId: attempt.externalId };
     }
     case "declined": {
       const lock = transaction.declineCount + 1 >= deps.config.maxDeclinesPerPayment;
+      const outcome = lock ? "locked" : "declined";
+      // What the batch below writes, so the redirect is built without reading it back.
+      const updated: PaymentContext = {
+        ...context,
+        attempt: { ...attempt, state: lock ? "LOCKED" : "DECLINED" },
+        transaction: {
+          ...transaction,
+          declineCount: transaction.declineCount + 1,
+          trnOrderId: result.trnOrderId,
+          cardType: result.cardType,
+          authorisingAttemptId: null,
+        },
+      };
+      const location = delivery ? await partnerReturnUrl(deps, updated, outcome, delivery.keyRows) : null;
       await runBatch(db, [
         releaseAuthorisationQuery(
           db,
@@ -479,14 +516,12 @@ async function applyResult(
         transitionAttemptQuery(db, attempt.id, ["AUTHORISING", "UNKNOWN"], lock ? "LOCKED" : "DECLINED", now, result.message),
         recordEventQuery(db, event(context, "declined", { trnOrderId: result.trnOrderId, cardType: result.cardType }), now),
         ...(lock ? [recordEventQuery(db, event(context, "locked", { declines: transaction.declineCount + 1 }), now)] : []),
+        ...(location ? deliveryQueries(deps, updated, outcome) : []),
+        deps.audit.statement(lock ? "payment.locked" : "payment.declined", "failure", {
+          target: `${transaction.pbcRefNumber}/${transaction.pbcTxnNumber}`,
+        }),
       ]);
-      await deps.audit(lock ? "payment.locked" : "payment.declined", "failure", {
-        target: `${transaction.pbcRefNumber}/${transaction.pbcTxnNumber}`,
-      });
-      const updated = await reload(deps, context);
-      return deliverNow
-        ? deliver(deps, updated, lock ? "locked" : "declined")
-        : { kind: "card-page", externalId: attempt.externalId };
+      return location ? { kind: "redirect", location } : { kind: "card-page", externalId: attempt.externalId };
     }
     case "failed": {
       await runBatch(db, [
@@ -540,7 +575,7 @@ export async function resolveUnknown(deps: CardDeps, context: PaymentContext): P
   await recordEvent(deps.db, event(context, "outcome_resolved", { outcome: result.outcome }), deps.now);
   const resolved: AuthorisationResult =
     result.outcome === "not_found" ? { outcome: "failed", message: "The processor has no record of this payment" } : result;
-  await applyResult(deps, context, resolved, null, false);
+  await applyResult(deps, context, resolved, null);
   return reload(deps, context);
 }
 
