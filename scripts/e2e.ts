@@ -11,7 +11,6 @@
  * Bounded: E2E_TIMEOUT_SECONDS (default 600) ends everything, wrangler and vitest, with exit code 1.
  * Arguments go to vitest: `npm run test:e2e -- test/e2e/payment.e2e.ts -t declined`.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import {
   accessSync,
   constants,
@@ -19,26 +18,21 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { database } from "../src/db/client.ts";
 import { createPartner, DEMO_PARTNER } from "../src/services/onboarding.ts";
 import { findCardNumbers, SECURITY_CODE_FIELD } from "../test/helpers/cardScan.ts";
+import { type DevPortal, ROOT, runWrangler, spawnGroup, startDevPortal, stopProcesses } from "./lib/devPortal.ts";
 import { ensureDevVars, OFFLINE_ENV, readDevVars, withPlatform } from "./lib/platform.ts";
 
-const ROOT = resolve(import.meta.dirname, "..");
 process.chdir(ROOT);
 
-/** Wrangler without its npm update check (the banner), telemetry or Request.cf download: loopback only. */
-const WRANGLER_ENV = { ...process.env, ...OFFLINE_ENV, WRANGLER_HIDE_BANNER: "true", CI: "true" };
-const WRANGLER_JS = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 const VITEST_JS = join(ROOT, "node_modules/vitest/vitest.mjs");
 const RESULTS_DIR = join(ROOT, "test-results");
 const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_SECONDS || 600) * 1000;
@@ -68,33 +62,12 @@ try {
 
 // ---------------------------------------------------------------- processes we start, and how they end
 
-const children = new Set<ChildProcess>();
 const tempDirs: string[] = [];
 let finishing = false;
 
-/** Each child runs in its own process group (detached), so wrangler's workerd and vitest's Chromium end with it. */
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  }
-}
-
+/** Every process we started (wrangler, vitest and theirs, by process group), then the temporary state. */
 async function stopAll(): Promise<void> {
-  const running = [...children].filter((child) => child.exitCode === null && child.signalCode === null);
-  for (const child of running) killGroup(child, "SIGTERM");
-  const exited = Promise.all(
-    running.map((child) => new Promise<void>((done) => (child.exitCode !== null ? done() : child.once("exit", () => done())))),
-  );
-  const grace = new Promise<void>((done) => setTimeout(done, 5000).unref());
-  await Promise.race([exited, grace]);
-  for (const child of running) killGroup(child, "SIGKILL");
+  await stopProcesses();
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 }
 
@@ -111,51 +84,13 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 }
 setTimeout(() => void finish(1, `FAILED: global timeout of ${TIMEOUT_MS / 1000} s reached`), TIMEOUT_MS).unref();
 
-/** Run a command to completion (bounded by the global timeout), its output kept unless it fails. */
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    let output = "";
-    child.stdout?.on("data", (chunk) => (output += chunk));
-    child.stderr?.on("data", (chunk) => (output += chunk));
-    child.on("error", fail);
-    child.on("exit", (code, signal) => {
-      children.delete(child);
-      if (code === 0) return done();
-      process.stderr.write(output);
-      fail(new Error(`${args.slice(1).join(" ")} failed (${signal ?? `exit code ${code}`})`));
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
-
 // ---------------------------------------------------------------- the portals
-
-interface Portal {
-  name: string;
-  baseUrl: string;
-  logFile: string;
-  child: ChildProcess;
-}
 
 async function prepareState(): Promise<string> {
   const persistDir = mkdtempSync(join(tmpdir(), "paybc-e2e-"));
   tempDirs.push(persistDir);
   log(`applying D1 migrations into ${persistDir}`);
-  await run([WRANGLER_JS, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], WRANGLER_ENV);
+  await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir]);
   const secrets = readDevVars();
   await withPlatform({ remote: false, persistPath: join(persistDir, "v3") }, async (env) => {
     await createPartner(database(env.DB), secrets.API_KEY_ENCRYPTION_KEY as string, DEMO_PARTNER.spec, new Date(), {
@@ -168,66 +103,26 @@ async function prepareState(): Promise<string> {
   return persistDir;
 }
 
-async function startPortal(name: string, persistDir: string, vars: string[]): Promise<Portal> {
-  const port = await freePort();
-  const inspectorPort = await freePort();
-  const logFile = join(RESULTS_DIR, `wrangler-${name}.log`);
-  const out = openSync(logFile, "w");
-  const args = [
-    WRANGLER_JS,
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--inspector-port",
-    String(inspectorPort),
-    "--persist-to",
+function startPortal(name: string, persistDir: string, vars: Record<string, string> = {}): Promise<DevPortal> {
+  return startDevPortal({
+    name,
     persistDir,
-    "--show-interactive-dev-session=false",
-    ...vars.flatMap((v) => ["--var", v]),
-  ];
-  const child = spawn(process.execPath, args, { env: WRANGLER_ENV, detached: true, stdio: ["ignore", out, out] });
-  children.add(child);
-  const baseUrl = `http://127.0.0.1:${port}`;
-  log(`starting the ${name} portal on ${baseUrl} (log: ${logFile})`);
-  return { name, baseUrl, logFile, child };
-}
-
-async function waitHealthy(portal: Portal): Promise<void> {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (portal.child.exitCode !== null) break;
-    try {
-      const response = await fetch(`${portal.baseUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((done) => setTimeout(done, 250));
-  }
-  let tail = "";
-  try {
-    tail = readFileSync(portal.logFile, "utf8").split("\n").slice(-40).join("\n");
-  } catch {
-    // no log
-  }
-  throw new Error(`the ${portal.name} portal did not answer /healthz at ${portal.baseUrl}\n${tail}`);
+    vars,
+    logFile: join(RESULTS_DIR, `wrangler-${name}.log`),
+    readyPath: "/healthz",
+    timeoutMs: STARTUP_TIMEOUT_MS,
+    log,
+  });
 }
 
 function runVitest(env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [VITEST_JS, "run", "--config", "vitest.e2e.config.ts", ...process.argv.slice(2)], {
+    const child = spawnGroup(process.execPath, [VITEST_JS, "run", "--config", "vitest.e2e.config.ts", ...process.argv.slice(2)], {
       env,
-      detached: true,
       stdio: "inherit",
     });
-    children.add(child);
     child.on("error", fail);
-    child.on("exit", (code, signal) => {
-      children.delete(child);
-      done(code ?? (signal ? 1 : 0));
-    });
+    child.on("exit", (code, signal) => done(code ?? (signal ? 1 : 0)));
   });
 }
 
@@ -244,9 +139,10 @@ try {
   tempDirs.push(expiryDir);
   cpSync(persistDir, expiryDir, { recursive: true });
 
-  const main = await startPortal("main", persistDir, []);
-  const expiry = await startPortal("expiry", expiryDir, [`PAYMENT_EXPIRY_MINUTES:${SHORT_EXPIRY_MINUTES}`]);
-  await Promise.all([waitHealthy(main), waitHealthy(expiry)]);
+  const [main, expiry] = await Promise.all([
+    startPortal("main", persistDir),
+    startPortal("expiry", expiryDir, { PAYMENT_EXPIRY_MINUTES: SHORT_EXPIRY_MINUTES }),
+  ]);
   log(`portals ready after ${((Date.now() - started) / 1000).toFixed(1)} s; running vitest`);
 
   // Chromium's profiles (Playwright puts them in the temp dir) go in a folder removed at the end, even after a kill.

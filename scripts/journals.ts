@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import type { journalSummary } from "../src/routes/finance.tsx";
 import { readDevVars } from "./lib/platform.ts";
 
 const USAGE = `Usage:
@@ -76,18 +77,8 @@ async function call(path: string): Promise<Response> {
   return response;
 }
 
-interface JournalSummary {
-  id: number;
-  glDate: string;
-  pbcRefNumber: string;
-  sequence: number;
-  status: string;
-  lineCount: number | null;
-  debitTotal: string | null;
-  creditTotal: string | null;
-  createdAt: string;
-  files: Array<{ name: string; fileName: string; url: string; sha256: string; size: number }>;
-}
+/** One journal of GET /finance/api/journals: the portal's own summary, as JSON. */
+type JournalSummary = ReturnType<typeof journalSummary>;
 
 async function list(): Promise<void> {
   const query = new URLSearchParams();
