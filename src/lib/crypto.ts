@@ -85,7 +85,22 @@ export async function encryptSecret(base64Key: string, plaintext: string, contex
   return `v1.${bytesToBase64Url(iv)}.${bytesToBase64Url(new Uint8Array(ciphertext))}`;
 }
 
+// Decrypted partner API keys, per isolate: every direct sale and card payment needs one, and the
+// ciphertext changes whenever a key is rotated, so an entry can never be stale. Bounded.
+const decrypted = new Map<string, string>();
+const DECRYPTED_MAX = 512;
+
 export async function decryptSecret(base64Key: string, sealed: string, context: string): Promise<string> {
+  const cacheKey = `${base64Key}\n${context}\n${sealed}`;
+  const cached = decrypted.get(cacheKey);
+  if (cached !== undefined) return cached;
+  const plaintext = await decryptUncached(base64Key, sealed, context);
+  if (decrypted.size >= DECRYPTED_MAX) decrypted.delete(decrypted.keys().next().value as string);
+  decrypted.set(cacheKey, plaintext);
+  return plaintext;
+}
+
+async function decryptUncached(base64Key: string, sealed: string, context: string): Promise<string> {
   const [version, iv, ciphertext] = sealed.split(".");
   if (version !== "v1" || !iv || !ciphertext) throw new Error("unknown secret format");
   const plaintext = await crypto.subtle.decrypt(

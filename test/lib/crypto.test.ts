@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { decryptSecret, encryptSecret } from "../../src/lib/crypto.ts";
+
+const KEY = btoa("0123456789abcdef0123456789abcdef");
+const OTHER_KEY = btoa("fedcba9876543210fedcba9876543210");
+
+describe("sealed secrets", () => {
+  it("decrypt what was encrypted, again and again (the second time from the per-isolate cache)", async () => {
+    const sealed = await encryptSecret(KEY, "partner-api-key-1", "partner-api-key:10006");
+    expect(await decryptSecret(KEY, sealed, "partner-api-key:10006")).toBe("partner-api-key-1");
+    expect(await decryptSecret(KEY, sealed, "partner-api-key:10006")).toBe("partner-api-key-1");
+  });
+
+  it("still refuse the wrong key or the wrong context after a successful decryption", async () => {
+    const sealed = await encryptSecret(KEY, "partner-api-key-2", "partner-api-key:10006");
+    expect(await decryptSecret(KEY, sealed, "partner-api-key:10006")).toBe("partner-api-key-2");
+    await expect(decryptSecret(OTHER_KEY, sealed, "partner-api-key:10006")).rejects.toThrow();
+    await expect(decryptSecret(KEY, sealed, "partner-api-key:20006")).rejects.toThrow();
+  });
+
+  it("refuse a tampered ciphertext", async () => {
+    const sealed = await encryptSecret(KEY, "partner-api-key-3", "partner-api-key:10006");
+    const [version, iv, ciphertext] = sealed.split(".") as [string, string, string];
+    const flipped = `${version}.${iv}.${ciphertext.startsWith("A") ? "B" : "A"}${ciphertext.slice(1)}`;
+    await expect(decryptSecret(KEY, flipped, "partner-api-key:10006")).rejects.toThrow();
+  });
+});
