@@ -71,10 +71,22 @@ export async function listEvents(db: Db, transactionId: number) {
     .all();
 }
 
-/** Record an event of the attempt identified by its link token hash (in the batch that creates it). */
-export function recordAttemptEventQuery(linkTokenHash: string, event: PaymentEvent, now: Date): SQL {
+/**
+ * Record events of the attempt identified by its link token hash, in the batch that creates it (they
+ * select nothing when no attempt was created). One statement for all, inserted in the given order.
+ */
+export function recordAttemptEventsQuery(
+  linkTokenHash: string,
+  common: Pick<PaymentEvent, "pbcRefNumber" | "pbcTxnNumber">,
+  events: ReadonlyArray<{ eventType: PaymentEvent["eventType"]; detail: Record<string, unknown> | null }>,
+  now: Date,
+): SQL {
+  const rows = sql.join(
+    events.map((event, index) => sql`(${index}, ${event.eventType}, ${event.detail ? JSON.stringify(event.detail) : null})`),
+    sql`, `,
+  );
   return sql`INSERT INTO payment_events (transaction_id, attempt_id, attempt_number, pbc_ref_number, pbc_txn_number, event_type, detail, created_at)
-    SELECT a.transaction_id, a.id, a.attempt_number, ${event.pbcRefNumber ?? null}, ${event.pbcTxnNumber ?? null}, ${event.eventType},
-      ${event.detail ? JSON.stringify(event.detail) : null}, ${now.toISOString()}
-    FROM payment_attempts a WHERE a.link_token_hash = ${linkTokenHash}`;
+    SELECT a.transaction_id, a.id, a.attempt_number, ${common.pbcRefNumber ?? null}, ${common.pbcTxnNumber ?? null}, e.column2, e.column3,
+      ${now.toISOString()}
+    FROM payment_attempts a, (VALUES ${rows}) e WHERE a.link_token_hash = ${linkTokenHash} ORDER BY e.column1`;
 }

@@ -8,7 +8,7 @@ import type { Db } from "../db/client.ts";
 import { type ApiKey, decryptApiKeys, validApiKeysQuery } from "../db/partnerApiKeys.ts";
 import { findPartnerQuery } from "../db/partners.ts";
 import { insertAttemptQuery, supersedeOpenAttemptsQuery } from "../db/paymentAttempts.ts";
-import { recordAttemptEventQuery, recordEvent } from "../db/paymentEvents.ts";
+import { recordAttemptEventsQuery, recordEvent } from "../db/paymentEvents.ts";
 import { listRedirectTargetsQuery } from "../db/redirectTargets.ts";
 import { replaceLinesQueries } from "../db/revenueLines.ts";
 import { findTransaction, openTransactionId, upsertPendingQuery } from "../db/transactions.ts";
@@ -125,13 +125,6 @@ async function createAttempt(deps: DirectSaleDeps, request: DirectSaleRequest, a
   const maxDeclines = deps.config.maxDeclinesPerPayment;
   const openId = openTransactionId(request.pbcRefNumber, request.pbcTxnNumber, maxDeclines);
   const linkTokenHash = await sha256Hex(linkToken);
-  const event = (eventType: "request_received" | "attempt_created", detail: Record<string, unknown>) =>
-    recordAttemptEventQuery(
-      linkTokenHash,
-      { eventType, pbcRefNumber: request.pbcRefNumber, pbcTxnNumber: request.pbcTxnNumber, detail },
-      now,
-    );
-
   // One D1 batch = one transaction: concurrent identical requests serialise on the unique key and
   // never create two transactions; a paid transaction is never reopened. The lifecycle events are
   // written in the same batch (they select nothing when no attempt was created).
@@ -140,11 +133,18 @@ async function createAttempt(deps: DirectSaleDeps, request: DirectSaleRequest, a
     supersedeOpenAttemptsQuery(openId, now),
     ...replaceLinesQueries(openId, request.revenue),
     insertAttemptQuery(openId, { externalId, linkTokenHash, orderNumber, expiresAt }, now),
-    event("request_received", { trnAmountCents: request.trnAmountCents, lines: request.revenue.length }),
-    event("attempt_created", { expiresAt: expiresAt.toISOString() }),
+    recordAttemptEventsQuery(
+      linkTokenHash,
+      request,
+      [
+        { eventType: "request_received", detail: { trnAmountCents: request.trnAmountCents, lines: request.revenue.length } },
+        { eventType: "attempt_created", detail: { expiresAt: expiresAt.toISOString() } },
+      ],
+      now,
+    ),
   ];
   const results = await runBatch(db, statements);
-  const attempt = results[statements.length - 3]?.results[0] as
+  const attempt = results[statements.length - 2]?.results[0] as
     | { id: number; transaction_id: number; attempt_number: number }
     | undefined;
 
