@@ -1,6 +1,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { database } from "../src/db/client.ts";
+import { detailCsvFirstChunk } from "../src/domain/journalCsv.ts";
 import { createLogger } from "../src/http/logger.ts";
 import worker from "../src/index.ts";
 import { NIGHTLY_CRON } from "../src/jobs/scheduled.ts";
@@ -276,5 +277,60 @@ describe("journal export at volume", () => {
     expect(await sha256Of(detail.key)).toBe(detail.sha256);
     const text = await objectText(detail.key);
     expect(text.trim().split("\r\n")).toHaveLength(lines + 1);
+  }, 120_000);
+
+  it("a part boundary inside a multi-byte character: the bytes are exactly the rendered file", async () => {
+    const partner = await seedPartner();
+    const ref = partner.pbcRefNumber;
+    const lines = 60_000; // about 7 MB: one full 5 MiB part and a last one
+    const account = "039.18ACE.14691.8928.1800000.000000.0000";
+    // Transaction numbers carry 2- and 3-byte UTF-8 characters; the first one is padded so that the
+    // 5 MiB boundary falls inside a character (a UTF-8 continuation byte, 0b10xxxxxx).
+    const rendered = (pad: string) =>
+      new TextEncoder().encode(
+        detailCsvFirstChunk(
+          Array.from({ length: lines }, (_, i) => ({
+            glDate: GL_DATE,
+            pbcRefNumber: ref,
+            pbcTxnNumber: `${i === 0 ? pad : ""}É€${i + 1}`,
+            lineNumber: 1,
+            revenueAccount: account,
+            amountCents: 1000,
+            trnOrderId: `8${i + 1}`,
+            paidAt: "2026-01-15T20:00:00.000Z",
+          })),
+        ),
+      );
+    const PART = 5 * 1024 * 1024;
+    // A pad of k bytes in the first row moves byte PART - k of the unpadded file to PART.
+    const unpadded = rendered("");
+    let shift = 0;
+    while (((unpadded[PART - shift] as number) & 0xc0) !== 0x80) shift++;
+    const pad = "x".repeat(shift);
+    const expected = rendered(pad);
+    expect((expected[PART] as number) & 0xc0).toBe(0x80);
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO transactions (pbc_ref_number, pbc_txn_number, trn_date, requested_gl_date, gl_date, description, trn_amount_cents,
+         payment_method, currency, redirect_uri, payment_status, trn_order_id, paid_at, created_at, updated_at)
+       SELECT ?, CASE WHEN i = 1 THEN ? ELSE '' END || 'É€' || i, '2026-01-15', '2026-01-15', '2026-01-15', 'Bulk', 1000, 'CC', 'CAD',
+         'http://localhost:7002/', 'PAID', '8' || i, '2026-01-15T20:00:00.000Z', '2026-01-15T20:00:00.000Z', '2026-01-15T20:00:00.000Z' FROM n`,
+    )
+      .bind(lines, ref, pad)
+      .run();
+    await env.DB.prepare(
+      `INSERT INTO revenue_lines (transaction_id, line_number, revenue_account, revenue_amount_cents, gl_status)
+       SELECT id, 1, ?, 1000, 'NEW' FROM transactions WHERE pbc_ref_number = ?`,
+    )
+      .bind(account, ref)
+      .run();
+    await runGlPosting(deps());
+    const manifest = JSON.parse(await objectText(`journals/${GL_DATE}/${ref}/001/manifest.json`));
+    const detail = manifest.files["detail.csv"] as { key: string; sha256: string; size: number };
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", expected));
+    const expectedSha = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+    expect(detail.size).toBe(expected.byteLength);
+    expect(detail.sha256).toBe(expectedSha);
+    expect(await sha256Of(detail.key)).toBe(expectedSha);
   }, 120_000);
 });

@@ -142,6 +142,7 @@ interface Batch {
   glDate: string;
   status: string;
   lineCount: number | null;
+  files?: Array<{ name: string; sha256: string; size: number }>;
 }
 
 async function batchesOf(portal: Portal, glDate: string): Promise<Batch[]> {
@@ -210,6 +211,10 @@ export async function measureExport(
           (finished ? `${finished.queries} queries, ${finished.batchesPosted} batch(es) posted` : "CRASHED") +
           `; ${done} of ${lines} lines in POSTED batches`,
       );
+      // So a change to the export can be checked to write the same bytes.
+      for (const file of batches.flatMap((batch) => batch.files ?? []).filter((f) => f.name === "detail.csv")) {
+        log(`  detail.csv ${file.size} bytes, sha256 ${file.sha256}`);
+      }
     }
   } finally {
     peakKiB = sampler.stop().peakKiB;

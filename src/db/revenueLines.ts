@@ -1,7 +1,7 @@
 /** Owns `revenue_lines`. */
 import { asc, eq, type SQL, sql } from "drizzle-orm";
 import type { RevenueLine } from "../domain/revenue.ts";
-import { runStatement } from "./batch.ts";
+import { prepare, runStatement } from "./batch.ts";
 import type { Db } from "./client.ts";
 import { type RevenueLineRow, revenueLines } from "./schema.ts";
 
@@ -116,26 +116,29 @@ export interface DetailCursor {
   lineNumber: number;
 }
 
-export interface BatchDetailRow {
-  transactionId: number;
-  lineNumber: number;
-  pbcTxnNumber: string;
-  revenueAccount: string;
-  amountCents: number;
-  trnOrderId: string | null;
-  paidAt: string | null;
-}
+/**
+ * A detail line as D1 returns it with `.raw()`: an array, not an object with named properties, so a
+ * page of thousands of rows costs the Worker less heap (the detail export's memory is what limits it).
+ */
+export type BatchDetailRow = [
+  transactionId: number,
+  lineNumber: number,
+  pbcTxnNumber: string,
+  revenueAccount: string,
+  amountCents: number,
+  trnOrderId: string | null,
+  paidAt: string | null,
+];
 
 /** One page of a journal's lines, by keyset pagination on (transaction_id, line_number). */
 export async function batchDetailPage(db: Db, batchId: number, after: DetailCursor, pageSize: number): Promise<BatchDetailRow[]> {
-  return runStatement<BatchDetailRow>(
+  return prepare(
     db,
-    sql`SELECT r.transaction_id AS transactionId, r.line_number AS lineNumber, t.pbc_txn_number AS pbcTxnNumber,
-        r.revenue_account AS revenueAccount, r.revenue_amount_cents AS amountCents, t.trn_order_id AS trnOrderId, t.paid_at AS paidAt
+    sql`SELECT r.transaction_id, r.line_number, t.pbc_txn_number, r.revenue_account, r.revenue_amount_cents, t.trn_order_id, t.paid_at
       FROM revenue_lines r JOIN transactions t ON t.id = r.transaction_id
       WHERE r.journal_batch_id = ${batchId} AND (r.transaction_id, r.line_number) > (${after.transactionId}, ${after.lineNumber})
       ORDER BY r.transaction_id, r.line_number LIMIT ${pageSize}`,
-  );
+  ).raw<BatchDetailRow>();
 }
 
 export function markBatchProcessedQuery(batchId: number): SQL {
