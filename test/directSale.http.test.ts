@@ -93,6 +93,28 @@ describe("GET /public/directsale validation errors (signed redirect back)", () =
 });
 
 describe("uniqueness and storage", () => {
+  it("stores every line of a 100-line revenue list (the most allowed), in order", async () => {
+    const partner = await seedPartner();
+    const revenue = Array.from(
+      { length: 100 },
+      (_, i) => `${i + 1}:039.18ACE.${14600 + i}.8928.1800000.000000.0000:1.${String(i).padStart(2, "0")}`,
+    );
+    const payment = await openPayment(partner, { revenue: revenue.join("|"), trnAmount: "149.50" });
+    const stored = await env.DB.prepare(
+      "SELECT line_number, revenue_account, revenue_amount_cents, gl_status FROM revenue_lines WHERE transaction_id = (SELECT id FROM transactions WHERE pbc_ref_number = ? AND pbc_txn_number = ?) ORDER BY line_number",
+    )
+      .bind(partner.pbcRefNumber, payment.pbcTxnNumber)
+      .all();
+    expect(stored.results).toEqual(
+      revenue.map((_, i) => ({
+        line_number: i + 1,
+        revenue_account: `039.18ACE.${14600 + i}.8928.1800000.000000.0000`,
+        revenue_amount_cents: 100 + i,
+        gl_status: "NEW",
+      })),
+    );
+  });
+
   it("50 simultaneous identical requests create exactly one transaction", async () => {
     const partner = await seedPartner();
     const query = await pythonClientQuery(directSalePairs(partner), partner.apiKey);

@@ -251,6 +251,30 @@ describe("POST revenue update", () => {
     expect(events?.n).toBe(1);
   });
 
+  it("stores all of a 100-line update (the most allowed), in order, to the cent", async () => {
+    const { partner, pbcTxnNumber, bearer } = await paidPayment();
+    // 100 lines adding up to the payment's 100.00: 99 of 0.99 and one of 1.99.
+    const revenue = Array.from({ length: 100 }, (_, i) => ({
+      lineNumber: String(i + 1),
+      revenueAccount: `039.18ACE.${String(14600 + i)}.8928.1800000.000000.0000`,
+      revenueAmount: i === 99 ? "1.99" : "0.99",
+    }));
+    const response = await postRevenue(bearer, partner.pbcRefNumber, pbcTxnNumber, { revenue });
+    expect(response.status).toBe(200);
+    const stored = await env.DB.prepare(
+      "SELECT line_number, revenue_account, revenue_amount_cents FROM revenue_lines WHERE transaction_id = (SELECT id FROM transactions WHERE pbc_ref_number = ? AND pbc_txn_number = ?) ORDER BY line_number",
+    )
+      .bind(partner.pbcRefNumber, pbcTxnNumber)
+      .all<{ line_number: number; revenue_account: string; revenue_amount_cents: number }>();
+    expect(stored.results).toEqual(
+      revenue.map((line, i) => ({
+        line_number: i + 1,
+        revenue_account: line.revenueAccount,
+        revenue_amount_cents: i === 99 ? 199 : 99,
+      })),
+    );
+  });
+
   it("checks the sum exactly in cents and reports per-field errors with 400", async () => {
     const { partner, pbcTxnNumber, bearer } = await paidPayment();
     const off = await postRevenue(bearer, partner.pbcRefNumber, pbcTxnNumber, lines("60.00", "40.01"));

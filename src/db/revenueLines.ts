@@ -5,17 +5,23 @@ import { prepare, runStatement } from "./batch.ts";
 import type { Db } from "./client.ts";
 import { type RevenueLineRow, revenueLines } from "./schema.ts";
 
+/** Lines per INSERT: 3 parameters each, well inside D1's 100 bound parameters per statement. */
+const LINES_PER_INSERT = 25;
+
 /** Replace the lines of the transaction selected by `transactionIdSql` (no-op when it selects nothing). */
 export function replaceLinesQueries(transactionIdSql: SQL, lines: readonly RevenueLine[]): SQL[] {
-  return [
-    sql`DELETE FROM revenue_lines WHERE transaction_id = ${transactionIdSql}`,
-    ...lines.map(
-      (line) =>
-        sql`INSERT INTO revenue_lines (transaction_id, line_number, revenue_account, revenue_amount_cents, gl_status)
-        SELECT id, ${line.lineNumber}, ${line.revenueAccount}, ${line.revenueAmountCents}, 'NEW'
-        FROM transactions WHERE id = ${transactionIdSql}`,
-    ),
-  ];
+  const inserts: SQL[] = [];
+  for (let start = 0; start < lines.length; start += LINES_PER_INSERT) {
+    const rows = lines
+      .slice(start, start + LINES_PER_INSERT)
+      .map((line) => sql`(${line.lineNumber}, ${line.revenueAccount}, ${line.revenueAmountCents})`);
+    inserts.push(
+      sql`INSERT INTO revenue_lines (transaction_id, line_number, revenue_account, revenue_amount_cents, gl_status)
+        SELECT t.id, l.column1, l.column2, l.column3, 'NEW'
+        FROM transactions t, (VALUES ${sql.join(rows, sql`, `)}) l WHERE t.id = ${transactionIdSql}`,
+    );
+  }
+  return [sql`DELETE FROM revenue_lines WHERE transaction_id = ${transactionIdSql}`, ...inserts];
 }
 
 /** The lines of a transaction named by its partner and number (batched with the transaction's read). */
