@@ -1,7 +1,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { database } from "../src/db/client.ts";
+import { setApiKey } from "../src/db/partnerApiKeys.ts";
 import { findCardNumbers, pythonClientQuery, pythonClientVerifies, pyUrlencode, responseParams } from "./helpers/independent.ts";
-import { directSalePairs, get, openPayment, payWith, seedPartner } from "./helpers/portal.ts";
+import { directSalePairs, get, openPayment, payWith, seedPartner, type TestPartner } from "./helpers/portal.ts";
 
 describe("GET /public/directsale refusals (error page, never a redirect)", () => {
   it("unknown partner, bad hash, redirect target not allowed, parameters after hashValue", async () => {
@@ -246,5 +248,52 @@ describe("uniqueness and storage", () => {
       .bind(payment.pbcTxnNumber)
       .first<{ approved: number; status: string; audited: number }>();
     expect(outcomes).toEqual({ approved: 1, status: "PAID", audited: 1 });
+  });
+});
+
+describe("a partner's registration changes apply to the very next request, even on a warm isolate", () => {
+  const start = (partner: TestPartner, apiKey = partner.apiKey) =>
+    pythonClientQuery(directSalePairs(partner), apiKey).then((query) => get(`/public/directsale?${query}`));
+  const transactionsOf = async (partner: TestPartner) =>
+    (
+      await env.DB.prepare("SELECT COUNT(*) AS n FROM transactions WHERE pbc_ref_number = ?")
+        .bind(partner.pbcRefNumber)
+        .first<{ n: number }>()
+    )?.n;
+
+  it("a disabled partner is refused and nothing is written", async () => {
+    const partner = await seedPartner();
+    expect((await start(partner)).status).toBe(303); // the isolate now holds this partner's registration
+    await env.DB.prepare("UPDATE partners SET status = 'DISABLED' WHERE pbc_ref_number = ?").bind(partner.pbcRefNumber).run();
+    const refused = await start(partner);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("not one we accept payments for");
+    expect(await transactionsOf(partner)).toBe(1);
+  });
+
+  it("a key retired without grace no longer signs, and its replacement does at once", async () => {
+    const partner = await seedPartner();
+    expect((await start(partner)).status).toBe(303);
+    const newKey = `rotated-${partner.apiKey}`;
+    await setApiKey(database(env.DB), env.API_KEY_ENCRYPTION_KEY, partner.pbcRefNumber, newKey, new Date(), new Date());
+    const old = await start(partner);
+    expect(old.status).toBe(400);
+    expect(await old.text()).toContain("signature (hashValue) does not match");
+    const fresh = await start(partner, newKey);
+    expect(fresh.status).toBe(303);
+    expect(fresh.headers.get("Location")).toMatch(/^\/public\/pay\//);
+  });
+
+  it("a removed return address is refused with the error page, never redirected to", async () => {
+    const partner = await seedPartner();
+    expect((await start(partner)).status).toBe(303);
+    await env.DB.prepare("DELETE FROM partner_redirect_targets WHERE pbc_ref_number = ? AND target = 'http://localhost:*/'")
+      .bind(partner.pbcRefNumber)
+      .run();
+    const refused = await start(partner);
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get("Location")).toBeNull();
+    expect(await refused.text()).toContain("not one registered");
+    expect(await transactionsOf(partner)).toBe(1);
   });
 });

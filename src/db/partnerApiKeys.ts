@@ -1,5 +1,5 @@
 /** Owns `partner_api_keys`: MD5 API keys, encrypted; a rotated key stays valid for a grace period. */
-import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
 import { decryptSecret, encryptSecret } from "../lib/crypto.ts";
 import { runBatch } from "./batch.ts";
 import type { Db } from "./client.ts";
@@ -26,6 +26,12 @@ export function validApiKeysQuery(db: Db, pbcRefNumber: string, now: Date) {
       ),
     )
     .orderBy(desc(partnerApiKeys.id));
+}
+
+/** SQL condition: this key of the partner is still valid (checked again inside a write batch). */
+export function apiKeyValidCondition(pbcRefNumber: string, keyId: number, now: Date): SQL {
+  return sql`EXISTS (SELECT 1 FROM partner_api_keys WHERE id = ${keyId} AND pbc_ref_number = ${pbcRefNumber}
+    AND (retired_at IS NULL OR valid_until > ${now.toISOString()}))`;
 }
 
 export function decryptApiKeys(encryptionKey: string, pbcRefNumber: string, rows: readonly ApiKeyRow[]): Promise<ApiKey[]> {

@@ -1,10 +1,15 @@
 /** Owns the `partners` table. */
-import { asc, eq, type SQL } from "drizzle-orm";
+import { asc, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type Partner, partners } from "./schema.ts";
 
 export function findPartnerQuery(db: Db, pbcRefNumber: string | SQL) {
   return db.select().from(partners).where(eq(partners.pbcRefNumber, pbcRefNumber));
+}
+
+/** SQL condition: the partner exists and is ACTIVE (checked again inside a write batch). */
+export function partnerActiveCondition(pbcRefNumber: string): SQL {
+  return sql`EXISTS (SELECT 1 FROM partners WHERE pbc_ref_number = ${pbcRefNumber} AND status = 'ACTIVE')`;
 }
 
 export async function findPartner(db: Db, pbcRefNumber: string): Promise<Partner | undefined> {

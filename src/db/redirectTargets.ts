@@ -1,5 +1,5 @@
 /** Owns `partner_redirect_targets`. */
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { partnerRedirectTargets } from "./schema.ts";
 
@@ -9,6 +9,11 @@ export function listRedirectTargetsQuery(db: Db, pbcRefNumber: string) {
     .from(partnerRedirectTargets)
     .where(eq(partnerRedirectTargets.pbcRefNumber, pbcRefNumber))
     .orderBy(asc(partnerRedirectTargets.target));
+}
+
+/** SQL condition: this redirect target is still registered for the partner (checked again inside a write batch). */
+export function redirectTargetRegisteredCondition(pbcRefNumber: string, target: string): SQL {
+  return sql`EXISTS (SELECT 1 FROM partner_redirect_targets WHERE pbc_ref_number = ${pbcRefNumber} AND target = ${target})`;
 }
 
 export async function listRedirectTargets(db: Db, pbcRefNumber: string): Promise<string[]> {

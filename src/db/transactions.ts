@@ -5,25 +5,28 @@ import type { Db } from "./client.ts";
 import { type Transaction, transactions } from "./schema.ts";
 
 /**
- * SQL condition: the transaction can take a new attempt (pending, nobody talking to the processor,
- * not locked by too many declines).
+ * SQL: the id of the transaction if it can take a new attempt (pending, nobody talking to the
+ * processor, not locked by too many declines) and `authority` (the partner's right to ask) holds.
  */
-export function openTransactionId(pbcRefNumber: string, pbcTxnNumber: string, maxDeclines: number) {
+export function openTransactionId(pbcRefNumber: string, pbcTxnNumber: string, maxDeclines: number, authority: SQL) {
   return sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber}
-    AND payment_status = 'PNDNG' AND authorising_attempt_id IS NULL AND decline_count < ${maxDeclines})`;
+    AND payment_status = 'PNDNG' AND authorising_attempt_id IS NULL AND decline_count < ${maxDeclines} AND ${authority})`;
 }
 
 /**
  * Create the transaction, or refresh a pending one with the new request (a retry after a decline).
  * Paid transactions and ones being authorised are left untouched: the WHERE makes it atomic.
+ * Nothing is written unless `authority` still holds when the batch runs.
  */
-export function upsertPendingQuery(request: DirectSaleRequest, apiKeyId: number, maxDeclines: number, now: Date) {
+export function upsertPendingQuery(request: DirectSaleRequest, apiKeyId: number, maxDeclines: number, now: Date, authority: SQL) {
   const at = now.toISOString();
+  // INSERT ... SELECT ... WHERE: SQLite's upsert needs the WHERE to parse ON CONFLICT after a SELECT.
   return sql`INSERT INTO transactions (pbc_ref_number, pbc_txn_number, trn_date, requested_gl_date, gl_date,
       description, trn_amount_cents, payment_method, currency, redirect_uri, ref1, ref2, ref3, api_key_id, created_at, updated_at)
-    VALUES (${request.pbcRefNumber}, ${request.pbcTxnNumber}, ${request.trnDate}, ${request.glDate}, ${request.glDate},
+    SELECT ${request.pbcRefNumber}, ${request.pbcTxnNumber}, ${request.trnDate}, ${request.glDate}, ${request.glDate},
       ${request.description}, ${request.trnAmountCents}, ${request.paymentMethod}, ${request.currency},
-      ${request.redirectUri}, ${request.ref1}, ${request.ref2}, ${request.ref3}, ${apiKeyId}, ${at}, ${at})
+      ${request.redirectUri}, ${request.ref1}, ${request.ref2}, ${request.ref3}, ${apiKeyId}, ${at}, ${at}
+    WHERE ${authority}
     ON CONFLICT (pbc_ref_number, pbc_txn_number) DO UPDATE SET
       trn_date = excluded.trn_date, requested_gl_date = excluded.requested_gl_date, gl_date = excluded.gl_date,
       description = excluded.description, trn_amount_cents = excluded.trn_amount_cents,

@@ -28,16 +28,21 @@ function defaultPort(scheme: string): string {
 }
 
 export function isRedirectAllowed(uri: string, targets: readonly string[]): boolean {
+  return matchingRedirectTarget(uri, targets) !== null;
+}
+
+/** The registered target that allows `uri` (as registered), or null when none does. */
+export function matchingRedirectTarget(uri: string, targets: readonly string[]): string | null {
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
-    return false;
+    return null;
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return false;
-  if (url.username !== "" || url.password !== "") return false;
+  if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+  if (url.username !== "" || url.password !== "") return null;
   const port = url.port === "" ? defaultPort(url.protocol) : url.port;
-  return targets.some((text) => {
+  const found = targets.find((text) => {
     const target = parseRedirectTarget(text);
     if (typeof target === "string") return false;
     if (`${target.scheme}:` !== url.protocol || target.host !== url.hostname.toLowerCase()) return false;
@@ -45,6 +50,7 @@ export function isRedirectAllowed(uri: string, targets: readonly string[]): bool
     if (targetPort !== "*" && targetPort !== port) return false;
     return url.pathname.startsWith(target.pathPrefix);
   });
+  return found ?? null;
 }
 
 /** The origin a form may post to on its way to this target (for CSP form-action). */

@@ -2,15 +2,18 @@
  * GET /public/directsale: authenticate the partner's signed request, validate it, store the
  * transaction and hand the browser a single-use link to the card page.
  */
+
+import { sql } from "drizzle-orm";
 import type { AppConfig } from "../config.ts";
 import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
-import { type ApiKey, decryptApiKeys, validApiKeysQuery } from "../db/partnerApiKeys.ts";
-import { findPartnerQuery } from "../db/partners.ts";
+import { type ApiKey, type ApiKeyRow, apiKeyValidCondition, decryptApiKeys, validApiKeysQuery } from "../db/partnerApiKeys.ts";
+import { findPartnerQuery, partnerActiveCondition } from "../db/partners.ts";
 import { insertAttemptQuery, supersedeOpenAttemptsQuery } from "../db/paymentAttempts.ts";
 import { recordAttemptEventsQuery, recordEvent } from "../db/paymentEvents.ts";
-import { listRedirectTargetsQuery } from "../db/redirectTargets.ts";
+import { listRedirectTargetsQuery, redirectTargetRegisteredCondition } from "../db/redirectTargets.ts";
 import { replaceLinesQueries } from "../db/revenueLines.ts";
+import type { Partner } from "../db/schema.ts";
 import { findTransaction, openTransactionId, upsertPendingQuery } from "../db/transactions.ts";
 import {
   collectParams,
@@ -20,8 +23,8 @@ import {
   validateDirectSaleRequest,
 } from "../domain/directSaleRequest.ts";
 import { signedRedirectUrl, validationErrorPairs } from "../domain/paymentResponse.ts";
-import { isRedirectAllowed } from "../domain/redirectTargets.ts";
-import { splitSignedQuery, verifyRequestSignature } from "../domain/signature.ts";
+import { matchingRedirectTarget } from "../domain/redirectTargets.ts";
+import { type SignedQuery, splitSignedQuery, verifyRequestSignature } from "../domain/signature.ts";
 import { parseQuery } from "../domain/urlencoding.ts";
 import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import type { AuditRecorder } from "./audit.ts";
@@ -42,6 +45,93 @@ export interface DirectSaleDeps {
 const refused = (problems: string[], status: 400 | 409 = 400, title = "We could not start your payment") =>
   ({ kind: "refused", status, title, problems }) as const;
 
+/** What a partner's right to ask rests on, read in one round trip. */
+interface PartnerAuthority {
+  partner: Partner | undefined;
+  keyRows: ApiKeyRow[];
+  targets: string[];
+  readAt: number;
+}
+
+// Each partner's authority is kept per isolate for a short while, so a warm direct sale is one D1
+// round trip. Nothing is trusted from it: the write batch checks again, in the same transaction, that
+// the partner is active, the key that verified the hash is valid and the matched target registered.
+// Whatever the cached copy does not lead to a new attempt is decided again from a fresh read.
+const AUTHORITY_TTL_MS = 60_000;
+const AUTHORITY_MAX = 1000;
+const authorities = new WeakMap<Db, Map<string, PartnerAuthority>>();
+
+function authorityCache(db: Db): Map<string, PartnerAuthority> {
+  let cache = authorities.get(db);
+  if (!cache) {
+    cache = new Map();
+    authorities.set(db, cache);
+  }
+  return cache;
+}
+
+async function readAuthority(db: Db, pbcRefNumber: string, now: Date): Promise<PartnerAuthority> {
+  const [partnerRows, keyRows, targetRows] = await db.batch([
+    findPartnerQuery(db, pbcRefNumber),
+    validApiKeysQuery(db, pbcRefNumber, now),
+    listRedirectTargetsQuery(db, pbcRefNumber),
+  ]);
+  const authority = { partner: partnerRows[0], keyRows, targets: targetRows.map((row) => row.target), readAt: now.getTime() };
+  const cache = authorityCache(db);
+  if (cache.size >= AUTHORITY_MAX) cache.delete(cache.keys().next().value as string);
+  cache.set(pbcRefNumber, authority);
+  return authority;
+}
+
+type Decision =
+  | { kind: "unknown-partner" }
+  | { kind: "bad-hash" }
+  | { kind: "redirect-problem"; problem: string; audit: boolean }
+  | { kind: "invalid"; pbcTxnNumber: string | null; errors: FieldErrors; apiKey: ApiKey; redirectUri: string; refs: Refs }
+  | { kind: "accepted"; request: DirectSaleRequest; apiKey: ApiKey; redirectTarget: string };
+
+type Refs = { ref1: string; ref2: string; ref3: string };
+
+/** Everything the request is judged on, with no side effects: the same for a cached and a fresh authority. */
+async function decide(
+  deps: DirectSaleDeps,
+  signed: Extract<SignedQuery, { ok: true }>,
+  bag: ReturnType<typeof collectParams>,
+  pbcRefNumber: string,
+  authority: PartnerAuthority,
+): Promise<Decision> {
+  if (authority.partner?.status !== "ACTIVE") return { kind: "unknown-partner" };
+  const keys = await decryptApiKeys(deps.encryptionKey, pbcRefNumber, authority.keyRows);
+  const matched = await verifyRequestSignature(
+    signed.signedPart,
+    signed.hashValue,
+    keys.map((key) => key.key),
+  );
+  if (matched === -1) return { kind: "bad-hash" };
+  const apiKey = keys[matched] as ApiKey;
+
+  const redirectUri = bag.values.get("redirectUri") ?? "";
+  if (bag.duplicates.has("redirectUri"))
+    return { kind: "redirect-problem", problem: "The return address (redirectUri) is given more than once.", audit: false };
+  if (redirectUri === "")
+    return { kind: "redirect-problem", problem: "The return address (redirectUri) is missing.", audit: false };
+  const redirectTarget = matchingRedirectTarget(redirectUri, authority.targets);
+  if (redirectTarget === null) {
+    return {
+      kind: "redirect-problem",
+      problem: "The return address (redirectUri) is not one registered for this service.",
+      audit: true,
+    };
+  }
+
+  const validation = validateDirectSaleRequest(bag, deps.now);
+  if (!validation.ok) {
+    const refs = { ref1: bag.values.get("ref1") ?? "", ref2: bag.values.get("ref2") ?? "", ref3: bag.values.get("ref3") ?? "" };
+    return { kind: "invalid", pbcTxnNumber: validation.pbcTxnNumber, errors: validation.errors, apiKey, redirectUri, refs };
+  }
+  return { kind: "accepted", request: validation.request, apiKey, redirectTarget };
+}
+
 export async function startDirectSale(deps: DirectSaleDeps, rawQuery: string): Promise<DirectSaleOutcome> {
   const { db, now } = deps;
   const signed = splitSignedQuery(rawQuery);
@@ -54,82 +144,88 @@ export async function startDirectSale(deps: DirectSaleDeps, rawQuery: string): P
   if (pbcRefNumber === "" || bag.duplicates.has("pbcRefNumber")) {
     return refused(["The PayBC reference number (pbcRefNumber) is missing or given more than once."]);
   }
-  // One round trip for everything the checks need.
-  const [partnerRows, keyRows, targetRows] = await db.batch([
-    findPartnerQuery(db, pbcRefNumber),
-    validApiKeysQuery(db, pbcRefNumber, now),
-    listRedirectTargetsQuery(db, pbcRefNumber),
-  ]);
-  const partner = partnerRows[0];
-  if (partner?.status !== "ACTIVE") {
-    await deps.audit("directsale.refused", "failure", {
-      target: pbcRefNumber,
-      detail: { reason: "unknown or disabled partner" },
-    });
-    return refused(["The PayBC reference number (pbcRefNumber) is not one we accept payments for."]);
-  }
-  const keys = await decryptApiKeys(deps.encryptionKey, pbcRefNumber, keyRows);
-  const matched = await verifyRequestSignature(
-    signed.signedPart,
-    signed.hashValue,
-    keys.map((key) => key.key),
-  );
-  if (matched === -1) {
-    await deps.audit("directsale.hash_failed", "failure", { target: pbcRefNumber });
-    return refused(["The request's signature (hashValue) does not match its parameters."]);
-  }
-  const apiKey = keys[matched] as { id: number; key: string };
 
-  const redirectUri = bag.values.get("redirectUri") ?? "";
-  if (bag.duplicates.has("redirectUri")) return refused(["The return address (redirectUri) is given more than once."]);
-  if (redirectUri === "") return refused(["The return address (redirectUri) is missing."]);
-  const targets = targetRows.map((row) => row.target);
-  if (!isRedirectAllowed(redirectUri, targets)) {
-    await deps.audit("directsale.redirect_refused", "failure", { target: pbcRefNumber });
-    return refused(["The return address (redirectUri) is not one registered for this service."]);
+  // Warm path: one round trip, or nothing written and on to the fresh read below.
+  const cache = authorityCache(db);
+  const cached = cache.get(pbcRefNumber);
+  if (cached && now.getTime() - cached.readAt < AUTHORITY_TTL_MS) {
+    const decision = await decide(deps, signed, bag, pbcRefNumber, cached);
+    if (decision.kind === "accepted") {
+      const attempt = await writeAttempt(deps, decision);
+      if (attempt.created) return attempt.outcome;
+    }
   }
+  cache.delete(pbcRefNumber);
 
-  const refs = {
-    ref1: bag.values.get("ref1") ?? "",
-    ref2: bag.values.get("ref2") ?? "",
-    ref3: bag.values.get("ref3") ?? "",
-  };
-  const validation = validateDirectSaleRequest(bag, now);
-  if (!validation.ok) {
-    await recordEvent(
-      db,
-      {
-        eventType: "validation_failed",
-        pbcRefNumber,
-        pbcTxnNumber: validation.pbcTxnNumber,
-        detail: { fields: Object.keys(validation.errors) },
-      },
-      now,
-    );
-    const pairs = validationErrorPairs(validation.errors, validation.pbcTxnNumber, refs);
-    return {
-      kind: "validation-redirect",
-      errors: validation.errors,
-      location: await signedRedirectUrl(redirectUri, pairs, apiKey.key),
-    };
+  const decision = await decide(deps, signed, bag, pbcRefNumber, await readAuthority(db, pbcRefNumber, now));
+  switch (decision.kind) {
+    case "unknown-partner":
+      await deps.audit("directsale.refused", "failure", {
+        target: pbcRefNumber,
+        detail: { reason: "unknown or disabled partner" },
+      });
+      return refused(["The PayBC reference number (pbcRefNumber) is not one we accept payments for."]);
+    case "bad-hash":
+      await deps.audit("directsale.hash_failed", "failure", { target: pbcRefNumber });
+      return refused(["The request's signature (hashValue) does not match its parameters."]);
+    case "redirect-problem":
+      if (decision.audit) await deps.audit("directsale.redirect_refused", "failure", { target: pbcRefNumber });
+      return refused([decision.problem]);
+    case "invalid": {
+      await recordEvent(
+        db,
+        {
+          eventType: "validation_failed",
+          pbcRefNumber,
+          pbcTxnNumber: decision.pbcTxnNumber,
+          detail: { fields: Object.keys(decision.errors) },
+        },
+        now,
+      );
+      const pairs = validationErrorPairs(decision.errors, decision.pbcTxnNumber, decision.refs);
+      return {
+        kind: "validation-redirect",
+        errors: decision.errors,
+        location: await signedRedirectUrl(decision.redirectUri, pairs, decision.apiKey.key),
+      };
+    }
+    case "accepted": {
+      const attempt = await writeAttempt(deps, decision);
+      return attempt.created ? attempt.outcome : explainNoAttempt(deps, decision);
+    }
   }
-  return createAttempt(deps, validation.request, apiKey);
 }
 
-async function createAttempt(deps: DirectSaleDeps, request: DirectSaleRequest, apiKey: ApiKey): Promise<DirectSaleOutcome> {
+/**
+ * One D1 batch = one transaction: concurrent identical requests serialise on the unique key and
+ * never create two transactions; a paid transaction is never reopened; nothing is written unless the
+ * partner's authority still holds. The lifecycle events are written in the same batch (they select
+ * nothing when no attempt was created).
+ */
+async function writeAttempt(
+  deps: DirectSaleDeps,
+  accepted: Extract<Decision, { kind: "accepted" }>,
+): Promise<{ created: true; outcome: DirectSaleOutcome } | { created: false }> {
   const { db, now } = deps;
+  const { request, apiKey } = accepted;
+  const authority = sql.join(
+    [
+      partnerActiveCondition(request.pbcRefNumber),
+      apiKeyValidCondition(request.pbcRefNumber, apiKey.id, now),
+      redirectTargetRegisteredCondition(request.pbcRefNumber, accepted.redirectTarget),
+    ],
+    sql` AND `,
+  );
   const linkToken = randomToken();
   const externalId = randomToken(16);
   const orderNumber = `PBC${(await sha256Hex(externalId)).slice(0, 24).toUpperCase()}`;
   const expiresAt = new Date(now.getTime() + deps.config.paymentExpiryMinutes * 60_000);
   const maxDeclines = deps.config.maxDeclinesPerPayment;
-  const openId = openTransactionId(request.pbcRefNumber, request.pbcTxnNumber, maxDeclines);
+  const openId = openTransactionId(request.pbcRefNumber, request.pbcTxnNumber, maxDeclines, authority);
   const linkTokenHash = await sha256Hex(linkToken);
-  // One D1 batch = one transaction: concurrent identical requests serialise on the unique key and
-  // never create two transactions; a paid transaction is never reopened. The lifecycle events are
-  // written in the same batch (they select nothing when no attempt was created).
+
   const statements = [
-    upsertPendingQuery(request, apiKey.id, maxDeclines, now),
+    upsertPendingQuery(request, apiKey.id, maxDeclines, now, authority),
     supersedeOpenAttemptsQuery(openId, now),
     ...replaceLinesQueries(openId, request.revenue),
     insertAttemptQuery(openId, { externalId, linkTokenHash, orderNumber, expiresAt }, now),
@@ -147,43 +243,67 @@ async function createAttempt(deps: DirectSaleDeps, request: DirectSaleRequest, a
   const attempt = results[statements.length - 2]?.results[0] as
     | { id: number; transaction_id: number; attempt_number: number }
     | undefined;
+  if (!attempt) return { created: false };
+  return {
+    created: true,
+    outcome: {
+      kind: "card-page",
+      location: `/public/pay/${linkToken}`,
+      transactionId: attempt.transaction_id,
+      attemptId: attempt.id,
+    },
+  };
+}
 
-  if (!attempt) {
-    const existing = await findTransaction(db, request.pbcRefNumber, request.pbcTxnNumber);
-    const locked = existing?.paymentStatus === "PNDNG" && existing.declineCount >= maxDeclines;
-    if (existing && (existing.paymentStatus !== "PNDNG" || locked)) {
-      await recordEvent(
-        db,
-        {
-          eventType: "validation_failed",
-          transactionId: existing.id,
-          pbcRefNumber: request.pbcRefNumber,
-          pbcTxnNumber: request.pbcTxnNumber,
-          detail: { reason: locked ? "locked after declines" : "already paid" },
-        },
-        now,
-      );
-      if (locked)
-        await deps.audit("directsale.locked_refused", "failure", { target: `${request.pbcRefNumber}/${request.pbcTxnNumber}` });
-      const errors: FieldErrors = { pbcTxnNumber: locked ? messages.locked : messages.alreadyPaid };
-      const pairs = validationErrorPairs(errors, null, request);
-      return {
-        kind: "validation-redirect",
-        errors,
-        location: await signedRedirectUrl(request.redirectUri, pairs, apiKey.key),
-      };
-    }
+/** No attempt from a fresh, accepted decision: the payment is paid, locked, being authorised, or the partner changed. */
+async function explainNoAttempt(
+  deps: DirectSaleDeps,
+  accepted: Extract<Decision, { kind: "accepted" }>,
+): Promise<DirectSaleOutcome> {
+  const { db, now } = deps;
+  const { request, apiKey } = accepted;
+  const maxDeclines = deps.config.maxDeclinesPerPayment;
+  const existing = await findTransaction(db, request.pbcRefNumber, request.pbcTxnNumber);
+  const locked = existing?.paymentStatus === "PNDNG" && existing.declineCount >= maxDeclines;
+  if (existing && (existing.paymentStatus !== "PNDNG" || locked)) {
+    await recordEvent(
+      db,
+      {
+        eventType: "validation_failed",
+        transactionId: existing.id,
+        pbcRefNumber: request.pbcRefNumber,
+        pbcTxnNumber: request.pbcTxnNumber,
+        detail: { reason: locked ? "locked after declines" : "already paid" },
+      },
+      now,
+    );
+    if (locked)
+      await deps.audit("directsale.locked_refused", "failure", { target: `${request.pbcRefNumber}/${request.pbcTxnNumber}` });
+    const errors: FieldErrors = { pbcTxnNumber: locked ? messages.locked : messages.alreadyPaid };
+    const pairs = validationErrorPairs(errors, null, request);
+    return {
+      kind: "validation-redirect",
+      errors,
+      location: await signedRedirectUrl(request.redirectUri, pairs, apiKey.key),
+    };
+  }
+  if (existing?.authorisingAttemptId != null) {
     return refused(
       ["A payment for this transaction is already being processed. Do not pay again: return to the service to see its status."],
       409,
       "Your payment is already in progress",
     );
   }
-
-  return {
-    kind: "card-page",
-    location: `/public/pay/${linkToken}`,
-    transactionId: attempt.transaction_id,
-    attemptId: attempt.id,
-  };
+  // Open and free, so the batch's authority check failed: the partner's registration changed (disabled,
+  // key retired, return address removed) between the read and the write. Nothing was written.
+  await deps.audit("directsale.refused", "failure", {
+    target: request.pbcRefNumber,
+    detail: { reason: "partner registration changed during the request" },
+  });
+  return refused(
+    [
+      "This service's registration changed while your payment was being started. No payment was started: return to the service and try again.",
+    ],
+    409,
+  );
 }
