@@ -123,7 +123,7 @@ describe("fuzzing the direct sale request", () => {
           expect(await response.text()).toContain("<h1");
         }
       }),
-      { numRuns: 1000 },
+      { numRuns: 2000 },
     );
   });
 
@@ -135,7 +135,7 @@ describe("fuzzing the direct sale request", () => {
         });
         expect(response.status).toBe(400);
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 });
@@ -182,7 +182,7 @@ describe("fuzzing the partner web service", () => {
           expect(json.error).toBeTruthy();
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
     const getBack = await SELF.fetch(`${API}/paybc/payment/${partner.pbcRefNumber}/${payment.pbcTxnNumber}`, {
       headers: { Authorization: `Bearer ${bearer}` },
@@ -213,7 +213,7 @@ describe("fuzzing the card form", () => {
         expect(findCardNumbers(html)).toEqual([]);
         if (/^\d{3,4}$/.test(f.securityCode)) expect(html).not.toContain(`value="${f.securityCode}"`);
       }),
-      { numRuns: 400 },
+      { numRuns: 1000 },
     );
   });
 });
