@@ -205,6 +205,18 @@ describe("uniqueness and storage", () => {
     expect(await reuse.text()).toContain("Your payment session has expired");
   });
 
+  it("of 10 browsers opening the same link at once, exactly one gets the payment; an unknown link gets the same refusal", async () => {
+    const partner = await seedPartner();
+    const start = await get(`/public/directsale?${await pythonClientQuery(directSalePairs(partner), partner.apiKey)}`);
+    const link = start.headers.get("Location") as string;
+    const opens = await Promise.all(Array.from({ length: 10 }, () => get(link)));
+    expect(opens.map((r) => r.status).sort()).toEqual([303, 403, 403, 403, 403, 403, 403, 403, 403, 403]);
+    expect(opens.filter((r) => (r.headers.get("Set-Cookie") ?? "").startsWith("pbc_session="))).toHaveLength(1);
+    const unknown = await get(`/public/pay/${"A".repeat(43)}`);
+    expect(unknown.status).toBe(403);
+    expect(await unknown.text()).toContain("Your payment session has expired");
+  });
+
   it("the card page refuses a browser without the session cookie", async () => {
     const partner = await seedPartner();
     const payment = await openPayment(partner);

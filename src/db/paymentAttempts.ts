@@ -45,13 +45,22 @@ export function attemptTransactionId(externalId: string): SQL {
 }
 
 /** Use the single-use link: binds the attempt to the browser holding the session cookie. */
-export async function useLink(db: Db, attemptId: number, sessionHash: string, now: Date): Promise<boolean> {
+/**
+ * Use the single-use link: binds the attempt to a session and opens it, once. Returns the attempt
+ * it opened, or undefined when the link is unknown or was already used.
+ */
+export async function useLink(
+  db: Db,
+  linkTokenHash: string,
+  sessionHash: string,
+  now: Date,
+): Promise<{ externalId: string; expiresAt: string } | undefined> {
   const rows = await db
     .update(paymentAttempts)
     .set({ linkUsedAt: now.toISOString(), sessionHash, state: "OPEN", updatedAt: now.toISOString() })
-    .where(and(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.state, "CREATED"), sql`link_used_at IS NULL`))
-    .returning({ id: paymentAttempts.id });
-  return rows.length === 1;
+    .where(and(eq(paymentAttempts.linkTokenHash, linkTokenHash), eq(paymentAttempts.state, "CREATED"), sql`link_used_at IS NULL`))
+    .returning({ externalId: paymentAttempts.externalId, expiresAt: paymentAttempts.expiresAt });
+  return rows[0];
 }
 
 /** Conditional state change; returns whether this call made it. */

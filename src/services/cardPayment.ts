@@ -103,13 +103,13 @@ export type LinkResult =
 
 export async function openLink(deps: CardDeps, linkToken: string): Promise<LinkResult> {
   if (!/^[A-Za-z0-9_-]{20,64}$/.test(linkToken)) return { kind: "unknown" };
-  const attempt = await findAttemptByLink(deps.db, await sha256Hex(linkToken));
-  if (!attempt) return { kind: "unknown" };
+  const linkTokenHash = await sha256Hex(linkToken);
   const sessionToken = randomToken();
-  const fresh = attempt.state === "CREATED" && (await useLink(deps.db, attempt.id, await sha256Hex(sessionToken), deps.now));
-  if (!fresh) return { kind: "used" };
-  const maxAgeSeconds = Math.max(60, Math.ceil((Date.parse(attempt.expiresAt) - deps.now.getTime()) / 1000) + 3600);
-  return { kind: "ok", externalId: attempt.externalId, sessionToken, maxAgeSeconds };
+  // One conditional UPDATE both checks and uses the link; only a refusal needs to know why.
+  const opened = await useLink(deps.db, linkTokenHash, await sha256Hex(sessionToken), deps.now);
+  if (!opened) return (await findAttemptByLink(deps.db, linkTokenHash)) ? { kind: "used" } : { kind: "unknown" };
+  const maxAgeSeconds = Math.max(60, Math.ceil((Date.parse(opened.expiresAt) - deps.now.getTime()) / 1000) + 3600);
+  return { kind: "ok", externalId: opened.externalId, sessionToken, maxAgeSeconds };
 }
 
 // ---------------------------------------------------------------- loading and the state enforcer
