@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { SCRIPT_INVENTORY } from "../src/assets/inventory.ts";
 import worker from "../src/index.ts";
 import { getPayment, token } from "./helpers/api.ts";
-import { pythonClientVerifies, responseParams } from "./helpers/independent.ts";
+import { findCardNumbers, pythonClientVerifies, responseParams } from "./helpers/independent.ts";
 import { BASE, get, openPayment, payWith, post, seedPartner } from "./helpers/portal.ts";
 
 async function attemptOf(cardPath: string) {
@@ -151,6 +151,28 @@ describe("card testing defences", () => {
 });
 
 describe("page security", () => {
+  it("a card number typed in the name or expiry box is never shown back", async () => {
+    const partner = await seedPartner();
+    const payment = await openPayment(partner);
+    const response = await post(
+      payment.cardPath,
+      {
+        csrfToken: payment.csrfToken,
+        cardNumber: "",
+        expiryMonth: "12",
+        expiryYear: "4030 0000 1000 1234",
+        cardholderName: "Pat 4030-0000-1000-1234",
+        securityCode: "123",
+      },
+      payment.cookie,
+    );
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain("Enter the name as it appears on the card, not the card number");
+    expect(html).not.toMatch(/4030[ -]?0000[ -]?1000[ -]?1234/);
+    expect(findCardNumbers(html)).toEqual([]);
+  });
+
   it("every script on the card page is inventoried with its SHA-256, and no inline script exists", async () => {
     const partner = await seedPartner();
     const payment = await openPayment(partner);

@@ -37,6 +37,19 @@ export const cardMessages = {
   securityCodeAmex: "Enter a valid card security code: 4 digits on the front of the card",
 } as const;
 
+/**
+ * The values a form may show again after an error. A field holding 12 or more digits may be a card
+ * number typed in the wrong box: it is cleared, never echoed.
+ */
+export function redisplayableValues(input: CardInput): Pick<CardInput, "expiryMonth" | "expiryYear" | "cardholderName"> {
+  const safe = (value: string) => ((value.match(/\d/g)?.length ?? 0) >= 12 ? "" : value);
+  return {
+    expiryMonth: safe(input.expiryMonth),
+    expiryYear: safe(input.expiryYear),
+    cardholderName: safe(input.cardholderName),
+  };
+}
+
 export function luhnValid(digits: string): boolean {
   let sum = 0;
   let double = false;

@@ -32,7 +32,7 @@ import {
   releaseAuthorisationQuery,
 } from "../db/transactions.ts";
 import { effectiveGlDate, pacificDate } from "../domain/businessTime.ts";
-import { type CardErrors, type CardInput, checkCard } from "../domain/card.ts";
+import { type CardErrors, type CardInput, checkCard, redisplayableValues } from "../domain/card.ts";
 import { formatCents } from "../domain/money.ts";
 import { paymentResponsePairs, type ResponseOutcome, signedRedirectUrl } from "../domain/paymentResponse.ts";
 import { constantTimeEqual } from "../domain/signature.ts";
@@ -384,7 +384,7 @@ export async function submitCard(deps: CardDeps, context: PaymentContext, input:
   if (isExpired(deps, attempt)) return expire(deps, context);
 
   const check = checkCard(input, transaction.paymentMethod, pacificDate(deps.now));
-  const safeValues = { expiryMonth: input.expiryMonth, expiryYear: input.expiryYear, cardholderName: input.cardholderName };
+  const safeValues = redisplayableValues(input);
   if (!check.ok) {
     await recordEvent(deps.db, event(context, "card_details_invalid", { fields: Object.keys(check.errors) }), deps.now);
     return { kind: "form", context, errors: check.errors, values: safeValues, notice: null, status: 400 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type CardInput, checkCard, detectBrand, luhnValid } from "../../src/domain/card.ts";
+import { type CardInput, checkCard, detectBrand, luhnValid, redisplayableValues } from "../../src/domain/card.ts";
 
 const TODAY = "2026-11-23";
 const base: CardInput = {
@@ -95,5 +95,17 @@ describe("card checks", () => {
     const result = check({ cardNumber: "4030000010001235", securityCode: "99" });
     expect(JSON.stringify(result)).not.toContain("4030000010001235");
     expect(JSON.stringify(result)).not.toContain('"99"');
+  });
+});
+
+describe("redisplayableValues", () => {
+  it("keeps ordinary values and clears any field holding a card-length run of digits", () => {
+    expect(redisplayableValues(base)).toEqual({ expiryMonth: "12", expiryYear: "2028", cardholderName: "Pat Payer" });
+    expect(redisplayableValues({ ...base, cardholderName: "Pat 4030 0000 1000 1234", expiryYear: "403000001000123" })).toEqual({
+      expiryMonth: "12",
+      expiryYear: "",
+      cardholderName: "",
+    });
+    expect(redisplayableValues({ ...base, cardholderName: "Unit 12345678901 Pat" }).cardholderName).toBe("Unit 12345678901 Pat");
   });
 });
