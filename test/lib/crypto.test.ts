@@ -1,5 +1,23 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decryptSecret, encryptSecret } from "../../src/lib/crypto.ts";
+import { base64UrlToBytes, bytesToBase64Url, decryptSecret, encryptSecret } from "../../src/lib/crypto.ts";
+
+describe("base64url", () => {
+  it("matches btoa's alphabet swapped and unpadded, and decodes back, for any bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
+        const reference = btoa(String.fromCharCode(...bytes))
+          .replaceAll("+", "-")
+          .replaceAll("/", "_")
+          .replace(/=+$/, "");
+        const encoded = bytesToBase64Url(bytes);
+        expect(encoded).toBe(reference);
+        expect([...base64UrlToBytes(encoded)]).toEqual([...bytes]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
 
 const KEY = btoa("0123456789abcdef0123456789abcdef");
 const OTHER_KEY = btoa("fedcba9876543210fedcba9876543210");
