@@ -67,7 +67,7 @@ export function createApp(apiBasePath = "/ords/cas") {
     c.set("db", database(c.env.DB));
     c.set("processor", createProcessor(config, c.env));
     // The partner web service may have its own host name: each host then refuses the other's paths.
-    const host = config.apiHostname || config.portalHostname ? new URL(c.req.url).hostname : "";
+    const host = new URL(c.req.url).hostname;
     const path = c.req.path;
     if (config.apiHostname && host === config.apiHostname && !isApiPath(path))
       return c.json({ error: "not_found", message: "Not found" }, 404);

@@ -27,24 +27,15 @@ export interface PacificDateTime {
   second: number;
 }
 
-// A request asks about the same instant several times (validation, GL date); Intl is the slow part.
-let lastInstant = Number.NaN;
-let lastPacific: PacificDateTime | null = null;
-
 export function toPacific(instant: Date): PacificDateTime {
-  const time = instant.getTime();
-  if (time === lastInstant && lastPacific) return { ...lastPacific };
   const parts: Record<string, string> = {};
   for (const part of pacificFormat.formatToParts(instant)) parts[part.type] = part.value;
-  const pacific = {
+  return {
     date: `${parts.year}-${parts.month}-${parts.day}`,
     hour: Number(parts.hour),
     minute: Number(parts.minute),
     second: Number(parts.second),
   };
-  lastInstant = time;
-  lastPacific = pacific;
-  return { ...pacific };
 }
 
 export function pacificDate(instant: Date): string {

@@ -3,25 +3,10 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/** RFC 4648 base64url without padding (every token and nonce goes through here). */
 export function bytesToBase64Url(bytes: Uint8Array): string {
-  let out = "";
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out += BASE64URL[n >> 18] + (BASE64URL[(n >> 12) & 63] as string) + BASE64URL[(n >> 6) & 63] + BASE64URL[n & 63];
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = (bytes[i] as number) << 16;
-    out += (BASE64URL[n >> 18] as string) + BASE64URL[(n >> 12) & 63];
-  } else if (rest === 2) {
-    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
-    out += (BASE64URL[n >> 18] as string) + BASE64URL[(n >> 12) & 63] + BASE64URL[(n >> 6) & 63];
-  }
-  return out;
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 export function base64UrlToBytes(text: string): Uint8Array {
