@@ -7,7 +7,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readDevVars, withPlatform } from "../../scripts/lib/platform.ts";
-import { PARTNER, pacificToday } from "./partner.ts";
+import { pacificDate } from "../../src/domain/businessTime.ts";
+import { PARTNER } from "./partner.ts";
 import { log, type Portal } from "./portal.ts";
 import { rssKiB, sampleRss } from "./proc.ts";
 
@@ -41,7 +42,7 @@ const ACCOUNTS = 50;
 
 /** A GL date a few days back: due for posting whatever the hour. */
 export function pastGlDate(): string {
-  const date = new Date(`${pacificToday()}T12:00:00Z`);
+  const date = new Date(`${pacificDate(new Date())}T12:00:00Z`);
   date.setUTCDate(date.getUTCDate() - 3);
   return date.toISOString().slice(0, 10);
 }

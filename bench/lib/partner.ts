@@ -4,6 +4,7 @@
  * tokens, and the browser walk from a direct sale to an open card page.
  */
 import { createHash } from "node:crypto";
+import { pacificDate } from "../../src/domain/businessTime.ts";
 
 export const PARTNER = {
   pbcRefNumber: "10006",
@@ -30,16 +31,6 @@ export function md5Hex(text: string): string {
   return createHash("md5").update(text, "utf8").digest("hex");
 }
 
-/** Today in America/Vancouver (the portal accepts the Pacific date). */
-export function pacificToday(at = new Date()): string {
-  return new Intl.DateTimeFormat("en-CA", {
-    timeZone: "America/Vancouver",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  }).format(at);
-}
-
 const RUN_ID = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`.toUpperCase();
 let txnCounter = 0;
 
@@ -50,7 +41,7 @@ export function newTxnNumber(prefix: string): string {
 }
 
 /** The path and query of a valid signed direct sale request for a new pbcTxnNumber. */
-export function directSalePath(redirectUri: string, txnNumber: string, today = pacificToday()): string {
+export function directSalePath(redirectUri: string, txnNumber: string, today = pacificDate(new Date())): string {
   const pairs: Array<[string, string]> = [
     ["trnDate", today],
     ["pbcRefNumber", PARTNER.pbcRefNumber],

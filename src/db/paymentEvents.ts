@@ -37,6 +37,13 @@ export interface PaymentEvent {
   detail?: Record<string, unknown> | null;
 }
 
+const detailJson = (detail: PaymentEvent["detail"]) => (detail ? JSON.stringify(detail) : null);
+
+/** The head of the conditional INSERT ... SELECT statements below. */
+const INSERT_EVENT = sql.raw(
+  "INSERT INTO payment_events (transaction_id, attempt_id, attempt_number, pbc_ref_number, pbc_txn_number, event_type, detail, created_at)",
+);
+
 export function recordEventQuery(db: Db, event: PaymentEvent, now: Date) {
   return db.insert(paymentEvents).values({
     eventType: event.eventType,
@@ -45,16 +52,16 @@ export function recordEventQuery(db: Db, event: PaymentEvent, now: Date) {
     attemptNumber: event.attemptNumber ?? null,
     pbcRefNumber: event.pbcRefNumber ?? null,
     pbcTxnNumber: event.pbcTxnNumber ?? null,
-    detail: event.detail ? JSON.stringify(event.detail) : null,
+    detail: detailJson(event.detail),
     createdAt: now.toISOString(),
   });
 }
 
 /** Record the event only if the previous statement of the batch changed exactly one row. */
 export function recordEventIfChangedQuery(event: PaymentEvent, now: Date): SQL {
-  return sql`INSERT INTO payment_events (transaction_id, attempt_id, attempt_number, pbc_ref_number, pbc_txn_number, event_type, detail, created_at)
+  return sql`${INSERT_EVENT}
     SELECT ${event.transactionId ?? null}, ${event.attemptId ?? null}, ${event.attemptNumber ?? null}, ${event.pbcRefNumber ?? null},
-      ${event.pbcTxnNumber ?? null}, ${event.eventType}, ${event.detail ? JSON.stringify(event.detail) : null}, ${now.toISOString()}
+      ${event.pbcTxnNumber ?? null}, ${event.eventType}, ${detailJson(event.detail)}, ${now.toISOString()}
     WHERE changes() = 1`;
 }
 
@@ -82,10 +89,10 @@ export function recordAttemptEventsQuery(
   now: Date,
 ): SQL {
   const rows = sql.join(
-    events.map((event, index) => sql`(${index}, ${event.eventType}, ${event.detail ? JSON.stringify(event.detail) : null})`),
+    events.map((event, index) => sql`(${index}, ${event.eventType}, ${detailJson(event.detail)})`),
     sql`, `,
   );
-  return sql`INSERT INTO payment_events (transaction_id, attempt_id, attempt_number, pbc_ref_number, pbc_txn_number, event_type, detail, created_at)
+  return sql`${INSERT_EVENT}
     SELECT a.transaction_id, a.id, a.attempt_number, ${common.pbcRefNumber ?? null}, ${common.pbcTxnNumber ?? null}, e.column2, e.column3,
       ${now.toISOString()}
     FROM payment_attempts a, (VALUES ${rows}) e WHERE a.link_token_hash = ${linkTokenHash} ORDER BY e.column1`;

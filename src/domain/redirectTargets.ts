@@ -27,10 +27,6 @@ function defaultPort(scheme: string): string {
   return scheme === "https:" ? "443" : "80";
 }
 
-export function isRedirectAllowed(uri: string, targets: readonly string[]): boolean {
-  return matchingRedirectTarget(uri, targets) !== null;
-}
-
 /** The registered target that allows `uri` (as registered), or null when none does. */
 export function matchingRedirectTarget(uri: string, targets: readonly string[]): string | null {
   let url: URL;
