@@ -1,10 +1,11 @@
 import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { SCRIPT_INVENTORY } from "../src/assets/inventory.ts";
 import worker from "../src/index.ts";
 import { getPayment, token } from "./helpers/api.ts";
 import { findCardNumbers, pythonClientVerifies, responseParams } from "./helpers/independent.ts";
 import { BASE, get, openPayment, payWith, post, seedPartner } from "./helpers/portal.ts";
+import { expectReconciled } from "./helpers/reconcile.ts";
 
 async function attemptOf(cardPath: string) {
   const externalId = cardPath.split("/").pop();
@@ -241,3 +242,6 @@ describe("page security", () => {
     expect(bad.status).toBe(400);
   });
 });
+
+// The money-integrity invariant holds after everything above (issue 11).
+afterAll(() => expectReconciled());

@@ -1,9 +1,10 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { database } from "../src/db/client.ts";
 import { setApiKey } from "../src/db/partnerApiKeys.ts";
 import { findCardNumbers, pythonClientQuery, pythonClientVerifies, pyUrlencode, responseParams } from "./helpers/independent.ts";
 import { directSalePairs, get, openPayment, payWith, seedPartner, type TestPartner } from "./helpers/portal.ts";
+import { expectReconciled } from "./helpers/reconcile.ts";
 
 describe("GET /public/directsale refusals (error page, never a redirect)", () => {
   it("unknown partner, bad hash, redirect target not allowed, parameters after hashValue", async () => {
@@ -309,3 +310,6 @@ describe("a partner's registration changes apply to the very next request, even 
     expect(await transactionsOf(partner)).toBe(1);
   });
 });
+
+// The money-integrity invariant holds after everything above (issue 11).
+afterAll(() => expectReconciled());

@@ -4,9 +4,10 @@
  * person gets a clear page.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { readConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
+import type { ProcessorCharge } from "../src/domain/reconciliation.ts";
 import { createLogger } from "../src/http/logger.ts";
 import worker from "../src/index.ts";
 import type { AuthorisationRequest, AuthorisationResult, LookupResult, PaymentProcessor } from "../src/processor/types.ts";
@@ -18,8 +19,12 @@ import { updateRevenue } from "../src/services/partnerApi.ts";
 import { failingD1 } from "./helpers/faults.ts";
 import { pythonClientQuery } from "./helpers/independent.ts";
 import { BASE, directSalePairs, GOOD_CARD, openPayment, payWith, seedPartner } from "./helpers/portal.ts";
+import { expectReconciled } from "./helpers/reconcile.ts";
 
 const log = createLogger("faults");
+
+/** What every RememberingProcessor charged: its "processor report" for reconciliation. */
+const rememberedCharges: ProcessorCharge[] = [];
 
 /** A processor that remembers what it approved, like the real one, so lookups can recover. */
 class RememberingProcessor implements PaymentProcessor {
@@ -37,6 +42,12 @@ class RememberingProcessor implements PaymentProcessor {
       message: "Approved",
     };
     this.approved.set(request.orderNumber, result);
+    rememberedCharges.push({
+      orderNumber: request.orderNumber,
+      kind: "purchase",
+      amountCents: request.amountCents,
+      approved: true,
+    });
     return result;
   }
   async lookup(orderNumber: string): Promise<LookupResult> {
@@ -169,8 +180,10 @@ describe("D1 faults and processor failures while paying", () => {
 
   it("a D1 fault while submitting the card form shows 'we could not confirm', never 'no money taken'", async () => {
     const partner = await seedPartner();
-    const payment = await openPayment(partner);
     for (let failAt = 3; failAt <= 8; failAt++) {
+      // A fresh payment per fault point: a fault inside the sandbox's own ledger write leaves the
+      // previous one waiting for a lookup.
+      const payment = await openPayment(partner);
       const faulty = failingD1(env.DB, failAt);
       const ctx = createExecutionContext();
       const response = await worker.fetch(
@@ -279,3 +292,6 @@ describe("D1 faults in the journal export", () => {
     }
   });
 });
+
+// The money-integrity invariant holds after everything above (issue 11).
+afterAll(() => expectReconciled(rememberedCharges));

@@ -4,10 +4,11 @@
  */
 import { SELF } from "cloudflare:test";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { API, postRevenue, token } from "./helpers/api.ts";
 import { findCardNumbers, md5, pythonClientVerifies, pyUnquotePlus, pyUrlencode, responseParams } from "./helpers/independent.ts";
 import { BASE, get, openPayment, payWith, post, randomClientIp, seedPartner } from "./helpers/portal.ts";
+import { expectReconciled } from "./helpers/reconcile.ts";
 
 const ACCOUNT =
   /^[A-Za-z0-9]{3}\.[A-Za-z0-9]{5}\.[A-Za-z0-9]{5}\.[A-Za-z0-9]{4}\.[A-Za-z0-9]{7}\.[A-Za-z0-9]{6}\.[A-Za-z0-9]{4}$/;
@@ -217,3 +218,6 @@ describe("fuzzing the card form", () => {
     );
   });
 });
+
+// The money-integrity invariant holds after everything above (issue 11).
+afterAll(() => expectReconciled());

@@ -1,5 +1,5 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { database } from "../src/db/client.ts";
 import { detailCsvFirstChunk } from "../src/domain/journalCsv.ts";
 import { createLogger } from "../src/http/logger.ts";
@@ -10,6 +10,7 @@ import { type GlPostingDeps, lastDueGlDate, type PostingStep, runGlPosting } fro
 import { loadChartOfAccounts } from "../src/services/onboarding.ts";
 import { getPayment, postRevenue, token } from "./helpers/api.ts";
 import { openPayment, payWith, seedPartner, type TestPartner } from "./helpers/portal.ts";
+import { expectReconciled } from "./helpers/reconcile.ts";
 
 const GL_DATE = "2026-01-15";
 const RUN_AT = new Date("2026-01-16T09:00:00Z"); // the night after: 01:00 PST on the 16th
@@ -334,3 +335,6 @@ describe("journal export at volume", () => {
     expect(await sha256Of(detail.key)).toBe(expectedSha);
   }, 120_000);
 });
+
+// The money-integrity invariant holds after everything above (issue 11).
+afterAll(() => expectReconciled());

@@ -79,3 +79,12 @@ export async function listBatches(db: Db, filter: BatchFilter): Promise<JournalB
     .limit(Math.min(filter.limit ?? 200, 1000))
     .all();
 }
+
+/** Every POSTED batch's recorded totals beside the sum of the lines that carry its id (reconciliation). */
+export async function postedBatchTotals(db: Db) {
+  const rows = await db.all<{ id: number; debit: number; credit: number; lines: number }>(sql`SELECT b.id,
+      COALESCE(b.debit_total_cents, 0) AS debit, COALESCE(b.credit_total_cents, 0) AS credit,
+      (SELECT COALESCE(SUM(revenue_amount_cents), 0) FROM revenue_lines WHERE journal_batch_id = b.id) AS lines
+    FROM journal_batches b WHERE b.status = 'POSTED' ORDER BY b.id`);
+  return rows.map((row) => ({ batchId: row.id, debitTotalCents: row.debit, creditTotalCents: row.credit, linesCents: row.lines }));
+}

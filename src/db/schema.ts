@@ -45,6 +45,7 @@ export const oauthClients = sqliteTable("oauth_clients", {
   previousValidUntil: text("previous_valid_until"),
   createdAt: text("created_at").notNull(),
   rotatedAt: text("rotated_at"),
+  secretGeneration: integer("secret_generation").notNull().default(1),
 });
 
 export const transactions = sqliteTable(
@@ -80,6 +81,7 @@ export const transactions = sqliteTable(
     revenueUpdateToken: text("revenue_update_token"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
+    moneyDigest: text("money_digest"),
   },
   (table) => [
     uniqueIndex("transactions_partner_txn").on(table.pbcRefNumber, table.pbcTxnNumber),
@@ -202,3 +204,25 @@ export type Partner = typeof partners.$inferSelect;
 export type Transaction = typeof transactions.$inferSelect;
 export type RevenueLineRow = typeof revenueLines.$inferSelect;
 export type PaymentAttempt = typeof paymentAttempts.$inferSelect;
+
+export const financeSessions = sqliteTable("finance_sessions", {
+  sessionHash: text("session_hash").primaryKey(),
+  createdAt: text("created_at").notNull(),
+  expiresAt: text("expires_at").notNull(),
+  sourceIp: text("source_ip"),
+});
+
+export const sandboxLedger = sqliteTable("sandbox_ledger", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  kind: text("kind", { enum: ["purchase", "return", "void"] }).notNull(),
+  orderNumber: text("order_number").notNull(),
+  processorTxnId: text("processor_txn_id").notNull(),
+  originalTxnId: text("original_txn_id"),
+  amountCents: integer("amount_cents").notNull(),
+  cardType: text("card_type"),
+  lastFour: text("last_four"),
+  approved: integer("approved", { mode: "boolean" }).notNull(),
+  message: text("message").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+export type SandboxLedgerEntry = typeof sandboxLedger.$inferSelect;

@@ -130,3 +130,52 @@ export function completePostedQuery(batchId: number, now: Date) {
       AND id IN (SELECT transaction_id FROM revenue_lines WHERE journal_batch_id = ${batchId})
       AND NOT EXISTS (SELECT 1 FROM revenue_lines r WHERE r.transaction_id = transactions.id AND r.gl_status <> 'PROCESSED')`;
 }
+
+interface FactsRow {
+  id: number;
+  pbc_ref_number: string;
+  pbc_txn_number: string;
+  payment_status: "PNDNG" | "PAID" | "CMPLT";
+  trn_amount_cents: number;
+  lines_cents: number;
+  line_count: number;
+  posted_cents: number;
+  posted_line_count: number;
+  order_numbers: string;
+  awaiting: number;
+  told: string;
+}
+
+/**
+ * One keyset page of what reconciliation compares for each transaction: its lines, what was posted
+ * (lines in a POSTED journal batch), its attempts' order numbers and the amounts of the signed
+ * "approved" responses sent to the partner (recorded with each delivery).
+ */
+export async function reconciliationFactsPage(db: Db, afterId: number, limit: number) {
+  const rows = await db.all<FactsRow>(sql`SELECT t.id, t.pbc_ref_number, t.pbc_txn_number, t.payment_status, t.trn_amount_cents,
+      (SELECT COALESCE(SUM(revenue_amount_cents), 0) FROM revenue_lines WHERE transaction_id = t.id) AS lines_cents,
+      (SELECT COUNT(*) FROM revenue_lines WHERE transaction_id = t.id) AS line_count,
+      (SELECT COALESCE(SUM(r.revenue_amount_cents), 0) FROM revenue_lines r JOIN journal_batches b ON b.id = r.journal_batch_id
+        WHERE r.transaction_id = t.id AND b.status = 'POSTED') AS posted_cents,
+      (SELECT COUNT(*) FROM revenue_lines r JOIN journal_batches b ON b.id = r.journal_batch_id
+        WHERE r.transaction_id = t.id AND b.status = 'POSTED') AS posted_line_count,
+      (SELECT json_group_array(order_number) FROM payment_attempts WHERE transaction_id = t.id) AS order_numbers,
+      EXISTS (SELECT 1 FROM payment_attempts WHERE transaction_id = t.id AND state IN ('AUTHORISING', 'UNKNOWN')) AS awaiting,
+      (SELECT json_group_array(json_extract(detail, '$.trnAmountCents')) FROM payment_events
+        WHERE transaction_id = t.id AND event_type = 'redirected' AND json_extract(detail, '$.outcome') = 'approved') AS told
+    FROM transactions t WHERE t.id > ${afterId} ORDER BY t.id LIMIT ${limit}`);
+  return rows.map((row) => ({
+    id: row.id,
+    pbcRefNumber: row.pbc_ref_number,
+    pbcTxnNumber: row.pbc_txn_number,
+    paymentStatus: row.payment_status,
+    trnAmountCents: row.trn_amount_cents,
+    linesCents: row.lines_cents,
+    lineCount: row.line_count,
+    postedCents: row.posted_cents,
+    postedLineCount: row.posted_line_count,
+    orderNumbers: JSON.parse(row.order_numbers) as string[],
+    awaitingOutcome: row.awaiting === 1,
+    toldApprovedCents: (JSON.parse(row.told) as Array<number | null>).map((cents) => cents ?? -1),
+  }));
+}

@@ -1,4 +1,5 @@
 import type { AppConfig } from "../config.ts";
+import { database } from "../db/client.ts";
 import { BamboraProcessor } from "./bambora.ts";
 import { SandboxProcessor } from "./sandbox.ts";
 import type { PaymentProcessor } from "./types.ts";
@@ -6,7 +7,7 @@ import type { PaymentProcessor } from "./types.ts";
 export function createProcessor(config: AppConfig, env: Env): PaymentProcessor {
   switch (config.processor) {
     case "sandbox":
-      return new SandboxProcessor();
+      return new SandboxProcessor({ db: database(env.DB) });
     case "bambora":
       // configurationProblems() refuses to serve without the merchant id and payments passcode.
       return new BamboraProcessor({

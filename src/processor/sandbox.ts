@@ -1,7 +1,11 @@
 /**
  * The sandbox processor: Bambora/Worldline North America test card numbers and outcomes, computed
  * locally with no network. Any other valid card number is approved (as GOV.UK Pay's sandbox does).
+ * Like a real processor it keeps its own ledger of what it did (`sandbox_ledger`): lookups answer
+ * from it, and the reconciliation check compares the portal's records with it.
  */
+import type { Db } from "../db/client.ts";
+import { latestEntryForOrder, recordLedgerEntry } from "../db/sandboxLedger.ts";
 import { CARD_TYPE_CODE, detectBrand } from "../domain/card.ts";
 import type { AuthorisationRequest, AuthorisationResult, LookupResult, PaymentProcessor } from "./types.ts";
 
@@ -34,15 +38,23 @@ async function authCodeFor(orderNumber: string): Promise<string> {
 }
 
 export interface SandboxOptions {
+  /** Where the sandbox keeps its ledger. */
+  db: Db;
   /** Milliseconds to wait before answering, to exercise the waiting page. */
   delayMs?: number;
+  /** The sandbox's clock (tests). */
+  now?: () => Date;
 }
 
 export class SandboxProcessor implements PaymentProcessor {
   readonly name = "sandbox";
   private readonly options: SandboxOptions;
-  constructor(options: SandboxOptions = {}) {
+  constructor(options: SandboxOptions) {
     this.options = options;
+  }
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
   }
 
   async authorise(request: AuthorisationRequest): Promise<AuthorisationResult> {
@@ -52,27 +64,55 @@ export class SandboxProcessor implements PaymentProcessor {
     const brand = detectBrand(number);
     const cardType = brand ? CARD_TYPE_CODE[brand] : null;
     const trnOrderId = await orderIdFor(request.orderNumber);
+    // A timeout never reaches the sandbox's ledger: a lookup then finds nothing, as for an order
+    // the processor never received.
     if (includes(SANDBOX_CARDS.timeout, number)) {
       return { outcome: "unknown", message: "The processor did not answer in time" };
     }
     const declined =
       includes(SANDBOX_CARDS.declined, number) ||
       (includes(SANDBOX_CARDS.amountLimited, number) && request.amountCents >= AMOUNT_LIMIT_CENTS);
-    if (declined || cardType === null) {
-      return { outcome: "declined", trnOrderId, cardType, message: "Declined" };
-    }
+    const approved = !declined && cardType !== null;
+    await recordLedgerEntry(
+      this.options.db,
+      {
+        kind: "purchase",
+        orderNumber: request.orderNumber,
+        processorTxnId: trnOrderId,
+        originalTxnId: null,
+        amountCents: request.amountCents,
+        cardType,
+        lastFour: approved ? number.slice(-4) : null,
+        approved,
+        message: approved ? "Approved" : "Declined",
+      },
+      this.now(),
+    );
+    if (!approved) return { outcome: "declined", trnOrderId, cardType, message: "Declined" };
     return {
       outcome: "approved",
       trnOrderId,
       authCode: await authCodeFor(request.orderNumber),
-      cardType,
+      cardType: cardType as string,
       lastFour: number.slice(-4),
       message: "Approved",
     };
   }
 
-  /** The sandbox keeps no state: an order that timed out never reached it. */
-  async lookup(_orderNumber: string): Promise<LookupResult> {
-    return { outcome: "not_found" };
+  /** What the sandbox's ledger says about the order, as a report search by order number would. */
+  async lookup(orderNumber: string): Promise<LookupResult> {
+    const entry = await latestEntryForOrder(this.options.db, orderNumber);
+    if (!entry || entry.kind !== "purchase") return { outcome: "not_found" };
+    if (!entry.approved) {
+      return { outcome: "declined", trnOrderId: entry.processorTxnId, cardType: entry.cardType, message: entry.message };
+    }
+    return {
+      outcome: "approved",
+      trnOrderId: entry.processorTxnId,
+      authCode: await authCodeFor(orderNumber),
+      cardType: entry.cardType ?? "",
+      lastFour: entry.lastFour ?? "",
+      message: entry.message,
+    };
   }
 }

@@ -212,7 +212,12 @@ export async function partnerReturnUrl(
 function deliveryQueries(deps: CardDeps, context: PaymentContext, outcome: ResponseOutcome) {
   return [
     markRedirectedQuery(deps.db, context.attempt.id, deps.now),
-    recordEventQuery(deps.db, event(context, "redirected", { outcome }), deps.now),
+    // The amount the signed response carries, for reconciliation.
+    recordEventQuery(
+      deps.db,
+      event(context, "redirected", { outcome, trnAmountCents: context.transaction.trnAmountCents }),
+      deps.now,
+    ),
   ];
 }
 

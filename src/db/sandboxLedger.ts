@@ -1,0 +1,29 @@
+/**
+ * Owns `sandbox_ledger`: the sandbox processor's own record of what it charged and returned, as a
+ * real processor's transaction report shows it. Only the sandbox writes it; reconciliation reads it.
+ */
+import { desc, eq } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { type SandboxLedgerEntry, sandboxLedger } from "./schema.ts";
+
+export type NewLedgerEntry = Omit<SandboxLedgerEntry, "id" | "createdAt">;
+
+export async function recordLedgerEntry(db: Db, entry: NewLedgerEntry, now: Date): Promise<void> {
+  await db.insert(sandboxLedger).values({ ...entry, createdAt: now.toISOString() });
+}
+
+/** The newest entry for an order number (what a report search by order number answers). */
+export async function latestEntryForOrder(db: Db, orderNumber: string): Promise<SandboxLedgerEntry | undefined> {
+  return db
+    .select()
+    .from(sandboxLedger)
+    .where(eq(sandboxLedger.orderNumber, orderNumber))
+    .orderBy(desc(sandboxLedger.id))
+    .limit(1)
+    .get();
+}
+
+/** Every entry, oldest first (reconciliation of a sandbox environment). */
+export async function listLedgerEntries(db: Db): Promise<SandboxLedgerEntry[]> {
+  return db.select().from(sandboxLedger).orderBy(sandboxLedger.id).all();
+}
