@@ -86,5 +86,10 @@ export async function postedBatchTotals(db: Db) {
       COALESCE(b.debit_total_cents, 0) AS debit, COALESCE(b.credit_total_cents, 0) AS credit,
       (SELECT COALESCE(SUM(revenue_amount_cents), 0) FROM revenue_lines WHERE journal_batch_id = b.id) AS lines
     FROM journal_batches b WHERE b.status = 'POSTED' ORDER BY b.id`);
-  return rows.map((row) => ({ batchId: row.id, debitTotalCents: row.debit, creditTotalCents: row.credit, linesCents: row.lines }));
+  return rows.map((row) => ({
+    batchId: row.id,
+    debitTotalCents: row.debit,
+    creditTotalCents: row.credit,
+    linesCents: row.lines,
+  }));
 }

@@ -88,7 +88,8 @@ export function reconcile(
     const paid = t.paymentStatus !== "PNDNG";
     if (paid) {
       if (charged.length !== 1) fail("charged once", `${charged.length} approved charges`);
-      else if (charged[0] !== t.trnAmountCents) fail("charged = trnAmount", `charged ${charged[0]} vs trnAmount ${t.trnAmountCents}`);
+      else if (charged[0] !== t.trnAmountCents)
+        fail("charged = trnAmount", `charged ${charged[0]} vs trnAmount ${t.trnAmountCents}`);
     } else if (charged.length > 0) {
       fail("not charged while pending", `charged ${charged.join(", ")} but the payment is not recorded as paid`);
     }
@@ -103,7 +104,8 @@ export function reconcile(
 
   for (const j of journals) {
     const fail = (rule: string, detail: string) => mismatches.push({ target: `journal batch ${j.batchId}`, rule, detail });
-    if (j.debitTotalCents !== j.creditTotalCents) fail("journal balanced", `debit ${j.debitTotalCents} vs credit ${j.creditTotalCents}`);
+    if (j.debitTotalCents !== j.creditTotalCents)
+      fail("journal balanced", `debit ${j.debitTotalCents} vs credit ${j.creditTotalCents}`);
     if (j.linesCents !== j.creditTotalCents) fail("journal = its lines", `lines ${j.linesCents} vs credit ${j.creditTotalCents}`);
   }
 
