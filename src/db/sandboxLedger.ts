@@ -2,7 +2,7 @@
  * Owns `sandbox_ledger`: the sandbox processor's own record of what it charged and returned, as a
  * real processor's transaction report shows it. Only the sandbox writes it; reconciliation reads it.
  */
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type SandboxLedgerEntry, sandboxLedger } from "./schema.ts";
 
@@ -12,12 +12,12 @@ export async function recordLedgerEntry(db: Db, entry: NewLedgerEntry, now: Date
   await db.insert(sandboxLedger).values({ ...entry, createdAt: now.toISOString() });
 }
 
-/** The newest entry for an order number (what a report search by order number answers). */
-export async function latestEntryForOrder(db: Db, orderNumber: string): Promise<SandboxLedgerEntry | undefined> {
+/** The purchase recorded for an order number (what a report search by order number answers). */
+export async function purchaseForOrder(db: Db, orderNumber: string): Promise<SandboxLedgerEntry | undefined> {
   return db
     .select()
     .from(sandboxLedger)
-    .where(eq(sandboxLedger.orderNumber, orderNumber))
+    .where(and(eq(sandboxLedger.orderNumber, orderNumber), eq(sandboxLedger.kind, "purchase")))
     .orderBy(desc(sandboxLedger.id))
     .limit(1)
     .get();

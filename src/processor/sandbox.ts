@@ -5,7 +5,7 @@
  * from it, and the reconciliation check compares the portal's records with it.
  */
 import type { Db } from "../db/client.ts";
-import { latestEntryForOrder, recordLedgerEntry } from "../db/sandboxLedger.ts";
+import { purchaseForOrder, recordLedgerEntry } from "../db/sandboxLedger.ts";
 import { CARD_TYPE_CODE, detectBrand } from "../domain/card.ts";
 import type { AuthorisationRequest, AuthorisationResult, LookupResult, PaymentProcessor } from "./types.ts";
 
@@ -101,8 +101,8 @@ export class SandboxProcessor implements PaymentProcessor {
 
   /** What the sandbox's ledger says about the order, as a report search by order number would. */
   async lookup(orderNumber: string): Promise<LookupResult> {
-    const entry = await latestEntryForOrder(this.options.db, orderNumber);
-    if (!entry || entry.kind !== "purchase") return { outcome: "not_found" };
+    const entry = await purchaseForOrder(this.options.db, orderNumber);
+    if (!entry) return { outcome: "not_found" };
     if (!entry.approved) {
       return { outcome: "declined", trnOrderId: entry.processorTxnId, cardType: entry.cardType, message: entry.message };
     }

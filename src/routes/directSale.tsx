@@ -26,7 +26,15 @@ directSaleRoutes.get("/directsale", async (c) => {
     case "refused":
       Object.assign(c.get("logFields"), { outcome: "refused", problems: outcome.problems });
       c.status(outcome.status);
-      return c.html(<RequestErrorPage nonce={c.get("nonce")} title={outcome.title} problems={outcome.problems} />);
+      return c.html(
+        <RequestErrorPage
+          nonce={c.get("nonce")}
+          title={outcome.title}
+          // A 400 is refused before anything is written; a 409 concerns a payment that may be under way.
+          lead={outcome.status === 400 ? "No payment was started from this request." : undefined}
+          problems={outcome.problems}
+        />,
+      );
     case "validation-redirect":
       Object.assign(c.get("logFields"), { outcome: "validation errors", fields: Object.keys(outcome.errors) });
       return c.redirect(outcome.location, 303);

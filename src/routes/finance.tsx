@@ -49,7 +49,7 @@ const requireFinance: MiddlewareHandler<FinanceEnv> = async (c, next) => {
         now: new Date(),
       });
     } catch (error) {
-      c.get("log").error("Access keys unavailable", { error: String(error) });
+      c.get("log").error("Access keys unavailable", { error });
       return c.json({ error: "unavailable", message: "Cannot verify Cloudflare Access right now" }, 503);
     }
     if (!identity.ok) return refuse(identity.reason);

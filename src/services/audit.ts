@@ -38,7 +38,7 @@ export function auditRecorder(db: Db, context: { actor: string; sourceIp: string
       await recordAudit(db, entry, new Date());
     } catch (error) {
       // The audit trail must not turn a user's request into an error page; the log line above keeps it.
-      context.log.error("audit write failed", { action: entry.action, error: String(error) });
+      context.log.error("audit write failed", { action: entry.action, error });
     }
   };
   return Object.assign(record, { statement: (...args: AuditArgs) => recordAuditQuery(db, entryOf(...args), new Date()) });

@@ -14,7 +14,7 @@ const pairs: Array<[string, string]> = [
 async function verify(query: string, keys = [KEY]): Promise<number> {
   const split = splitSignedQuery(query);
   if (!split.ok) throw new Error(split.problem);
-  return verifyRequestSignature(split.signedPart, split.hashValue, keys);
+  return (await verifyRequestSignature(split.signedPart, split.hashValue, keys))?.index ?? -1;
 }
 
 describe("request signature (hashValue)", () => {
