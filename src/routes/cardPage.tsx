@@ -6,6 +6,7 @@ import { HTTPException } from "hono/http-exception";
 import { formatCents } from "../domain/money.ts";
 import { targetOrigin } from "../domain/redirectTargets.ts";
 import { constantTimeEqual } from "../domain/signature.ts";
+import { BODY_LIMITS, limitBody } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { auditRecorder } from "../services/audit.ts";
 import {
@@ -27,6 +28,8 @@ import { CardPage } from "../views/cardPage.tsx";
 import { OutcomePage, RequestErrorPage } from "../views/pages.tsx";
 
 export const cardPageRoutes = new Hono<AppEnv>();
+
+cardPageRoutes.use("/card/*", limitBody(BODY_LIMITS.publicForm));
 
 function deps(c: Context<AppEnv>): CardDeps {
   const db = c.get("db");
