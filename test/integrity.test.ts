@@ -2,14 +2,19 @@
  * Money integrity (issue 11): what the partner signed is what is charged, recorded and told. Each
  * test reproduces an attack found in a security review of the portal; each failed before its fix.
  */
-import { env, SELF } from "cloudflare:test";
-import { afterAll, describe, expect, it } from "vitest";
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { readConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
+import { findClient } from "../src/db/oauthClients.ts";
 import { createLogger } from "../src/http/logger.ts";
+import worker from "../src/index.ts";
 import type { AuthorisationRequest, AuthorisationResult, PaymentProcessor } from "../src/processor/types.ts";
+import { clientAuthenticates } from "../src/services/accessTokens.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { type CardDeps, loadContext, submitCard } from "../src/services/cardPayment.ts";
+import { rotateOAuthSecret } from "../src/services/onboarding.ts";
+import { getPayment, token } from "./helpers/api.ts";
 import { md5, pacificToday, pythonClientQuery, pyUnquotePlus, pyUrlencode, responseParams } from "./helpers/independent.ts";
 import { BASE, directSalePairs, GOOD_CARD, get, openPayment, payWith, seedPartner, type TestPartner } from "./helpers/portal.ts";
 import { expectReconciled } from "./helpers/reconcile.ts";
@@ -313,6 +318,217 @@ describe("finding 12: nothing public claims that no money was taken unless the p
       const html = await (await get(path)).text();
       expect(html.toLowerCase(), path).not.toContain("no money");
     }
+  });
+});
+
+describe("finding 8: hostile input gets a 4xx, never a 5xx, and logs carry no request bodies", () => {
+  it("CSP reports that are null, [null] or not reports are 400s", async () => {
+    for (const body of ["null", "[null]", "[]", '{"csp-report": null}', "42", '[{"body": 1}]']) {
+      const response = await SELF.fetch(`${BASE}/public/csp-report`, {
+        method: "POST",
+        headers: { "Content-Type": "application/csp-report" },
+        body,
+      });
+      expect(response.status, body).toBe(400);
+    }
+  });
+
+  it("a malformed multipart body is a 400: finance sign-in, and the card form without 'could not confirm'", async () => {
+    const broken = { "Content-Type": "multipart/form-data; boundary=xyz" };
+    const login = await SELF.fetch(`${BASE}/finance/login`, { method: "POST", headers: broken, body: "--abc\r\nnot a part" });
+    expect(login.status).toBe(400);
+    const partner = await seedPartner();
+    const payment = await openPayment(partner);
+    const card = await SELF.fetch(`${BASE}${payment.cardPath}`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { ...broken, Cookie: payment.cookie },
+      body: "--abc\r\nnot a part",
+    });
+    expect(card.status).toBe(400);
+    const html = await card.text();
+    expect(html).not.toContain("could not confirm");
+    expect(html.toLowerCase()).not.toContain("no money");
+  });
+
+  it("an 8 MB client_id is refused at the size limit, and a long one is stored only as a bounded prefix", async () => {
+    const huge = await SELF.fetch(`${BASE}/ords/cas/oauth/token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: `grant_type=client_credentials&client_id=${"a".repeat(8 * 1024 * 1024)}&client_secret=x`,
+    });
+    expect(huge.status).toBe(413);
+    const longId = `probe${"b".repeat(3000)}`;
+    const response = await SELF.fetch(`${BASE}/ords/cas/oauth/token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Authorization: `Basic ${btoa(`${longId}:x`)}` },
+      body: "grant_type=client_credentials",
+    });
+    expect(response.status).toBe(401);
+    const row = await env.DB.prepare(
+      "SELECT actor FROM audit_log WHERE actor LIKE 'client:probe%' ORDER BY id DESC LIMIT 1",
+    ).first<{
+      actor: string;
+    }>();
+    expect(row?.actor.length).toBeLessThan(250);
+  });
+
+  it("an error's log line carries no SQL parameters", () => {
+    const lines: string[] = [];
+    const log = createLogger("t", (line) => lines.push(line));
+    log.error("unhandled error", {
+      error: new Error('Failed query: insert into "audit_log" values (?, ?)\nparams: secret-client-id,payer text'),
+    });
+    expect(lines[0]).toContain("Failed query");
+    expect(lines[0]).not.toContain("secret-client-id");
+  });
+});
+
+describe("finding 9: no unbounded work for unauthenticated callers", () => {
+  it("a large API body without credentials is refused before it is read; with them, over 64 KB is a 413", async () => {
+    const partner = await seedPartner();
+    const path = `${BASE}/ords/cas/paybc/payment/${partner.pbcRefNumber}/ANY`;
+    const body = JSON.stringify({
+      revenue: [{ lineNumber: "1", revenueAccount: "x".repeat(1024 * 1024), revenueAmount: "1.00" }],
+    });
+    const anonymous = await SELF.fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    expect(anonymous.status).toBe(401);
+    const bearer = await token(partner);
+    const authorised = await SELF.fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${bearer}` },
+      body,
+    });
+    expect(authorised.status).toBe(413);
+    // An invalid small body without credentials is a 401, not a validation answer: nothing was parsed.
+    const invalid = await SELF.fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{" });
+    expect(invalid.status).toBe(401);
+  });
+
+  it("direct sale refusals and CSP reports from one address stop writing rows past the limit", async () => {
+    const ip = "192.0.2.91";
+    for (let i = 0; i < 40; i++) {
+      const response = await SELF.fetch(`${BASE}/public/directsale?pbcRefNumber=99999999&a=1&hashValue=${"0".repeat(32)}`, {
+        headers: { "CF-Connecting-IP": ip },
+      });
+      expect(response.status).toBe(400);
+    }
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE source_ip = ?").bind(ip).first<{ n: number }>();
+    expect(rows?.n).toBeLessThanOrEqual(30);
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const report = await SELF.fetch(`${BASE}/public/csp-report`, {
+        method: "POST",
+        headers: { "Content-Type": "application/csp-report", "CF-Connecting-IP": "192.0.2.92" },
+        body: JSON.stringify({ "csp-report": { "document-uri": "https://pay.example/x", "violated-directive": "script-src" } }),
+      });
+      statuses.push(report.status);
+    }
+    expect(statuses.filter((status) => status === 204).length).toBeLessThanOrEqual(30);
+    expect(statuses).toContain(429);
+  });
+});
+
+describe("finding 10: the token endpoint", () => {
+  const tokenRequest = (clientId: string, secret: string, ip: string) =>
+    SELF.fetch(`${BASE}/ords/cas/oauth/token`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-www-form-urlencoded",
+        Authorization: `Basic ${btoa(`${clientId}:${secret}`)}`,
+        "CF-Connecting-IP": ip,
+      },
+      body: "grant_type=client_credentials",
+    });
+
+  it("throttles wrong secrets per client id, whatever the address", async () => {
+    const partner = await seedPartner();
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await tokenRequest(partner.clientId, `wrong-${i}`, `192.0.2.${100 + i}`)).status);
+    expect(statuses.slice(0, 30).every((status) => status === 401)).toBe(true);
+    expect(statuses.slice(30)).toContain(429);
+  });
+
+  it("throttles per address across client ids", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await tokenRequest(`nobody-${i}`, "x", "192.0.2.250")).status);
+    expect(statuses.slice(30)).toContain(429);
+  });
+
+  it("rotating the secret with no grace period revokes existing tokens at once; a grace period keeps them", async () => {
+    const partner = await seedPartner();
+    const payment = await openPayment(partner);
+    const graced = await token(partner);
+    await rotateOAuthSecret(database(env.DB), partner.pbcRefNumber, new Date(), 1);
+    expect((await getPayment(graced, partner.pbcRefNumber, payment.pbcTxnNumber)).status).toBe(200);
+    const rotated = await rotateOAuthSecret(database(env.DB), partner.pbcRefNumber, new Date(), 0);
+    expect((await getPayment(graced, partner.pbcRefNumber, payment.pbcTxnNumber)).status).toBe(401);
+    const fresh = await token({ clientId: rotated.clientId, clientSecret: rotated.clientSecret });
+    expect((await getPayment(fresh, partner.pbcRefNumber, payment.pbcTxnNumber)).status).toBe(200);
+  });
+
+  it("an unknown client id costs the same hashing as a wrong secret", async () => {
+    const partner = await seedPartner();
+    const client = await findClient(database(env.DB), partner.clientId);
+    const digest = vi.spyOn(crypto.subtle, "digest");
+    await clientAuthenticates(client, "wrong", new Date());
+    const known = digest.mock.calls.length;
+    digest.mockClear();
+    await clientAuthenticates(undefined, "wrong", new Date());
+    expect(digest.mock.calls.length).toBe(known);
+    digest.mockRestore();
+  });
+});
+
+describe("finding 11: finance sign-in", () => {
+  const login = (body: string, ip = "192.0.2.30") =>
+    SELF.fetch(`${BASE}/finance/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "CF-Connecting-IP": ip },
+      body,
+    });
+
+  it("keeps a random server-side session, never the token, and signing out ends it", async () => {
+    const response = await login(`token=${encodeURIComponent(env.FINANCE_TOKEN)}`);
+    expect(response.status).toBe(303);
+    const cookie = (response.headers.get("Set-Cookie") ?? "").split(";")[0] as string;
+    expect(cookie).not.toContain(env.FINANCE_TOKEN);
+    expect(response.headers.get("Set-Cookie")).toMatch(/Max-Age=3600/);
+    const page = await SELF.fetch(`${BASE}/finance/journals`, { headers: { Cookie: cookie }, redirect: "manual" });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("Sign out");
+    const out = await SELF.fetch(`${BASE}/finance/logout`, { method: "POST", headers: { Cookie: cookie }, redirect: "manual" });
+    expect(out.status).toBe(303);
+    const after = await SELF.fetch(`${BASE}/finance/journals`, { headers: { Cookie: cookie }, redirect: "manual" });
+    expect(after.status).toBe(303);
+    expect(after.headers.get("Location")).toBe("/finance/login");
+  });
+
+  it("throttles sign-in attempts per address", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await login(`token=wrong-${i}`, "192.0.2.31")).status);
+    expect(statuses.slice(0, 30).every((status) => status === 401)).toBe(true);
+    expect(statuses.slice(30)).toContain(429);
+  });
+
+  it("refuses the finance token outside local unless explicitly enabled", async () => {
+    const staging = { ...env, ENVIRONMENT: "staging", FINANCE_TOKEN_FALLBACK: "false" } as Env;
+    const ctx = createExecutionContext();
+    const api = await worker.fetch(
+      new Request(`${BASE}/finance/api/journals`, { headers: { Authorization: `Bearer ${env.FINANCE_TOKEN}` } }),
+      staging,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(api.status).toBe(503);
+    const enabled = { ...env, ENVIRONMENT: "staging", FINANCE_TOKEN_FALLBACK: "true" } as Env;
+    const ok = await worker.fetch(
+      new Request(`${BASE}/finance/api/journals`, { headers: { Authorization: `Bearer ${env.FINANCE_TOKEN}` } }),
+      enabled,
+      createExecutionContext(),
+    );
+    expect(ok.status).toBe(200);
   });
 });
 

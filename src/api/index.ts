@@ -64,11 +64,10 @@ export function createPartnerApi() {
   api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
   api.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", { type: "http", scheme: "basic" });
 
-  // Nothing unauthenticated is parsed beyond a few KB; the web service's own bodies stay under 64 KB.
+  // Nothing unauthenticated is parsed beyond a few KB.
   api.use("/oauth/token", limitBody(BODY_LIMITS.tokenRequest, "json"));
-  api.use("/paybc/*", limitBody(BODY_LIMITS.api, "json"));
 
-  // Credentials are checked before any body is read or validated.
+  // Credentials are checked before any body is read, limited or validated.
   api.use("/paybc/payment/:pbcRefNumber/:pbcTxnNumber", async (c, next) => {
     const auth = await authenticate(deps(c, "partner-api"), c.req.header("Authorization"), {
       pbcRefNumber: c.req.param("pbcRefNumber"),
@@ -81,6 +80,7 @@ export function createPartnerApi() {
     c.set("partner", auth);
     await next();
   });
+  api.use("/paybc/*", limitBody(BODY_LIMITS.api, "json"));
 
   api.openapi(tokenRoute, async (c) => {
     const form: Record<string, string> = {};
