@@ -10,6 +10,7 @@ import { database } from "../src/db/client.ts";
 import { listEvents } from "../src/db/paymentEvents.ts";
 import { listLines } from "../src/db/revenueLines.ts";
 import { findTransaction } from "../src/db/transactions.ts";
+import { reconcileSandbox } from "../src/services/reconciliation.ts";
 import { withPlatform } from "./lib/platform.ts";
 
 // Keep stdout for the answer (wrangler otherwise notes where secrets come from).
@@ -18,6 +19,7 @@ process.env.WRANGLER_LOG ??= "warn";
 const USAGE = `Usage:
   npm run support -- payment --ref N --txn PBC_TXN_NUMBER [--json]
   npm run support -- audit [--from ISO] [--to ISO] [--action ACTION] [--target TARGET] [--limit N] [--json]
+  npm run support -- reconcile [--json]   (sandbox environments: every payment against the sandbox's ledger)
 Options: --remote --env staging|production (deployed database), --persist-to DIR (local state)`;
 
 function fail(message: string): never {
@@ -105,6 +107,16 @@ await withPlatform(
         () =>
           `${rows.map((r) => `${r.occurredAt}  ${r.outcome.padEnd(7)}  ${r.action}  actor=${r.actor}  target=${r.target ?? "-"}  ip=${r.sourceIp ?? "-"}  ${r.detail ?? ""}`).join("\n")}\n`,
       );
+    } else if (command === "reconcile") {
+      const report = await reconcileSandbox(db);
+      print(report, () =>
+        [
+          `${report.transactions} transactions, ${report.journals} posted journals, ${report.awaitingOutcome} awaiting an outcome: ${report.mismatches.length} mismatches`,
+          ...report.mismatches.map((m) => `  ${m.target}: ${m.rule} (${m.detail})`),
+          "",
+        ].join("\n"),
+      );
+      if (report.mismatches.length > 0) process.exitCode = 1;
     } else {
       fail(`unknown command "${command}"\n\n${USAGE}`);
     }

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
+import { pacificDate } from "../domain/businessTime.ts";
 import { formatCents } from "../domain/money.ts";
 import { targetOrigin } from "../domain/redirectTargets.ts";
 import { constantTimeEqual } from "../domain/signature.ts";
@@ -117,6 +118,7 @@ async function render(c: Context<AppEnv>, view: CardView, sessionToken: string |
           description={context.transaction.description}
           amount={formatCents(context.transaction.trnAmountCents)}
           paymentMethod={context.transaction.paymentMethod}
+          today={pacificDate(new Date())}
           action={path}
           cancelAction={`${path}/cancel`}
           csrfToken={await csrfTokenFor(sessionToken ?? "")}
