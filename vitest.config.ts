@@ -19,6 +19,9 @@ export default defineConfig({
           TOKEN_SIGNING_KEY: "test-only-token-signing-key-0123456789abcdef",
           FINANCE_TOKEN: "test-finance-token",
         },
+        // Webhook messages go to a queue nobody consumes: tests drive the queue handler themselves
+        // with the messages they choose (createMessageBatch), so no delivery runs behind their back.
+        queueProducers: { WEBHOOKS: { queueName: "paybc-webhooks-test-inbox" } },
       },
     })),
   ],

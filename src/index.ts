@@ -1,7 +1,11 @@
-/** Worker entry point: HTTP through the Hono app, Cron Triggers through the scheduled handler. */
+/**
+ * Worker entry point: HTTP through the Hono app, Cron Triggers through the scheduled handler,
+ * partner notifications through the WEBHOOKS queue handler.
+ */
 import { createApp } from "./app.tsx";
 import { readConfig } from "./config.ts";
 import { runScheduled } from "./jobs/scheduled.ts";
+import { runWebhookQueue } from "./jobs/webhookQueue.ts";
 
 // The app depends on one deployment setting (the API base path); build it once per isolate.
 const apps = new Map<string, ReturnType<typeof createApp>>();
@@ -18,5 +22,8 @@ export default {
   },
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(runScheduled(controller, env));
+  },
+  async queue(batch, env, _ctx) {
+    await runWebhookQueue(batch, env);
   },
 } satisfies ExportedHandler<Env>;

@@ -1,6 +1,7 @@
 import type { AppConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import type { PaymentProcessor } from "../processor/types.ts";
+import type { Notifier } from "../services/notifications.ts";
 import type { Logger } from "./logger.ts";
 
 export interface AppVariables {
@@ -9,6 +10,8 @@ export interface AppVariables {
   db: Db;
   processor: PaymentProcessor;
   log: Logger;
+  /** Partner events written by this request's batches; flushed to the queue after the response. */
+  notify: Notifier;
   /** Facts a handler adds to the request's one log line. */
   logFields: Record<string, unknown>;
   /** Per-response CSP nonce for the page's own scripts. */

@@ -9,6 +9,7 @@ import { createProcessor } from "../processor/index.ts";
 import { auditRecorder } from "../services/audit.ts";
 import { sweepPayments } from "../services/cardPayment.ts";
 import { runGlPosting } from "../services/glPosting.ts";
+import { sweepOutbox } from "../services/notifications.ts";
 
 /** Must match the nightly entry of `[triggers] crons` in wrangler.toml. */
 export const NIGHTLY_CRON = "0 9 * * *";
@@ -33,6 +34,9 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     now,
   });
   log.info("payment sweep finished", { cron: controller.cron, ...report });
+  // Partner notifications whose queue send failed (or whose message was lost) are sent again.
+  const outbox = await sweepOutbox({ db, queue: env.WEBHOOKS, log, now });
+  if (outbox.sent + outbox.failed > 0) log.info("webhook outbox sweep finished", { ...outbox });
   if (controller.cron === NIGHTLY_CRON) {
     await runGlPosting({
       db,

@@ -187,7 +187,8 @@ function record(transaction: Transaction): PaymentRecord {
   };
 }
 
-function view(transaction: Transaction, lines: readonly RevenueLineRow[], style: KeyStyle) {
+/** The payment as the query service shows it (also the `data` of partner notifications). */
+export function partnerPaymentView(transaction: Transaction, lines: readonly RevenueLineRow[], style: KeyStyle) {
   return style === "camel" ? paymentViewCamel(record(transaction), lines) : paymentViewLower(record(transaction), lines);
 }
 
@@ -217,11 +218,11 @@ export async function queryPayment(
       ? session.prefetched
       : await ownPayment(deps, session.claims, pbcRefNumber, pbcTxnNumber);
   if (!payment) return null;
-  return view(payment.transaction, payment.lines, requestedStyle ?? session.keyStyle);
+  return partnerPaymentView(payment.transaction, payment.lines, requestedStyle ?? session.keyStyle);
 }
 
 export type RevenueUpdateResult =
-  | { kind: "updated"; payment: ReturnType<typeof view> }
+  | { kind: "updated"; payment: ReturnType<typeof partnerPaymentView> }
   | { kind: "not-found" }
   | { kind: "conflict"; message: string }
   | { kind: "invalid"; fields: Record<string, string> };
@@ -281,5 +282,5 @@ export async function updateRevenue(
   const updated = (await ownPayment(deps, claims, pbcRefNumber, pbcTxnNumber)) as NonNullable<
     Awaited<ReturnType<typeof ownPayment>>
   >;
-  return { kind: "updated", payment: view(updated.transaction, updated.lines, requestedStyle ?? session.keyStyle) };
+  return { kind: "updated", payment: partnerPaymentView(updated.transaction, updated.lines, requestedStyle ?? session.keyStyle) };
 }

@@ -1,12 +1,19 @@
 /**
  * Vitest global setup (runs in Node, once per run): starts the local Bambora fake and provides its
- * loopback URL to tests, which read it with `inject("bamboraUrl")` inside workerd.
+ * loopback URL to tests, which read it with `inject("bamboraUrl")` inside workerd; and a partner's
+ * webhook endpoint (`inject("webhookReceiverUrl")`).
  */
 import type { TestProject } from "vitest/node";
 import { startBamboraFake } from "./bamboraFake.ts";
+import { startWebhookReceiver } from "./webhookReceiver.ts";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const fake = await startBamboraFake();
   project.provide("bamboraUrl", fake.url);
-  return () => fake.close();
+  const receiver = await startWebhookReceiver();
+  project.provide("webhookReceiverUrl", receiver.url);
+  return async () => {
+    await fake.close();
+    await receiver.close();
+  };
 }
