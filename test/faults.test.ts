@@ -13,8 +13,9 @@ import worker from "../src/index.ts";
 import type { AuthorisationRequest, AuthorisationResult, LookupResult, PaymentProcessor } from "../src/processor/types.ts";
 import { issueToken, verifyToken } from "../src/services/accessTokens.ts";
 import { auditRecorder } from "../src/services/audit.ts";
-import { type CardDeps, loadContext, submitCard, sweepPayments } from "../src/services/cardPayment.ts";
+import { type CardDeps, loadContext, submitCard, sweepPayments } from "../src/services/cardPayment/index.ts";
 import { runGlPosting } from "../src/services/glPosting.ts";
+import { createNotifier } from "../src/services/notifications.ts";
 import { updateRevenue } from "../src/services/partnerApi.ts";
 import { failingD1 } from "./helpers/faults.ts";
 import { pythonClientQuery } from "./helpers/independent.ts";
@@ -63,6 +64,7 @@ function cardDeps(db: D1Database, processor: PaymentProcessor, now = new Date())
     encryptionKey: env.API_KEY_ENCRYPTION_KEY,
     processor,
     audit: auditRecorder(drizzleDb, { actor: "test", sourceIp: null, log }),
+    notify: createNotifier({ db: drizzleDb, queue: undefined, log }),
     log,
     now,
   };
@@ -273,6 +275,7 @@ describe("D1 faults in the journal export", () => {
           bucket: env.JOURNALS,
           feederNumber: "3535",
           audit: auditRecorder(db, { actor: "t", sourceIp: null, log }),
+          notify: createNotifier({ db, queue: undefined, log }),
           log,
           now: new Date("2026-03-03T09:00:00Z"),
         });

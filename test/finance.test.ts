@@ -5,6 +5,7 @@ import { createLogger } from "../src/http/logger.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { type Jwk, verifyAccessJwt } from "../src/services/financeAuth.ts";
 import { runGlPosting } from "../src/services/glPosting.ts";
+import { createNotifier } from "../src/services/notifications.ts";
 import { token } from "./helpers/api.ts";
 import { BASE, openPayment, payWith, seedPartner } from "./helpers/portal.ts";
 
@@ -23,6 +24,7 @@ async function postedJournal() {
     bucket: env.JOURNALS,
     feederNumber: "3535",
     audit: auditRecorder(db, { actor: "t", sourceIp: null, log }),
+    notify: createNotifier({ db, queue: undefined, log }),
     log,
     now: new Date("2026-02-03T09:00:00Z"),
   });

@@ -7,6 +7,7 @@ import worker from "../src/index.ts";
 import { NIGHTLY_CRON } from "../src/jobs/scheduled.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { type GlPostingDeps, lastDueGlDate, type PostingStep, runGlPosting } from "../src/services/glPosting.ts";
+import { createNotifier } from "../src/services/notifications.ts";
 import { loadChartOfAccounts } from "../src/services/onboarding.ts";
 import { getPayment, postRevenue, token } from "./helpers/api.ts";
 import { openPayment, payWith, seedPartner, type TestPartner } from "./helpers/portal.ts";
@@ -36,6 +37,7 @@ function deps(overrides: Partial<GlPostingDeps> = {}): GlPostingDeps {
     bucket: env.JOURNALS,
     feederNumber: "3535",
     audit: auditRecorder(db, { actor: "test", sourceIp: null, log }),
+    notify: createNotifier({ db, queue: undefined, log }),
     log,
     now: RUN_AT,
     ...overrides,

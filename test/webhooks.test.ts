@@ -3,15 +3,18 @@
  * `standardwebhooks` verifier, retries through queue retry delays, Retry-After, 410 Gone, the dead
  * letter, secret rotation, and the outbox that keeps events whose queue send failed.
  */
-import { env, SELF } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { runBatch } from "../src/db/batch.ts";
 import { database } from "../src/db/client.ts";
 import { createLogger } from "../src/http/logger.ts";
+import worker from "../src/index.ts";
+import { auditRecorder } from "../src/services/audit.ts";
+import { runGlPosting } from "../src/services/glPosting.ts";
 import { createNotifier } from "../src/services/notifications.ts";
 import { removeWebhook, rotateSecret } from "../src/services/webhookConfig.ts";
 import { handleWebhookMessage } from "../src/services/webhookDelivery.ts";
-import { BASE, openPayment, payWith, seedPartner, type TestPartner } from "./helpers/portal.ts";
+import { BASE, openPayment, payWith, post, seedPartner, type TestPartner } from "./helpers/portal.ts";
 import {
   configureWebhook,
   deliverPending,
@@ -239,6 +242,61 @@ describe("delivery through the queue", () => {
 });
 
 describe("the outbox", () => {
+  it("an event whose queue send failed is sent by the next 5-minute sweep, then delivered", async () => {
+    const partner = await seedPartner();
+    const { bucket, secret } = await configureWebhook(partner.pbcRefNumber);
+    // The approval's request runs with a queue that refuses every send.
+    const failingQueue = {
+      send: () => Promise.reject(new Error("queue unavailable")),
+      sendBatch: () => Promise.reject(new Error("queue unavailable")),
+    };
+    const payment = await openPayment(partner);
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(
+      new Request(`${BASE}${payment.cardPath}`, {
+        method: "POST",
+        redirect: "manual",
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          Cookie: payment.cookie,
+          "CF-Connecting-IP": "203.0.113.9",
+        },
+        body: new URLSearchParams({
+          csrfToken: payment.csrfToken,
+          cardNumber: "4030000010001234",
+          expiryMonth: "12",
+          expiryYear: String(new Date().getUTCFullYear() + 2),
+          cardholderName: "Pat Payer",
+          securityCode: "123",
+        }).toString(),
+      }),
+      { ...env, WEBHOOKS: failingQueue as unknown as Queue },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(response.status).toBe(303);
+    const [row] = await outboxRows(partner.pbcRefNumber);
+    expect(row).toMatchObject({ event_type: "payment.approved", status: "PENDING", enqueued_at: null });
+
+    const sent: unknown[] = [];
+    const recordingQueue = {
+      send: async (body: unknown) => void sent.push(body),
+      sendBatch: async (messages: Iterable<{ body: unknown }>) => void sent.push(...[...messages].map((m) => m.body)),
+    };
+    const sweep = createExecutionContext();
+    await worker.scheduled(
+      createScheduledController({ scheduledTime: Date.now(), cron: "*/5 * * * *" }),
+      { ...env, WEBHOOKS: recordingQueue as unknown as Queue },
+      sweep,
+    );
+    await waitOnExecutionContext(sweep);
+    // The failed send's generation (1) is void; the sweep's message carries the next.
+    expect(sent).toContainEqual({ id: row?.id, generation: 2 });
+    await runQueue(sent.filter((body) => (body as { id: number }).id === row?.id));
+    const [delivery] = await received(bucket);
+    expect(verified(secret, delivery as NonNullable<typeof delivery>).data).toMatchObject({ trnnumber: payment.pbcTxnNumber });
+  });
+
   it("a partner without a webhook, or not subscribed to the type, gets no outbox row", async () => {
     const partner = await seedPartner();
     await approvedPayment(partner);
@@ -248,5 +306,72 @@ describe("the outbox", () => {
     await approvedPayment(subscribed);
     expect(await outboxRows(subscribed.pbcRefNumber)).toEqual([]);
     expect((await SELF.fetch(`${BASE}/health`)).status).toBeLessThan(500);
+  });
+});
+
+describe("each payment event, as the partner receives it", () => {
+  async function deliveredEvents(partner: TestPartner, bucket: string, secret: string) {
+    await deliverPending(partner.pbcRefNumber);
+    return (await received(bucket)).map((delivery) => verified(secret, delivery));
+  }
+
+  it("payment.declined (with the attempt outcome) while the payment stays PNDNG", async () => {
+    const partner = await seedPartner();
+    const { bucket, secret } = await configureWebhook(partner.pbcRefNumber);
+    const payment = await openPayment(partner);
+    expect((await payWith(payment, { cardNumber: "4003050500040005" })).status).toBe(303);
+    const [event] = await deliveredEvents(partner, bucket, secret);
+    expect(event?.type).toBe("payment.declined");
+    expect(event?.data).toMatchObject({ trnnumber: payment.pbcTxnNumber, paymentstatus: "PNDNG" });
+  });
+
+  it("payment.cancelled", async () => {
+    const partner = await seedPartner();
+    const { bucket, secret } = await configureWebhook(partner.pbcRefNumber);
+    const payment = await openPayment(partner);
+    expect((await post(`${payment.cardPath}/cancel`, { csrfToken: payment.csrfToken }, payment.cookie)).status).toBe(303);
+    const events = await deliveredEvents(partner, bucket, secret);
+    expect(events.map((event) => event.type)).toEqual(["payment.cancelled"]);
+  });
+
+  it("payment.expired, from the 5-minute sweep", async () => {
+    const partner = await seedPartner();
+    const { bucket, secret } = await configureWebhook(partner.pbcRefNumber);
+    const payment = await openPayment(partner);
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now() + 31 * 60_000, cron: "*/5 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const events = await deliveredEvents(partner, bucket, secret);
+    expect(events.map((event) => event.type)).toEqual(["payment.expired"]);
+    expect(events[0]?.data).toMatchObject({ trnnumber: payment.pbcTxnNumber });
+  });
+
+  it("payment.approved once, then payment.posted when the GL run makes it CMPLT", async () => {
+    const partner = await seedPartner();
+    const { bucket, secret } = await configureWebhook(partner.pbcRefNumber);
+    const payment = await openPayment(partner);
+    await payWith(payment);
+    expect((await deliveredEvents(partner, bucket, secret)).map((event) => event.type)).toEqual(["payment.approved"]);
+    await env.DB.prepare("UPDATE transactions SET gl_date = '2026-02-02' WHERE pbc_ref_number = ?")
+      .bind(partner.pbcRefNumber)
+      .run();
+    const db = database(env.DB);
+    const log = createLogger("test");
+    await runGlPosting({
+      db,
+      bucket: env.JOURNALS,
+      feederNumber: "3535",
+      audit: auditRecorder(db, { actor: "t", sourceIp: null, log }),
+      notify: createNotifier({ db, queue: undefined, log }),
+      log,
+      now: new Date("2026-02-03T09:00:00Z"),
+    });
+    const events = await deliveredEvents(partner, bucket, secret);
+    expect(events.map((event) => event.type)).toEqual(["payment.approved", "payment.posted"]);
+    expect(events[1]?.data).toMatchObject({ trnnumber: payment.pbcTxnNumber, paymentstatus: "CMPLT" });
+    expect((events[1]?.data.revenue as Array<{ glstatus: string }>).map((line) => line.glstatus)).toEqual([
+      "PROCESSED",
+      "PROCESSED",
+    ]);
   });
 });

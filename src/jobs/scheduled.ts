@@ -7,9 +7,9 @@ import { database } from "../db/client.ts";
 import { createLogger } from "../http/logger.ts";
 import { createProcessor } from "../processor/index.ts";
 import { auditRecorder } from "../services/audit.ts";
-import { sweepPayments } from "../services/cardPayment.ts";
+import { sweepPayments } from "../services/cardPayment/index.ts";
 import { runGlPosting } from "../services/glPosting.ts";
-import { sweepOutbox } from "../services/notifications.ts";
+import { createNotifier, sweepOutbox } from "../services/notifications.ts";
 
 /** Must match the nightly entry of `[triggers] crons` in wrangler.toml. */
 export const NIGHTLY_CRON = "0 9 * * *";
@@ -24,27 +24,31 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   const config = readConfig(env);
   const db = database(env.DB);
   const now = new Date(controller.scheduledTime);
+  // Events written by this run are sent by the outbox sweep at its end.
+  const notify = createNotifier({ db, queue: env.WEBHOOKS, log });
   const report = await sweepPayments({
     db,
     config,
     encryptionKey: env.API_KEY_ENCRYPTION_KEY,
     processor: createProcessor(config, env),
     audit: auditRecorder(db, { actor: "system:sweep", sourceIp: null, log }),
+    notify,
     log,
     now,
   });
   log.info("payment sweep finished", { cron: controller.cron, ...report });
-  // Partner notifications whose queue send failed (or whose message was lost) are sent again.
-  const outbox = await sweepOutbox({ db, queue: env.WEBHOOKS, log, now });
-  if (outbox.sent + outbox.failed > 0) log.info("webhook outbox sweep finished", { ...outbox });
   if (controller.cron === NIGHTLY_CRON) {
     await runGlPosting({
       db,
       bucket: env.JOURNALS,
       feederNumber: env.GL_FEEDER_NUMBER || "3535",
       audit: auditRecorder(db, { actor: "system:gl-posting", sourceIp: null, log }),
+      notify,
       log,
       now,
     });
   }
+  // Partner notifications this run wrote, those whose queue send failed and those whose message was lost.
+  const outbox = await sweepOutbox({ db, queue: env.WEBHOOKS, log, now: new Date() });
+  if (outbox.sent + outbox.failed > 0) log.info("webhook outbox sweep finished", { ...outbox });
 }

@@ -39,6 +39,7 @@ import { formatCents } from "../domain/money.ts";
 import type { Logger } from "../http/logger.ts";
 import { hex, sha256Hex } from "../lib/crypto.ts";
 import type { AuditRecorder } from "./audit.ts";
+import type { Notifier } from "./notifications.ts";
 
 export const INVALID_ACCOUNT_MESSAGE = "Invalid revenue account";
 /** A GL date is posted once its cut-off has passed by this much (late commits of approvals). */
@@ -61,6 +62,8 @@ export interface GlPostingDeps {
   bucket: R2Bucket;
   feederNumber: string;
   audit: AuditRecorder;
+  /** `payment.posted` for each payment the journal completes, in the batch that completes it. */
+  notify: Notifier;
   log: Logger;
   now: Date;
   /** Test hook: called after each step, so a test can make the run die there. */
@@ -225,6 +228,7 @@ async function postBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budge
   await runBatch(db, [
     markBatchProcessedQuery(batch.id),
     completePostedQuery(batch.id, deps.now),
+    deps.notify.postedBatch(batch.id),
     markPostedQuery(db, batch.id, totals, deps.now),
   ]);
   await deps.afterStep?.("posted", batch.id);
