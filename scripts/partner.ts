@@ -7,6 +7,7 @@
  * Secrets (API key, OAuth client secret) are printed once, by create and the rotate commands.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Db } from "../src/db/client.ts";
@@ -29,6 +30,16 @@ import {
   setPartnerStatus,
   showPartner,
 } from "../src/services/onboarding.ts";
+import {
+  listDeliveries,
+  parseEventList,
+  removeWebhook,
+  rotateSecret,
+  setWebhook,
+  testWebhook,
+  WEBHOOK_ROTATION_GRACE_HOURS,
+  type WebhookDeps,
+} from "../src/services/webhookConfig.ts";
 
 /** wrangler is heavy to load: only for the commands that reach a database, not for help and usage errors. */
 const platform = () => import("./lib/platform.ts");
@@ -77,6 +88,8 @@ interface Context {
   /** Only for the commands that set API keys (needsKey). */
   encryptionKey: string;
   now: Date;
+  /** The Worker environment the database belongs to ("local" allows http webhooks to loopback). */
+  environment: string;
 }
 
 interface Output {
@@ -134,6 +147,30 @@ function graceHours(values: Values): number {
     throw new UsageError(`--grace-hours must be a number of hours from 0 to ${MAX_GRACE_HOURS}, not "${value}"`);
   }
   return hours;
+}
+
+function webhookDeps(ctx: Context): WebhookDeps {
+  let name = "unknown";
+  try {
+    name = userInfo().username;
+  } catch {
+    // no user database entry (some containers): the audit row still says it was the CLI
+  }
+  return {
+    db: ctx.db,
+    encryptionKey: ctx.encryptionKey,
+    environment: ctx.environment,
+    operator: { actor: `cli:${name}` },
+    now: ctx.now,
+  };
+}
+
+function limit(values: Values): number {
+  const value = str(values, "limit") ?? "20";
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 500)
+    throw new UsageError(`--limit must be a whole number from 1 to 500, not "${value}"`);
+  return n;
 }
 
 function accountStatus(values: Values): "OPEN" | "CLOSED" {
@@ -487,6 +524,146 @@ const COMMANDS: Record<string, Command> = {
     },
   },
 
+  "set-webhook": {
+    summary: "set the partner's notification endpoint; prints its new signing secret once",
+    usage: "set-webhook --ref N --url URL [--events a,b]",
+    options: {
+      ref: REF,
+      url: { type: "string", value: "URL", help: "https endpoint (http only to localhost in the local environment)" },
+      events: {
+        type: "string",
+        value: "a,b",
+        help: "event types (default all): payment.approved,payment.declined,payment.cancelled,payment.expired,payment.posted,refund.approved,refund.declined,refund.posted",
+      },
+    },
+    required: ["ref", "url"],
+    needsKey: true,
+    check: (values) => {
+      ref(values);
+      parseEventList(str(values, "events"));
+    },
+    async run(ctx, values) {
+      const pbcRefNumber = ref(values);
+      const result = await setWebhook(
+        webhookDeps(ctx),
+        pbcRefNumber,
+        (str(values, "url") as string).trim(),
+        parseEventList(str(values, "events")),
+      );
+      return {
+        json: result,
+        text: [
+          `Partner ${pbcRefNumber} is notified at ${result.url} of: ${result.events.join(", ")}.`,
+          "",
+          STORE_NOW,
+          `  Signing secret: ${result.secret}`,
+        ].join("\n"),
+      };
+    },
+  },
+
+  "rotate-webhook-secret": {
+    summary: "issue a new webhook signing secret; the old one also signs during the grace period",
+    usage: "rotate-webhook-secret --ref N [--grace-hours HOURS]",
+    options: {
+      ref: REF,
+      "grace-hours": {
+        ...GRACE,
+        help: `how long the old secret also signs (default ${WEBHOOK_ROTATION_GRACE_HOURS}, 0 to stop at once, at most ${MAX_GRACE_HOURS})`,
+      },
+    },
+    required: ["ref"],
+    needsKey: true,
+    check: (values) => {
+      ref(values);
+      graceHours(values);
+    },
+    async run(ctx, values) {
+      const pbcRefNumber = ref(values);
+      const hours = str(values, "grace-hours") === undefined ? WEBHOOK_ROTATION_GRACE_HOURS : graceHours(values);
+      const { secret, previousValidUntil } = await rotateSecret(webhookDeps(ctx), pbcRefNumber, hours);
+      return {
+        json: { pbcRefNumber, secret, previousValidUntil },
+        text: [
+          `New signing secret for partner ${pbcRefNumber}; the old one also signs until ${previousValidUntil} (two signatures).`,
+          "",
+          STORE_NOW,
+          `  Signing secret: ${secret}`,
+        ].join("\n"),
+      };
+    },
+  },
+
+  "remove-webhook": {
+    summary: "stop notifying the partner; undelivered events are cancelled",
+    usage: "remove-webhook --ref N",
+    options: { ref: REF },
+    required: ["ref"],
+    check: (values) => void ref(values),
+    async run(ctx, values) {
+      const pbcRefNumber = ref(values);
+      await removeWebhook(webhookDeps(ctx), pbcRefNumber);
+      return { json: { pbcRefNumber, removed: true }, text: `Partner ${pbcRefNumber} is no longer notified.` };
+    },
+  },
+
+  "test-webhook": {
+    summary: "send a signed ping to the partner's endpoint now and show its answer",
+    usage: "test-webhook --ref N",
+    options: { ref: REF },
+    required: ["ref"],
+    needsKey: true,
+    check: (values) => void ref(values),
+    async run(ctx, values) {
+      const pbcRefNumber = ref(values);
+      const { messageId, result } = await testWebhook(
+        { ...webhookDeps(ctx), log: { requestId: "cli", log() {}, info() {}, warn() {}, error() {} } },
+        pbcRefNumber,
+      );
+      const answer =
+        result.kind === "delivered"
+          ? `delivered (HTTP ${result.statusCode})`
+          : result.kind === "gone"
+            ? "the endpoint answered 410 Gone: it is now disabled"
+            : result.kind === "cancelled"
+              ? `not sent: ${result.reason}`
+              : `failed: ${result.error ?? `HTTP ${result.statusCode}`}`;
+      if (result.kind !== "delivered") throw new UsageError(`ping ${messageId} ${answer}`);
+      return { json: { pbcRefNumber, messageId, result }, text: `Ping ${messageId} ${answer}.` };
+    },
+  },
+
+  "webhook-deliveries": {
+    summary: "recent notifications to the partner: status, attempts, next retry, last answer",
+    usage: "webhook-deliveries --ref N [--limit N]",
+    options: { ref: REF, limit: { type: "string", value: "N", help: "how many, newest first (default 20, at most 500)" } },
+    required: ["ref"],
+    check: (values) => {
+      ref(values);
+      limit(values);
+    },
+    async run(ctx, values) {
+      const pbcRefNumber = ref(values);
+      const deliveries = await listDeliveries(ctx.db, { pbcRefNumber }, limit(values));
+      const rows = [
+        ["ID", "EVENT", "STATUS", "ATTEMPTS", "NEXT RETRY", "LAST ANSWER", "CREATED"],
+        ...deliveries.map((d) => [
+          d.messageId,
+          d.eventType,
+          d.status,
+          String(d.attempts),
+          d.nextRetryAt ?? "-",
+          d.lastStatusCode !== null ? `HTTP ${d.lastStatusCode}` : (d.lastError ?? "-"),
+          d.createdAt,
+        ]),
+      ];
+      return {
+        json: { pbcRefNumber, deliveries },
+        text: deliveries.length === 0 ? `No notifications for partner ${pbcRefNumber}.` : table(rows),
+      };
+    },
+  },
+
   "remove-account": {
     summary: "remove an account from a partner's chart",
     usage: "remove-account --ref N --account ACCOUNT",
@@ -752,7 +929,10 @@ async function main(args: string[]): Promise<number> {
     const output = await withDatabase(where, async (db) => {
       const now = new Date();
       if (command.needsKey) await checkEncryptionKey(db, encryptionKey, now);
-      return command.run({ db, encryptionKey, now }, parsed.values);
+      return command.run(
+        { db, encryptionKey, now, environment: where.remote ? (where.environment as string) : "local" },
+        parsed.values,
+      );
     });
     process.stdout.write(json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n`);
     return 0;

@@ -11,6 +11,7 @@ import { listEvents } from "../src/db/paymentEvents.ts";
 import { listLines } from "../src/db/revenueLines.ts";
 import { findTransaction } from "../src/db/transactions.ts";
 import { reconcileSandbox } from "../src/services/reconciliation.ts";
+import { listDeliveries } from "../src/services/webhookConfig.ts";
 import { withPlatform } from "./lib/platform.ts";
 
 // Keep stdout for the answer (wrangler otherwise notes where secrets come from).
@@ -19,6 +20,8 @@ process.env.WRANGLER_LOG ??= "warn";
 const USAGE = `Usage:
   npm run support -- payment --ref N --txn PBC_TXN_NUMBER [--json]
   npm run support -- audit [--from ISO] [--to ISO] [--action ACTION] [--target TARGET] [--limit N] [--json]
+  npm run support -- webhooks [--ref N] [--status PENDING|DELIVERED|DEAD|CANCELLED] [--limit N] [--log] [--json]
+                                          (partner notifications: status, attempts, next retry; --log adds every attempt)
   npm run support -- reconcile [--json]   (sandbox environments: every payment against the sandbox's ledger)
 Options: --remote --env staging|production (deployed database), --persist-to DIR (local state)`;
 
@@ -39,6 +42,8 @@ const parsed = (() => {
         action: { type: "string" },
         target: { type: "string" },
         limit: { type: "string" },
+        status: { type: "string" },
+        log: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         remote: { type: "boolean", default: false },
         env: { type: "string" },
@@ -106,6 +111,33 @@ await withPlatform(
         rows,
         () =>
           `${rows.map((r) => `${r.occurredAt}  ${r.outcome.padEnd(7)}  ${r.action}  actor=${r.actor}  target=${r.target ?? "-"}  ip=${r.sourceIp ?? "-"}  ${r.detail ?? ""}`).join("\n")}\n`,
+      );
+    } else if (command === "webhooks") {
+      const status = values.status?.toUpperCase();
+      if (status !== undefined && !["PENDING", "DELIVERED", "DEAD", "CANCELLED"].includes(status))
+        fail(`--status must be PENDING, DELIVERED, DEAD or CANCELLED, not "${values.status}"`);
+      const limit = values.limit ? Number(values.limit) : 50;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) fail("--limit must be a whole number from 1 to 500");
+      const deliveries = await listDeliveries(
+        db,
+        { ...(values.ref ? { pbcRefNumber: values.ref } : {}), ...(status ? { status } : {}) },
+        limit,
+        values.log,
+      );
+      print(deliveries, () =>
+        [
+          ...deliveries.flatMap((d) => [
+            `${d.createdAt}  ${d.messageId}  partner ${d.pbcRefNumber}  ${d.eventType}  ${d.status}  attempts ${d.attempts}` +
+              `${d.nextRetryAt ? `  next retry ${d.nextRetryAt}` : ""}${d.lastStatusCode !== null ? `  last HTTP ${d.lastStatusCode}` : ""}` +
+              `${d.lastError ? `  (${d.lastError})` : ""}`,
+            ...(d.log ?? []).map(
+              (a) =>
+                `    #${a.attemptNumber} ${a.attemptedAt}  ${a.statusCode !== null ? `HTTP ${a.statusCode}` : "no answer"}  ${a.durationMs} ms${a.error ? `  ${a.error}` : ""}${a.retryAfterSeconds !== null ? `  Retry-After ${a.retryAfterSeconds}s` : ""}`,
+            ),
+          ]),
+          deliveries.length === 0 ? "No notifications." : "",
+          "",
+        ].join("\n"),
       );
     } else if (command === "reconcile") {
       const report = await reconcileSandbox(db);

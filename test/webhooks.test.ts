@@ -369,7 +369,7 @@ describe("each payment event, as the partner receives it", () => {
     const events = await deliveredEvents(partner, bucket, secret);
     expect(events.map((event) => event.type)).toEqual(["payment.approved", "payment.posted"]);
     expect(events[1]?.data).toMatchObject({ trnnumber: payment.pbcTxnNumber, paymentstatus: "CMPLT" });
-    expect((events[1]?.data.revenue as Array<{ glstatus: string }>).map((line) => line.glstatus)).toEqual([
+    expect(((events[1]?.data.revenue ?? []) as Array<{ glstatus: string }>).map((line) => line.glstatus)).toEqual([
       "PROCESSED",
       "PROCESSED",
     ]);
