@@ -123,10 +123,13 @@ export function releaseAuthorisationQuery(
     .where(and(eq(transactions.id, transactionId), eq(transactions.authorisingAttemptId, attemptId)));
 }
 
-/** PAID -> CMPLT for the batch's payments whose every line is now PROCESSED. */
-export function completePostedQuery(batchId: number, now: Date) {
+/**
+ * PAID -> CMPLT for the payments with lines in this feeder file whose every line is now PROCESSED
+ * (lines of one payment may go out in a GA and a GI file: it completes when the ledger has accepted both).
+ */
+export function completeFeederFileQuery(feederFileId: number, now: Date) {
   return sql`UPDATE transactions SET payment_status = 'CMPLT', updated_at = ${now.toISOString()}
     WHERE payment_status = 'PAID'
-      AND id IN (SELECT transaction_id FROM revenue_lines WHERE journal_batch_id = ${batchId})
+      AND id IN (SELECT transaction_id FROM revenue_lines WHERE feeder_file_id = ${feederFileId})
       AND NOT EXISTS (SELECT 1 FROM revenue_lines r WHERE r.transaction_id = transactions.id AND r.gl_status <> 'PROCESSED')`;
 }
