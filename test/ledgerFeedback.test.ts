@@ -2,7 +2,7 @@
  * The round trip with the CAS ledger: feeder files it accepts (unique names, GA/GI, effective date)
  * and its FEEDBACK settling every line (PROCESSED / REJECT), idempotent and crash-safe.
  */
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { type LedgerConfig, readLedgerConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
@@ -14,7 +14,7 @@ import { type GlPostingDeps, runGlPosting } from "../src/services/glPosting.ts";
 import { LEDGER_INBOX_PREFIX, processLedgerInbox } from "../src/services/ledgerFeedback.ts";
 import { getPayment, postRevenue, token } from "./helpers/api.ts";
 import { feedbackDeps, feedbackFor, feederFiles, feederFileText, ledgerAcceptsAll, sendFeedback } from "./helpers/ledger.ts";
-import { openPayment, payWith, seedPartner, type TestPartner } from "./helpers/portal.ts";
+import { BASE, openPayment, payWith, seedPartner, type TestPartner } from "./helpers/portal.ts";
 
 const HOME_1 = "039.18ACE.14691.8928.1800000.000000.0000";
 const HOME_2 = "039.18ACE.14692.8928.1800000.000000.0000";
@@ -388,5 +388,71 @@ describe("ledger feedback", () => {
       expect(await env.JOURNALS.head(row.key)).not.toBeNull();
       expect(await env.JOURNALS.head(`${row.key}.outcome.json`)).not.toBeNull();
     }
+  });
+});
+
+describe("feedback in the finance pages and API", () => {
+  const FINANCE = { Authorization: `Bearer ${env.FINANCE_TOKEN}` };
+
+  it("finance staff upload a FEEDBACK file in the page; the outcome and the list show it; the journal shows the ledger's status", async () => {
+    const partner = await seedPartner();
+    await paid(partner, "2026-01-15");
+    await runGlPosting(posting());
+    const files = await feederFiles(partner.pbcRefNumber);
+    const form = new FormData();
+    form.set("file", new File([await feedbackFor(files)], "FEEDBACK.F3535.20260117120000"));
+    const page = await SELF.fetch(`${BASE}/finance/feedback`, { method: "POST", body: form, headers: FINANCE });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain("Processed FEEDBACK.F3535.20260117120000");
+    expect(html).toContain("2 lines accepted (PROCESSED), 0 rejected (REJECT)");
+    expect((await lines(partner.pbcRefNumber)).every((l) => l.gl === "PROCESSED")).toBe(true);
+
+    const list = (await (await SELF.fetch(`${BASE}/finance/api/feedback`, { headers: FINANCE })).json()) as {
+      feedback: Array<{ fileName: string; status: string; receivedBy: string; linesProcessed: number }>;
+    };
+    expect(list.feedback.find((f) => f.fileName === "FEEDBACK.F3535.20260117120000")).toMatchObject({
+      status: "PROCESSED",
+      receivedBy: "finance-token",
+      linesProcessed: 2,
+    });
+    const journals = (await (
+      await SELF.fetch(`${BASE}/finance/api/journals?partner=${partner.pbcRefNumber}`, { headers: FINANCE })
+    ).json()) as { journals: Array<{ ledger: Array<{ status: string; fileName: string }> }> };
+    expect(journals.journals[0]?.ledger).toMatchObject([{ status: "ACCEPTED", fileName: files[0]?.fileName }]);
+  });
+
+  it("the API takes the raw file; bad names, empty files and strangers get a clear 4xx", async () => {
+    const partner = await seedPartner();
+    await paid(partner, "2026-01-15");
+    await runGlPosting(posting());
+    const text = await feedbackFor(await feederFiles(partner.pbcRefNumber));
+    const url = `${BASE}/finance/api/feedback?name=FEEDBACK.F3535.20260117130000`;
+    const created = await SELF.fetch(url, { method: "POST", body: text, headers: FINANCE });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ status: "PROCESSED", duplicate: false, linesProcessed: 2 });
+    const again = await SELF.fetch(url, { method: "POST", body: text, headers: FINANCE });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ duplicate: true });
+
+    const badName = await SELF.fetch(`${BASE}/finance/api/feedback?name=INBOX.F3535.1`, {
+      method: "POST",
+      body: text,
+      headers: FINANCE,
+    });
+    expect(badName.status).toBe(400);
+    expect(((await badName.json()) as { message: string }).message).toContain("FEEDBACK.");
+    const empty = await SELF.fetch(`${BASE}/finance/api/feedback?name=FEEDBACK.X`, {
+      method: "POST",
+      body: "",
+      headers: FINANCE,
+    });
+    expect(empty.status).toBe(400);
+    const stranger = await SELF.fetch(url, { method: "POST", body: text });
+    expect(stranger.status).toBe(401);
+    const form = new FormData();
+    const noFile = await SELF.fetch(`${BASE}/finance/feedback`, { method: "POST", body: form, headers: FINANCE });
+    expect(noFile.status).toBe(400);
+    expect(await noFile.text()).toContain("Choose the ledger&#39;s FEEDBACK or ACK file");
   });
 });
