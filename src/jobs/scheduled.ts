@@ -37,16 +37,21 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   log.info("payment sweep finished", { cron: controller.cron, ...report });
   const ledger = readLedgerConfig(env);
   // Feedback first: lines the ledger rejected are REJECT before the night's posting looks at them.
-  const inbox = await processLedgerInbox({
-    db,
-    bucket: env.JOURNALS,
-    ledger,
-    audit: auditRecorder(db, { actor: "system:ledger-feedback", sourceIp: null, log }),
-    log,
-    now,
-  });
-  if (inbox.files.length > 0 || inbox.failed.length > 0) {
-    log.info("ledger inbox processed", { files: inbox.files.length, resumed: inbox.resumed, failed: inbox.failed });
+  // A failure here (logged and retried next run) must not stop the night's posting.
+  try {
+    const inbox = await processLedgerInbox({
+      db,
+      bucket: env.JOURNALS,
+      ledger,
+      audit: auditRecorder(db, { actor: "system:ledger-feedback", sourceIp: null, log }),
+      log,
+      now,
+    });
+    if (inbox.files.length > 0 || inbox.failed.length > 0) {
+      log.info("ledger inbox processed", { files: inbox.files.length, resumed: inbox.resumed, failed: inbox.failed });
+    }
+  } catch (error) {
+    log.error("ledger inbox run failed", { error: String(error) });
   }
   if (controller.cron === NIGHTLY_CRON) {
     await runGlPosting({

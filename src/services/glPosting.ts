@@ -11,7 +11,7 @@
  * absent; a batch left CLAIMED by a crashed run is finished by the next run.
  */
 import type { LedgerConfig } from "../config.ts";
-import { runBatch, type Statement } from "../db/batch.ts";
+import { runBatch } from "../db/batch.ts";
 import { accountNotOpenCondition } from "../db/chartOfAccounts.ts";
 import type { Db } from "../db/client.ts";
 import {
@@ -23,7 +23,7 @@ import {
   newestBatchId,
   type PostedTotals,
 } from "../db/journalBatches.ts";
-import { feederFileIdSql, feederFilesOf, insertFeederFileQuery, newestFeederFileName } from "../db/ledgerFeederFiles.ts";
+import { feederFilesOf } from "../db/ledgerFeederFiles.ts";
 import { findPartner } from "../db/partners.ts";
 import {
   assignFeederFileQuery,
@@ -40,11 +40,12 @@ import { ledgerEffectiveDate } from "../domain/businessDays.ts";
 import { addDays, cutoffInstant, pacificDate } from "../domain/businessTime.ts";
 import { buildJournal, type Journal, journalObjectPrefix, splitCreditsByClient } from "../domain/journal.ts";
 import { DETAIL_CSV_PREAMBLE, detailRowRenderer, detailRowWriter, renderJournalCsv } from "../domain/journalCsv.ts";
-import { feederFileInstant, ledgerJournalName, nextFeederFileName, renderFeederFile } from "../domain/ledgerFeeder.ts";
+
 import { formatCents } from "../domain/money.ts";
 import type { Logger } from "../http/logger.ts";
 import { hex, sha256Hex } from "../lib/crypto.ts";
 import type { AuditRecorder } from "./audit.ts";
+import { feederFileJournal, recordFeederFiles, renderFeederFileOf } from "./ledgerFiles.ts";
 
 export const INVALID_ACCOUNT_MESSAGE = "Invalid revenue account";
 /** A GL date is posted once its cut-off has passed by this much (late commits of approvals). */
@@ -179,90 +180,44 @@ interface FileRecord {
   size: number;
 }
 
-/** The journal a feeder file row carries, named from the row's id. */
-export function feederFileJournal(file: LedgerFeederFile): Journal {
-  const stored = JSON.parse(file.journal) as { journal: Journal };
-  return { ...stored.journal, journalName: ledgerJournalName(file.ministryPrefix, file.id) };
-}
-
-function storedSupplierNumber(file: LedgerFeederFile): string {
-  return (JSON.parse(file.journal) as { supplierNumber?: string }).supplierNumber ?? "";
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return /UNIQUE constraint failed/i.test(String((error as Error)?.message ?? error));
-}
-
-/**
- * The batch's feeder files: created once (names, batch types, effective date, journals) in one D1
- * batch that also records which file each line goes out in. Names are unique across every file ever
- * sent: the run's time, or one second after the newest name used; a concurrent run that took the
- * same name makes this batch fail on the UNIQUE name, and it is retried with the next second.
- */
+/** The batch's feeder files (GA and/or GI by the accounts' client code), recorded once before any file is written. */
 async function ensureFeederFiles(
   deps: GlPostingDeps,
   batch: JournalBatch,
   partner: { name: string; cashAccount: string },
   budget: Budget,
 ): Promise<LedgerFeederFile[]> {
-  const { db, ledger, now } = deps;
-  budget.spend();
+  const { db, ledger } = deps;
+  budget.spend(2);
   const existing = await feederFilesOf(db, "payment", batch.id);
   if (existing.length > 0) return existing;
-  budget.spend();
   const credits = await batchAccountTotals(db, batch.id);
   const split = splitCreditsByClient(credits, ledger.homeClientCode);
   const effectiveDate = ledgerEffectiveDate(batch.glDate, ledger.openFrom);
-  const types = (["GA", "GI"] as const).filter((type) => split[type].length > 0);
-  for (let attempt = 1; ; attempt++) {
-    budget.spend(1 + types.length * 2);
-    let name = await newestFeederFileName(db, ledger.feederNumber);
-    const statements: Statement[] = [];
-    for (const type of types) {
-      const journal = buildJournal({
-        pbcRefNumber: batch.pbcRefNumber,
-        partnerName: partner.name,
-        glDate: batch.glDate,
-        sequence: batch.sequence,
-        cashAccount: partner.cashAccount,
-        credits: split[type],
-        // Named from the row's id when read back (feederFileJournal).
-        journalName: "",
-        effectiveDate,
-        lineStyle: ledger.lineStyle,
-      });
-      name = nextFeederFileName(ledger.feederNumber, now, name);
-      statements.push(
-        insertFeederFileQuery(
-          db,
-          {
-            journalKind: "payment",
-            sourceBatchId: batch.id,
-            pbcRefNumber: batch.pbcRefNumber,
-            glDate: batch.glDate,
-            effectiveDate,
-            batchType: type,
-            feederNumber: ledger.feederNumber,
-            ministryPrefix: ledger.ministryPrefix,
-            fileName: name,
-            journal: JSON.stringify({ journal, supplierNumber: ledger.supplierNumber }),
-            totalCents: journal.creditTotalCents,
-            lineCount: journal.revenueLineCount,
-          },
-          now,
-        ),
-        assignFeederFileQuery(batch.id, feederFileIdSql("payment", batch.id, type), ledger.homeClientCode, type),
-      );
-    }
-    try {
-      await runBatch(db, statements);
-    } catch (error) {
-      if (!isUniqueViolation(error) || attempt >= 5) throw error;
-    }
-    budget.spend();
-    const files = await feederFilesOf(db, "payment", batch.id);
-    if (files.length > 0) return files;
+  const journals: Partial<Record<"GA" | "GI", Journal>> = {};
+  for (const type of ["GA", "GI"] as const) {
+    if (split[type].length === 0) continue;
+    journals[type] = buildJournal({
+      pbcRefNumber: batch.pbcRefNumber,
+      partnerName: partner.name,
+      glDate: batch.glDate,
+      sequence: batch.sequence,
+      cashAccount: partner.cashAccount,
+      credits: split[type],
+      journalName: "", // named from the row's id (feederFileJournal)
+      effectiveDate,
+      lineStyle: ledger.lineStyle,
+    });
   }
+  budget.spend(4);
+  return recordFeederFiles(db, ledger, deps.now, {
+    journalKind: "payment",
+    sourceBatchId: batch.id,
+    pbcRefNumber: batch.pbcRefNumber,
+    glDate: batch.glDate,
+    journals,
+    assignLines: (type, feederFileId) => assignFeederFileQuery(batch.id, feederFileId, ledger.homeClientCode, type),
+  });
 }
 
 /** Write the batch's files (each only if absent) and finish it. Idempotent. */
@@ -282,20 +237,11 @@ async function postBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budge
 
   files["journal.csv"] = await putOnce(bucket, `${prefix}journal.csv`, renderJournalCsv(journals), "text/csv; charset=utf-8");
   await deps.afterStep?.("journal.csv", batch.id);
-  for (const [index, file] of feederFiles.entries()) {
-    const journal = journals[index] as Journal;
-    const createdAt = feederFileInstant(file.fileName) ?? new Date(file.createdAt);
+  for (const file of feederFiles) {
     files[`feeder-${file.batchType}`] = await putOnce(
       bucket,
       `${prefix}${file.fileName}`,
-      renderFeederFile(journal, {
-        feederNumber: file.feederNumber,
-        batchNumber: file.id,
-        ministryPrefix: file.ministryPrefix,
-        batchType: file.batchType,
-        supplierNumber: storedSupplierNumber(file),
-        createdAt,
-      }),
+      renderFeederFileOf(file),
       "text/plain; charset=us-ascii",
     );
     await deps.afterStep?.("feeder", batch.id);

@@ -30,7 +30,7 @@ import { parseLedgerJournalName } from "../domain/ledgerFeeder.ts";
 import type { Logger } from "../http/logger.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import type { AuditRecorder } from "./audit.ts";
-import { feederFileJournal } from "./glPosting.ts";
+import { feederFileJournal } from "./ledgerFiles.ts";
 
 export const LEDGER_INBOX_PREFIX = "ledger-inbox/";
 export const LEDGER_FEEDBACK_PREFIX = "ledger-feedback/";
