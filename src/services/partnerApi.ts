@@ -4,13 +4,7 @@ import type { Db } from "../db/client.ts";
 import { findClient } from "../db/oauthClients.ts";
 import { findPartner, findPartnerQuery } from "../db/partners.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
-import {
-  blockingLines,
-  linesOfTransactionQuery,
-  listLines,
-  processedLinesSignature,
-  revenueUpdateQueries,
-} from "../db/revenueLines.ts";
+import { blockingLines, linesOfTransactionQuery, processedLinesSignature, revenueUpdateQueries } from "../db/revenueLines.ts";
 import type { Partner, RevenueLineRow, Transaction } from "../db/schema.ts";
 import { findTransaction, findTransactionQuery } from "../db/transactions.ts";
 import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
@@ -235,7 +229,8 @@ export async function updateRevenue(
   if (!check.ok) return { kind: "invalid", fields: check.fields };
 
   // Lines the ledger accepted stay posted: the update must repeat them unchanged, and only the others are replaced.
-  const processed = (await listLines(deps.db, transaction.id)).filter((line) => line.glStatus === "PROCESSED");
+  // From the read above; the guard statement re-checks the same set atomically.
+  const processed = own.lines.filter((line) => line.glStatus === "PROCESSED");
   const unchanged = (line: RevenueLine) =>
     processed.some(
       (kept) =>
