@@ -5,6 +5,7 @@
  */
 import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { readLedgerConfig } from "../src/config.ts";
 import { runBatch } from "../src/db/batch.ts";
 import { database } from "../src/db/client.ts";
 import { createLogger } from "../src/http/logger.ts";
@@ -14,6 +15,7 @@ import { runGlPosting } from "../src/services/glPosting.ts";
 import { createNotifier } from "../src/services/notifications.ts";
 import { removeWebhook, rotateSecret } from "../src/services/webhookConfig.ts";
 import { handleWebhookMessage } from "../src/services/webhookDelivery.ts";
+import { ledgerAcceptsAll } from "./helpers/ledger.ts";
 import { BASE, openPayment, payWith, post, seedPartner, type TestPartner } from "./helpers/portal.ts";
 import {
   configureWebhook,
@@ -346,13 +348,13 @@ describe("each payment event, as the partner receives it", () => {
     expect(events[0]?.data).toMatchObject({ trnnumber: payment.pbcTxnNumber });
   });
 
-  it("payment.approved once, then payment.posted when the GL run makes it CMPLT", async () => {
+  it("payment.approved once, then payment.posted when the ledger accepts the posted journal (CMPLT)", async () => {
     const partner = await seedPartner();
     const { bucket, secret } = await configureWebhook(partner.pbcRefNumber);
     const payment = await openPayment(partner);
     await payWith(payment);
     expect((await deliveredEvents(partner, bucket, secret)).map((event) => event.type)).toEqual(["payment.approved"]);
-    await env.DB.prepare("UPDATE transactions SET gl_date = '2026-02-02' WHERE pbc_ref_number = ?")
+    await env.DB.prepare("UPDATE transactions SET gl_date = '2026-01-15' WHERE pbc_ref_number = ?")
       .bind(partner.pbcRefNumber)
       .run();
     const db = database(env.DB);
@@ -360,12 +362,14 @@ describe("each payment event, as the partner receives it", () => {
     await runGlPosting({
       db,
       bucket: env.JOURNALS,
-      feederNumber: "3535",
+      ledger: readLedgerConfig(env),
       audit: auditRecorder(db, { actor: "t", sourceIp: null, log }),
-      notify: createNotifier({ db, queue: undefined, log }),
       log,
-      now: new Date("2026-02-03T09:00:00Z"),
+      now: new Date("2026-01-16T09:00:00Z"),
     });
+    // Sent to the ledger is not posted: nothing until its feedback accepts the lines.
+    expect(await deliveredEvents(partner, bucket, secret)).toHaveLength(1);
+    await ledgerAcceptsAll(partner.pbcRefNumber);
     const events = await deliveredEvents(partner, bucket, secret);
     expect(events.map((event) => event.type)).toEqual(["payment.approved", "payment.posted"]);
     expect(events[1]?.data).toMatchObject({ trnnumber: payment.pbcTxnNumber, paymentstatus: "CMPLT" });

@@ -33,10 +33,10 @@ export function insertEventQuery(event: OutboxEvent, when: SQL, now: Date): SQL 
 }
 
 /**
- * `payment.posted` for every payment of a journal batch that is now CMPLT (set-based: the GL run
- * completes many payments with one statement).
+ * `payment.posted` for every payment of a feeder file that is now CMPLT (set-based: the ledger's
+ * feedback completes many payments with one statement).
  */
-export function insertPostedEventsQuery(batchId: number, now: Date): SQL {
+export function insertPostedEventsQuery(feederFileId: number, now: Date): SQL {
   const at = now.toISOString();
   return sql`INSERT OR IGNORE INTO webhook_outbox
       (message_id, event_key, pbc_ref_number, event_type, transaction_id, refund_id, occurred_at, created_at, updated_at)
@@ -44,7 +44,7 @@ export function insertPostedEventsQuery(batchId: number, now: Date): SQL {
       t.id, NULL, ${at}, ${at}, ${at}
     FROM transactions t JOIN partner_webhooks w ON w.pbc_ref_number = t.pbc_ref_number
     WHERE t.payment_status = 'CMPLT'
-      AND t.id IN (SELECT transaction_id FROM revenue_lines WHERE journal_batch_id = ${batchId})
+      AND t.id IN (SELECT transaction_id FROM revenue_lines WHERE feeder_file_id = ${feederFileId})
       AND w.status = 'ACTIVE'
       AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = 'payment.posted')`;
 }

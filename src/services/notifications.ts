@@ -80,8 +80,8 @@ export interface Notifier {
    * that the refund is in the state the event reports.
    */
   refund(type: "refund.approved" | "refund.declined" | "refund.posted", subject: RefundSubject, when: SQL): Statement;
-  /** `payment.posted` for every payment of a journal batch that became CMPLT. */
-  postedBatch(batchId: number): Statement;
+  /** `payment.posted` for every payment of a feeder file the ledger accepted that became CMPLT. */
+  postedFeederFile(feederFileId: number): Statement;
   /** Whether any event statement was handed out (the caller then flushes after its batch). */
   readonly pending: boolean;
   /** Send rows written so far to the queue. Never throws: the sweep covers a failed send. */
@@ -132,8 +132,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         ),
       );
     },
-    postedBatch(batchId) {
-      return mark(insertPostedEventsQuery(batchId, new Date()));
+    postedFeederFile(feederFileId) {
+      return mark(insertPostedEventsQuery(feederFileId, new Date()));
     },
     get pending() {
       return pending;

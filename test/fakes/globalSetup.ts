@@ -8,7 +8,9 @@ import { startBamboraFake } from "./bamboraFake.ts";
 import { startWebhookReceiver } from "./webhookReceiver.ts";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const fake = await startBamboraFake();
+  // The sandbox's delayed cards take 45 s+; the fake's delay is shortened, and configurable.
+  const delay = Number(process.env.BAMBORA_FAKE_DELAY_MS);
+  const fake = await startBamboraFake(Number.isFinite(delay) && delay >= 0 ? { delayMs: delay } : {});
   project.provide("bamboraUrl", fake.url);
   const receiver = await startWebhookReceiver();
   project.provide("webhookReceiverUrl", receiver.url);
