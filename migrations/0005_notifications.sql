@@ -61,3 +61,8 @@ CREATE TABLE webhook_attempts (
   attempted_at TEXT NOT NULL
 );
 CREATE INDEX webhook_attempts_outbox ON webhook_attempts (outbox_id, id);
+
+-- Reconciliation search (GET {base}/paybc/payments): a partner's payments in keyset order, by
+-- transaction date or by the Pacific date they were paid.
+CREATE INDEX transactions_partner_trn_date ON transactions (pbc_ref_number, trn_date, id);
+CREATE INDEX transactions_partner_paid_date ON transactions (pbc_ref_number, gl_business_date, id);

@@ -15,10 +15,11 @@ import {
   type PartnerApiDeps,
   queryPayment,
   requestToken,
+  searchPayments,
   updateRevenue,
 } from "../services/partnerApi.ts";
-import { getPaymentRoute, tokenRoute, updateRevenueRoute } from "./routes.ts";
-import type { Payment } from "./schemas.ts";
+import { getPaymentRoute, searchPaymentsRoute, tokenRoute, updateRevenueRoute } from "./routes.ts";
+import type { Payment, PaymentSearch } from "./schemas.ts";
 
 // The service builds bodies from the database's types; the schema narrows them (tests check real bodies against it).
 type PaymentBody = z.infer<typeof Payment>;
@@ -73,6 +74,15 @@ export function createPartnerApi() {
       pbcRefNumber: c.req.param("pbcRefNumber"),
       pbcTxnNumber: c.req.param("pbcTxnNumber"),
     });
+    if (!auth.ok) {
+      c.header("WWW-Authenticate", bearerChallenge(auth.error, auth.description));
+      return c.json({ error: auth.error, message: auth.description }, 401);
+    }
+    c.set("partner", auth);
+    await next();
+  });
+  api.use("/paybc/payments", async (c, next) => {
+    const auth = await authenticate(deps(c, "partner-api"), c.req.header("Authorization"));
     if (!auth.ok) {
       c.header("WWW-Authenticate", bearerChallenge(auth.error, auth.description));
       return c.json({ error: auth.error, message: auth.description }, 401);
@@ -139,6 +149,30 @@ export function createPartnerApi() {
           400,
         );
     }
+  });
+
+  api.openapi(searchPaymentsRoute, async (c) => {
+    const query = c.req.valid("query");
+    const result = await searchPayments(
+      deps(c, "partner-api"),
+      c.get("partner"),
+      {
+        by: query.by ?? "trnDate",
+        from: query.from ?? null,
+        to: query.to ?? null,
+        status: query.status ?? null,
+        limit: query.limit === undefined ? 50 : Number(query.limit),
+        cursor: query.cursor ?? null,
+      },
+      query.keys,
+    );
+    if (!result.ok)
+      return c.json({ error: "validation_failed" as const, message: "The search is not valid", fields: result.fields }, 400);
+    const body =
+      result.style === "camel"
+        ? { payments: result.payments, nextCursor: result.nextCursor }
+        : { payments: result.payments, nextcursor: result.nextCursor };
+    return c.json(body as z.infer<typeof PaymentSearch>, 200);
   });
 
   api.doc31("/openapi.json", (c) => ({

@@ -6,6 +6,8 @@ import {
   OAuthError,
   Payment,
   PaymentPathParams,
+  PaymentSearch,
+  PaymentSearchQuery,
   RevenueUpdateBody,
   TokenRequestBody,
   TokenResponse,
@@ -79,5 +81,21 @@ export const updateRevenueRoute = createRoute({
     404: json(ApiError, "No such payment for this partner"),
     409: json(ApiError, "The payment's state does not allow a revenue update"),
     413: json(ApiError, "The request body is larger than 64 KB"),
+  },
+});
+
+export const searchPaymentsRoute = createRoute({
+  method: "get",
+  path: "/paybc/payments",
+  tags: ["Payments"],
+  summary: "Search the partner's payments (for reconciliation)",
+  description:
+    "The authenticated partner's own payments, oldest first, by transaction date (default) or by the Pacific date paid (`by=paid`), optionally of one status. Keyset paging: pass `nextCursor` (`nextcursor` in lower-case style) as `cursor` for the next page; it is null on the last page. Pages stay consistent while new payments arrive.",
+  security: [{ bearerAuth: [] }],
+  request: { query: PaymentSearchQuery },
+  responses: {
+    200: json(PaymentSearch, "One page of payments"),
+    400: json(ValidationError, "A query parameter is not valid: per-parameter messages"),
+    401: unauthorized,
   },
 });

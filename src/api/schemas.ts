@@ -50,6 +50,44 @@ const glStatus = z.enum(["NEW", "IN PROCESS", "REJECT", "PROCESSED"]).openapi({
     "NEW: created. IN PROCESS: sent to the ledger, awaiting its answer. REJECT: refused by the portal's checks or by the ledger (see glErrorMessage). PROCESSED: accepted by the ledger.",
 });
 const amount = z.string().regex(/^\d+\.\d{2}$/);
+const lastAttemptStatus = z.enum(["APPROVED", "DECLINED", "CANCELLED", "EXPIRED", "LOCKED"]).nullable().openapi({
+  description:
+    "The outcome of the newest attempt to pay, null when nobody has tried: a declined, cancelled, expired or locked payment stays PNDNG (no payment made) but was tried.",
+});
+const lastAttemptTime = z.string().nullable().openapi({ description: "When that attempt ended (ISO 8601, UTC)" });
+
+const CAMEL_EXAMPLE = {
+  pbcRefNumber: "10006",
+  pbcTxnNumber: "EZ000101",
+  trnDate: "2026-11-23",
+  description: "Direct Sale",
+  trnAmount: "100.00",
+  paymentMethod: "CC",
+  currency: "CAD",
+  glDate: "2026-11-23",
+  paymentStatus: "PAID",
+  lastAttemptStatus: "APPROVED",
+  lastAttemptTime: "2026-11-23T18:02:11.512Z",
+  trnOrderId: "45678",
+  paymentAuthCode: "04066N",
+  cardType: "VI",
+  revenue: [
+    {
+      lineNumber: "1",
+      revenueAccount: "039.18ACE.14691.8928.1800000.000000.0000",
+      revenueAmount: "75.00",
+      glStatus: "NEW",
+      glErrorMessage: null,
+    },
+    {
+      lineNumber: "2",
+      revenueAccount: "039.18ACE.14692.8928.1800000.000000.0000",
+      revenueAmount: "25.00",
+      glStatus: "NEW",
+      glErrorMessage: null,
+    },
+  ],
+};
 
 export const PaymentCamel = z
   .object({
@@ -62,6 +100,8 @@ export const PaymentCamel = z
     currency: z.literal("CAD"),
     glDate: z.string(),
     paymentStatus,
+    lastAttemptStatus,
+    lastAttemptTime,
     trnOrderId: z.string().nullable(),
     paymentAuthCode: z.string().nullable(),
     cardType: z.enum(["VI", "MC", "AM", "DI"]).nullable(),
@@ -78,37 +118,34 @@ export const PaymentCamel = z
   .strict()
   .openapi("PaymentCamelCase", {
     description: "The payment with the contract's camelCase keys (key style `camel`).",
-    example: {
-      pbcRefNumber: "10006",
-      pbcTxnNumber: "EZ000101",
-      trnDate: "2026-11-23",
-      description: "Direct Sale",
-      trnAmount: "100.00",
-      paymentMethod: "CC",
-      currency: "CAD",
-      glDate: "2026-11-23",
-      paymentStatus: "PAID",
-      trnOrderId: "45678",
-      paymentAuthCode: "04066N",
-      cardType: "VI",
-      revenue: [
-        {
-          lineNumber: "1",
-          revenueAccount: "039.18ACE.14691.8928.1800000.000000.0000",
-          revenueAmount: "75.00",
-          glStatus: "NEW",
-          glErrorMessage: null,
-        },
-        {
-          lineNumber: "2",
-          revenueAccount: "039.18ACE.14692.8928.1800000.000000.0000",
-          revenueAmount: "25.00",
-          glStatus: "NEW",
-          glErrorMessage: null,
-        },
-      ],
-    },
+    example: CAMEL_EXAMPLE,
   });
+
+const LOWER_EXAMPLE = {
+  pbcrefnumber: "10006",
+  trnnumber: "EZ000101",
+  trndate: "2026-11-23",
+  description: "Direct Sale",
+  trnamount: "100.00",
+  paymentmethod: "CC",
+  currency: "CAD",
+  gldate: "2026-11-23",
+  paymentstatus: "PAID",
+  lastattemptstatus: "APPROVED",
+  lastattempttime: "2026-11-23T18:02:11.512Z",
+  trnorderid: "45678",
+  paymentauthcode: "04066N",
+  cardtype: "VI",
+  revenue: [
+    {
+      linenumber: "1",
+      revenueaccount: "039.18ACE.14691.8928.1800000.000000.0000",
+      revenueamount: "100.00",
+      glstatus: "NEW",
+      glerrormessage: null,
+    },
+  ],
+};
 
 export const PaymentLower = z
   .object({
@@ -121,6 +158,8 @@ export const PaymentLower = z
     currency: z.literal("CAD"),
     gldate: z.string(),
     paymentstatus: paymentStatus,
+    lastattemptstatus: lastAttemptStatus,
+    lastattempttime: lastAttemptTime,
     trnorderid: z.string().nullable(),
     paymentauthcode: z.string().nullable(),
     cardtype: z.enum(["VI", "MC", "AM", "DI"]).nullable(),
@@ -137,29 +176,7 @@ export const PaymentLower = z
   .strict()
   .openapi("PaymentLowerCase", {
     description: "The payment with Oracle ORDS-style lower-case keys (key style `lower`, what deployed clients read).",
-    example: {
-      pbcrefnumber: "10006",
-      trnnumber: "EZ000101",
-      trndate: "2026-11-23",
-      description: "Direct Sale",
-      trnamount: "100.00",
-      paymentmethod: "CC",
-      currency: "CAD",
-      gldate: "2026-11-23",
-      paymentstatus: "PAID",
-      trnorderid: "45678",
-      paymentauthcode: "04066N",
-      cardtype: "VI",
-      revenue: [
-        {
-          linenumber: "1",
-          revenueaccount: "039.18ACE.14691.8928.1800000.000000.0000",
-          revenueamount: "100.00",
-          glstatus: "NEW",
-          glerrormessage: null,
-        },
-      ],
-    },
+    example: LOWER_EXAMPLE,
   });
 
 export const Payment = z.union([PaymentLower, PaymentCamel]).openapi("Payment");
@@ -210,3 +227,55 @@ export const RevenueUpdateBody = z
       ],
     },
   });
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date yyyy-MM-dd");
+
+export const PaymentSearchQuery = z.object({
+  from: isoDate.optional().openapi({
+    param: { name: "from", in: "query" },
+    description: "First date, inclusive (transaction date, or the Pacific date paid with by=paid)",
+    example: "2026-11-01",
+  }),
+  to: isoDate
+    .optional()
+    .openapi({ param: { name: "to", in: "query" }, description: "Last date, inclusive", example: "2026-11-30" }),
+  by: z
+    .enum(["trnDate", "paid"])
+    .optional()
+    .openapi({
+      param: { name: "by", in: "query" },
+      description:
+        "trnDate (default): the partner's transaction date; paid: the Pacific date the payment was made (paid payments only)",
+    }),
+  status: z
+    .enum(["PNDNG", "PAID", "CMPLT"])
+    .optional()
+    .openapi({ param: { name: "status", in: "query" }, description: "Only payments in this status" }),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, "must be a whole number from 1 to 200")
+    .refine((value) => Number(value) >= 1 && Number(value) <= 200, "must be a whole number from 1 to 200")
+    .optional()
+    .openapi({ param: { name: "limit", in: "query" }, description: "Page size, 1 to 200 (default 50)", example: "50" }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({
+      param: { name: "cursor", in: "query" },
+      description: "nextCursor of the previous page (the same from/to/by/status)",
+    }),
+  keys: KeyStyleQuery.shape.keys,
+});
+
+export const PaymentSearchCamel = z
+  .object({ payments: z.array(PaymentCamel), nextCursor: z.string().nullable() })
+  .openapi("PaymentSearchCamelCase", {
+    example: { payments: [CAMEL_EXAMPLE], nextCursor: "WyJ0cm5EYXRlIiwiMjAyNi0xMS0yMyIsNDJd" },
+  });
+export const PaymentSearchLower = z
+  .object({ payments: z.array(PaymentLower), nextcursor: z.string().nullable() })
+  .openapi("PaymentSearchLowerCase", {
+    example: { payments: [LOWER_EXAMPLE], nextcursor: null },
+  });
+export const PaymentSearch = z.union([PaymentSearchLower, PaymentSearchCamel]).openapi("PaymentSearch");

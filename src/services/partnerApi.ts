@@ -5,14 +5,21 @@ import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { findClientQuery } from "../db/oauthClients.ts";
 import { findPartnerQuery } from "../db/partners.ts";
+import { lastAttemptOutcomeQuery, lastAttemptOutcomes } from "../db/paymentAttempts.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
-import { blockingLines, linesOfTransactionQuery, processedLinesSignature, revenueUpdateQueries } from "../db/revenueLines.ts";
+import {
+  blockingLines,
+  linesOfTransactionQuery,
+  linesOfTransactions,
+  processedLinesSignature,
+  revenueUpdateQueries,
+} from "../db/revenueLines.ts";
 import type { Partner, RevenueLineRow, Transaction } from "../db/schema.ts";
-import { findTransaction, findTransactionQuery } from "../db/transactions.ts";
+import { findTransaction, findTransactionQuery, searchTransactionsPage } from "../db/transactions.ts";
 import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
 import type { RevenueLine } from "../domain/revenue.ts";
 import { checkRevenueUpdate, type RevenueUpdateLineInput } from "../domain/revenueUpdate.ts";
-import { randomToken } from "../lib/crypto.ts";
+import { base64UrlToBytes, bytesToBase64Url, randomToken } from "../lib/crypto.ts";
 import {
   clientAuthenticates,
   issueToken,
@@ -128,7 +135,10 @@ export interface PartnerSession {
 interface OwnPayment {
   transaction: Transaction;
   lines: RevenueLineRow[];
+  lastAttempt: LastAttempt;
 }
+
+export type LastAttempt = { status: string; at: string } | null;
 
 export type AuthResult =
   | ({ ok: true } & PartnerSession)
@@ -151,14 +161,15 @@ export async function authenticate(
   let client: StoredClient | undefined;
   let prefetched: OwnPayment | null | undefined;
   if (payment && payment.pbcRefNumber === claims.ref) {
-    const [partners, clients, rows, lines] = await deps.db.batch([
+    const [partners, clients, rows, lines, attempts] = await deps.db.batch([
       findPartnerQuery(deps.db, claims.ref),
       findClientQuery(deps.db, claims.sub),
       findTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
       linesOfTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
+      lastAttemptOutcomeQuery(deps.db, transactionIdOf(payment.pbcRefNumber, payment.pbcTxnNumber)),
     ]);
     [partner, client] = [partners[0], clients[0]];
-    prefetched = rows[0] ? { transaction: rows[0], lines } : null;
+    prefetched = rows[0] ? { transaction: rows[0], lines, lastAttempt: lastAttemptOf(attempts) } : null;
   } else {
     const [partners, clients] = await deps.db.batch([
       findPartnerQuery(deps.db, claims.ref),
@@ -171,7 +182,16 @@ export async function authenticate(
   return { ok: true, claims, keyStyle: partner.keyStyle, ...(prefetched !== undefined ? { prefetched } : {}) };
 }
 
-function record(transaction: Transaction): PaymentRecord {
+function transactionIdOf(pbcRefNumber: string, pbcTxnNumber: string) {
+  return sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber})`;
+}
+
+function lastAttemptOf(rows: ReadonlyArray<{ state: string; at: string }>): LastAttempt {
+  const row = rows[0];
+  return row ? { status: row.state, at: row.at } : null;
+}
+
+function record(transaction: Transaction, lastAttempt: LastAttempt): PaymentRecord {
   return {
     pbcRefNumber: transaction.pbcRefNumber,
     pbcTxnNumber: transaction.pbcTxnNumber,
@@ -185,12 +205,19 @@ function record(transaction: Transaction): PaymentRecord {
     trnOrderId: transaction.trnOrderId,
     paymentAuthCode: transaction.paymentAuthCode,
     cardType: transaction.cardType,
+    lastAttempt,
   };
 }
 
 /** The payment as the query service shows it (also the `data` of partner notifications). */
-export function partnerPaymentView(transaction: Transaction, lines: readonly RevenueLineRow[], style: KeyStyle) {
-  return style === "camel" ? paymentViewCamel(record(transaction), lines) : paymentViewLower(record(transaction), lines);
+export function partnerPaymentView(
+  transaction: Transaction,
+  lines: readonly RevenueLineRow[],
+  lastAttempt: LastAttempt,
+  style: KeyStyle,
+) {
+  const payment = record(transaction, lastAttempt);
+  return style === "camel" ? paymentViewCamel(payment, lines) : paymentViewLower(payment, lines);
 }
 
 /**
@@ -199,12 +226,13 @@ export function partnerPaymentView(transaction: Transaction, lines: readonly Rev
  */
 async function ownPayment(deps: PartnerApiDeps, claims: TokenClaims, pbcRefNumber: string, pbcTxnNumber: string) {
   if (claims.ref !== pbcRefNumber) return null;
-  const [rows, lines] = await deps.db.batch([
+  const [rows, lines, attempts] = await deps.db.batch([
     findTransactionQuery(deps.db, pbcRefNumber, pbcTxnNumber),
     linesOfTransactionQuery(deps.db, pbcRefNumber, pbcTxnNumber),
+    lastAttemptOutcomeQuery(deps.db, transactionIdOf(pbcRefNumber, pbcTxnNumber)),
   ]);
   const transaction = rows[0];
-  return transaction ? { transaction, lines } : null;
+  return transaction ? { transaction, lines, lastAttempt: lastAttemptOf(attempts) } : null;
 }
 
 export async function queryPayment(
@@ -219,7 +247,7 @@ export async function queryPayment(
       ? session.prefetched
       : await ownPayment(deps, session.claims, pbcRefNumber, pbcTxnNumber);
   if (!payment) return null;
-  return partnerPaymentView(payment.transaction, payment.lines, requestedStyle ?? session.keyStyle);
+  return partnerPaymentView(payment.transaction, payment.lines, payment.lastAttempt, requestedStyle ?? session.keyStyle);
 }
 
 export type RevenueUpdateResult =
@@ -300,5 +328,76 @@ export async function updateRevenue(
   const updated = (await ownPayment(deps, claims, pbcRefNumber, pbcTxnNumber)) as NonNullable<
     Awaited<ReturnType<typeof ownPayment>>
   >;
-  return { kind: "updated", payment: partnerPaymentView(updated.transaction, updated.lines, requestedStyle ?? session.keyStyle) };
+  return {
+    kind: "updated",
+    payment: partnerPaymentView(updated.transaction, updated.lines, updated.lastAttempt, requestedStyle ?? session.keyStyle),
+  };
+}
+
+export interface SearchRequest {
+  by: "trnDate" | "paid";
+  from: string | null;
+  to: string | null;
+  status: "PNDNG" | "PAID" | "CMPLT" | null;
+  limit: number;
+  cursor: string | null;
+}
+
+export type SearchResult =
+  | { ok: true; style: KeyStyle; payments: Array<ReturnType<typeof partnerPaymentView>>; nextCursor: string | null }
+  | { ok: false; fields: Record<string, string> };
+
+/** The cursor is opaque to partners: the last row's (date, id) and the ordering it belongs to. */
+function encodeCursor(by: SearchRequest["by"], date: string, id: number): string {
+  return bytesToBase64Url(new TextEncoder().encode(JSON.stringify([by, date, id])));
+}
+
+function decodeCursor(by: SearchRequest["by"], cursor: string): { date: string; id: number } | null {
+  try {
+    const [cursorBy, date, id] = JSON.parse(new TextDecoder().decode(base64UrlToBytes(cursor))) as unknown[];
+    if (cursorBy !== by || typeof date !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(date) || !Number.isSafeInteger(id))
+      return null;
+    return { date, id: id as number };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reconciliation search over the partner's own payments: keyset-paged (stable while rows are
+ * added), oldest first, by transaction date or by the Pacific date the payment was made.
+ */
+export async function searchPayments(
+  deps: PartnerApiDeps,
+  session: PartnerSession,
+  request: SearchRequest,
+  requestedStyle: KeyStyle | undefined,
+): Promise<SearchResult> {
+  const fields: Record<string, string> = {};
+  if (request.from !== null && request.to !== null && request.from > request.to) fields.to = "to must not be before from";
+  const after = request.cursor === null ? null : decodeCursor(request.by, request.cursor);
+  if (request.cursor !== null && after === null)
+    fields.cursor = "cursor is not one this search returned (use nextCursor from the previous page, with the same by)";
+  if (Object.keys(fields).length > 0) return { ok: false, fields };
+  const rows = await searchTransactionsPage(deps.db, {
+    pbcRefNumber: session.claims.ref,
+    by: request.by,
+    from: request.from,
+    to: request.to,
+    status: request.status,
+    after,
+    limit: request.limit + 1,
+  });
+  const page = rows.slice(0, request.limit);
+  const ids = page.map((row) => row.id);
+  const [lines, attempts] = await Promise.all([linesOfTransactions(deps.db, ids), lastAttemptOutcomes(deps.db, ids)]);
+  const style = requestedStyle ?? session.keyStyle;
+  const payments = page.map((row) => {
+    const attempt = attempts.get(row.id);
+    return partnerPaymentView(row, lines.get(row.id) ?? [], attempt ? { status: attempt.state, at: attempt.at } : null, style);
+  });
+  const last = page.at(-1);
+  const lastDate = last ? (request.by === "paid" ? last.glBusinessDate : last.trnDate) : null;
+  const nextCursor = rows.length > request.limit && last && lastDate ? encodeCursor(request.by, lastDate, last.id) : null;
+  return { ok: true, style, payments, nextCursor };
 }

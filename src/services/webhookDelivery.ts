@@ -5,11 +5,13 @@
  * after the schedule's next delay (or the receiver's Retry-After) through the message's retry
  * delay; after the tenth try the row is dead and its message goes to the dead-letter queue.
  */
+import { sql } from "drizzle-orm";
 import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { findPartner } from "../db/partners.ts";
 import { disableWebhookQuery, findWebhook } from "../db/partnerWebhooks.ts";
-import { listLines } from "../db/revenueLines.ts";
+import { lastAttemptOutcomeQuery } from "../db/paymentAttempts.ts";
+import { listLinesQuery } from "../db/revenueLines.ts";
 import type { OutboxRow, PartnerWebhook } from "../db/schema.ts";
 import { findTransactionById } from "../db/transactions.ts";
 import { recordAttemptQuery } from "../db/webhookAttempts.ts";
@@ -73,7 +75,12 @@ export async function renderEvent(db: Db, row: OutboxRow): Promise<string> {
       findPartner(db, row.pbcRefNumber),
     ]);
     if (transaction && partner && transaction.pbcRefNumber === row.pbcRefNumber) {
-      data = { ...partnerPaymentView(transaction, await listLines(db, transaction.id), partner.keyStyle) };
+      const [lines, attempts] = await db.batch([
+        listLinesQuery(db, transaction.id),
+        lastAttemptOutcomeQuery(db, sql`${transaction.id}`),
+      ]);
+      const last = attempts[0];
+      data = { ...partnerPaymentView(transaction, lines, last ? { status: last.state, at: last.at } : null, partner.keyStyle) };
     }
   } else if (row.eventType === "ping") {
     data = { pbcRefNumber: row.pbcRefNumber, message: "Test notification from the PayBC portal" };
