@@ -4,7 +4,7 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { API, getPayment, token } from "./helpers/api.ts";
+import { API, getPayment, postRevenue, token } from "./helpers/api.ts";
 import { openPayment, payWith, post, seedPartner, type TestPartner } from "./helpers/portal.ts";
 
 async function search(bearer: string, query: string): Promise<Response> {
@@ -136,5 +136,58 @@ describe("the last attempt's outcome", () => {
       unknown
     >;
     expect(approved).toMatchObject({ paymentStatus: "PAID", lastAttemptStatus: "APPROVED" });
+  });
+});
+
+describe("revenue update with lower-case keys", () => {
+  const ACCOUNT_1 = "039.18ACE.14691.8928.1800000.000000.0000";
+  const ACCOUNT_3 = "039.18ACE.14693.8928.1800000.000000.0000";
+
+  async function paidPayment(keyStyle: "lower" | "camel") {
+    const partner = await seedPartner({ keyStyle });
+    const payment = await openPayment(partner);
+    await payWith(payment);
+    return { partner, payment, bearer: await token(partner) };
+  }
+
+  it("a lower-style partner may POST linenumber / revenueaccount / revenueamount", async () => {
+    const { partner, payment, bearer } = await paidPayment("lower");
+    const response = await postRevenue(bearer, partner.pbcRefNumber, payment.pbcTxnNumber, {
+      revenue: [
+        { linenumber: "1", revenueaccount: ACCOUNT_1, revenueamount: "60.00" },
+        { linenumber: "2", revenueaccount: ACCOUNT_3, revenueamount: 40 },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { revenue: Array<{ revenueaccount: string; revenueamount: string }> };
+    expect(body.revenue.map((line) => [line.revenueaccount, line.revenueamount])).toEqual([
+      [ACCOUNT_1, "60.00"],
+      [ACCOUNT_3, "40.00"],
+    ]);
+  });
+
+  it("errors say which key was expected, in the style the request used", async () => {
+    const { partner, payment, bearer } = await paidPayment("lower");
+    const missing = await postRevenue(bearer, partner.pbcRefNumber, payment.pbcTxnNumber, {
+      revenue: [{ linenumber: "1", revenueaccount: ACCOUNT_1, revenue_amount: "100.00" }],
+    });
+    expect(missing.status).toBe(400);
+    const fields = ((await missing.json()) as { fields: Record<string, string> }).fields;
+    expect(fields["revenue[0].revenueamount"]).toBe('Required: expected the key "revenueamount"');
+    expect(Object.values(fields).join(" ")).toMatch(/revenue_amount/);
+
+    const camelMissing = await postRevenue(bearer, partner.pbcRefNumber, payment.pbcTxnNumber, {
+      revenue: [{ lineNumber: "1", revenueAmount: "100.00" }],
+    });
+    expect(((await camelMissing.json()) as { fields: Record<string, string> }).fields["revenue[0].revenueAccount"]).toBe(
+      'Required: expected the key "revenueAccount"',
+    );
+
+    const wrongAmount = await postRevenue(bearer, partner.pbcRefNumber, payment.pbcTxnNumber, {
+      revenue: [{ linenumber: "1", revenueaccount: ACCOUNT_1, revenueamount: "99.00" }],
+    });
+    expect(wrongAmount.status).toBe(400);
+    const wrongFields = ((await wrongAmount.json()) as { fields: Record<string, string> }).fields;
+    expect(Object.keys(wrongFields).some((name) => /revenueAccount|revenueAmount|lineNumber/.test(name))).toBe(false);
   });
 });

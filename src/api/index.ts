@@ -19,7 +19,7 @@ import {
   updateRevenue,
 } from "../services/partnerApi.ts";
 import { getPaymentRoute, searchPaymentsRoute, tokenRoute, updateRevenueRoute } from "./routes.ts";
-import type { Payment, PaymentSearch } from "./schemas.ts";
+import { type Payment, type PaymentSearch, REVENUE_LINE_KEYS } from "./schemas.ts";
 
 // The service builds bodies from the database's types; the schema narrows them (tests check real bodies against it).
 type PaymentBody = z.infer<typeof Payment>;
@@ -135,7 +135,14 @@ export function createPartnerApi() {
     const auth = c.get("partner");
     const { pbcRefNumber, pbcTxnNumber } = c.req.valid("param");
     const { revenue } = c.req.valid("json");
-    const result = await updateRevenue(d, auth, pbcRefNumber, pbcTxnNumber, revenue, c.req.valid("query").keys);
+    // The schema let each line through in exactly one key style; the service takes camelCase.
+    const lowerKeys = revenue.some((line) => line.revenueaccount !== undefined);
+    const lines = revenue.map((line) => ({
+      lineNumber: (line.lineNumber ?? line.linenumber) as string | number,
+      revenueAccount: (line.revenueAccount ?? line.revenueaccount) as string,
+      revenueAmount: (line.revenueAmount ?? line.revenueamount) as string | number,
+    }));
+    const result = await updateRevenue(d, auth, pbcRefNumber, pbcTxnNumber, lines, c.req.valid("query").keys);
     switch (result.kind) {
       case "updated":
         return c.json(result.payment as PaymentBody, 200);
@@ -145,7 +152,12 @@ export function createPartnerApi() {
         return c.json({ error: "conflict", message: result.message }, 409);
       case "invalid":
         return c.json(
-          { error: "validation_failed" as const, message: "The revenue lines are not valid", fields: result.fields },
+          {
+            error: "validation_failed" as const,
+            message: "The revenue lines are not valid",
+            // Messages name the keys the partner sent.
+            fields: lowerKeys ? lowerCaseFieldNames(result.fields) : result.fields,
+          },
           400,
         );
     }
@@ -187,6 +199,20 @@ export function createPartnerApi() {
   }));
 
   return api;
+}
+
+function lowerCaseFieldNames(fields: Record<string, string>): Record<string, string> {
+  const renamed: Record<string, string> = {};
+  for (const [name, message] of Object.entries(fields)) {
+    let lower = name;
+    let text = message;
+    for (const [camel, low] of REVENUE_LINE_KEYS) {
+      lower = lower.replace(new RegExp(`\\.${camel}$`), `.${low}`);
+      text = text.replaceAll(camel, low);
+    }
+    renamed[lower] = text;
+  }
+  return renamed;
 }
 
 function bearerChallenge(error: string, description: string): string {

@@ -206,18 +206,49 @@ export const KeyStyleQuery = z.object({
 
 const stringOrNumber = z.union([z.string().max(50), z.number()]);
 
+/** Each revenue line key in the contract's camelCase and in the ORDS lower case deployed clients send. */
+export const REVENUE_LINE_KEYS = [
+  ["lineNumber", "linenumber"],
+  ["revenueAccount", "revenueaccount"],
+  ["revenueAmount", "revenueamount"],
+] as const;
+
+const RevenueUpdateLine = z
+  .object({
+    lineNumber: stringOrNumber.optional().openapi({ example: "1" }),
+    revenueAccount: z.string().max(100).optional().openapi({ example: "039.18ACE.14691.8928.1800000.000000.0000" }),
+    revenueAmount: stringOrNumber.optional().openapi({ example: "75.00" }),
+    linenumber: stringOrNumber.optional().openapi({ description: "lineNumber, lower-case style" }),
+    revenueaccount: z.string().max(100).optional().openapi({ description: "revenueAccount, lower-case style" }),
+    revenueamount: stringOrNumber.optional().openapi({ description: "revenueAmount, lower-case style" }),
+  })
+  .strict()
+  .superRefine((line, context) => {
+    // One key style per line: the error names the key expected in the style the line uses.
+    const lower = REVENUE_LINE_KEYS.some(([, low]) => line[low] !== undefined);
+    const camel = REVENUE_LINE_KEYS.some(([cam]) => line[cam] !== undefined);
+    if (lower && camel) {
+      context.addIssue({
+        code: "custom",
+        message:
+          "Use one key style per line: lineNumber, revenueAccount, revenueAmount or linenumber, revenueaccount, revenueamount",
+      });
+      return;
+    }
+    for (const [cam, low] of REVENUE_LINE_KEYS) {
+      const expected = lower ? low : cam;
+      if (line[expected] === undefined)
+        context.addIssue({ code: "custom", path: [expected], message: `Required: expected the key "${expected}"` });
+    }
+  })
+  .openapi({
+    description:
+      "One revenue line, with camelCase keys (lineNumber, revenueAccount, revenueAmount) or lower-case keys (linenumber, revenueaccount, revenueamount).",
+  });
+
 export const RevenueUpdateBody = z
   .object({
-    revenue: z
-      .array(
-        z.object({
-          lineNumber: stringOrNumber.openapi({ example: "1" }),
-          revenueAccount: z.string().max(100).openapi({ example: "039.18ACE.14691.8928.1800000.000000.0000" }),
-          revenueAmount: stringOrNumber.openapi({ example: "75.00" }),
-        }),
-      )
-      .min(1)
-      .max(100),
+    revenue: z.array(RevenueUpdateLine).min(1).max(100),
   })
   .openapi("RevenueUpdate", {
     example: {
