@@ -66,3 +66,7 @@ CREATE INDEX webhook_attempts_outbox ON webhook_attempts (outbox_id, id);
 -- transaction date or by the Pacific date they were paid.
 CREATE INDEX transactions_partner_trn_date ON transactions (pbc_ref_number, trn_date, id);
 CREATE INDEX transactions_partner_paid_date ON transactions (pbc_ref_number, gl_business_date, id);
+
+-- The successor to MD5 for direct sale request and response signing, opt-in per partner and never
+-- chosen by the request: hashValue = hex HMAC-SHA256(apiKey, the same bytes MD5 covers).
+ALTER TABLE partners ADD COLUMN signing_algorithm TEXT NOT NULL DEFAULT 'MD5' CHECK (signing_algorithm IN ('MD5', 'HMAC-SHA256'));

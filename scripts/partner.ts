@@ -173,6 +173,14 @@ function limit(values: Values): number {
   return n;
 }
 
+function signing(values: Values): "MD5" | "HMAC-SHA256" | undefined {
+  const value = str(values, "signing");
+  if (value === undefined) return undefined;
+  const upper = value.trim().toUpperCase();
+  if (upper !== "MD5" && upper !== "HMAC-SHA256") throw new UsageError(`--signing must be md5 or hmac-sha256, not "${value}"`);
+  return upper;
+}
+
 function accountStatus(values: Values): "OPEN" | "CLOSED" {
   const value = (str(values, "status") ?? "OPEN").toUpperCase();
   if (value !== "OPEN" && value !== "CLOSED")
@@ -207,6 +215,7 @@ function partnerText(partner: PartnerView): string {
     `  key style:         ${partner.keyStyle}`,
     `  GL posting:        ${partner.glPosting ? "on" : "off"}`,
     `  cash account:      ${partner.cashAccount ?? "(none)"}`,
+    `  signing:           ${partner.signingAlgorithm}`,
     `  created:           ${partner.createdAt}`,
     `  updated:           ${partner.updatedAt}`,
     "  redirect targets:",
@@ -446,22 +455,29 @@ const COMMANDS: Record<string, Command> = {
   enable: statusCommand("ACTIVE", "accept the partner's direct sales again"),
 
   configure: {
-    summary: "change a partner's name, key style or GL posting",
-    usage: "configure --ref N [--name NAME] [--key-style lower|camel] [--gl-posting on|off] [--cash-account ACCOUNT|none]",
+    summary: "change a partner's name, key style, GL posting or signing algorithm",
+    usage:
+      "configure --ref N [--name NAME] [--key-style lower|camel] [--gl-posting on|off] [--cash-account ACCOUNT|none] [--signing md5|hmac-sha256]",
     options: {
       ref: REF,
       name: { type: "string", value: "NAME", help: "the partner's name (1 to 100 characters)" },
       "key-style": KEY_STYLE,
       "gl-posting": GL_POSTING,
       "cash-account": { ...CASH_ACCOUNT, help: `${CASH_ACCOUNT.help} (none to clear it)` },
+      signing: {
+        type: "string",
+        value: "md5|hmac-sha256",
+        help: "direct sale request and response signing: md5 (the contract's, default) or hmac-sha256 (its successor); the partner must switch at the same moment",
+      },
     },
     required: ["ref"],
     check: (values) => {
       ref(values);
       keyStyle(values);
       onOff(values, "gl-posting");
-      if (!["name", "key-style", "gl-posting", "cash-account"].some((name) => values[name] !== undefined)) {
-        throw new UsageError("configure needs at least one of --name, --key-style, --gl-posting, --cash-account");
+      signing(values);
+      if (!["name", "key-style", "gl-posting", "cash-account", "signing"].some((name) => values[name] !== undefined)) {
+        throw new UsageError("configure needs at least one of --name, --key-style, --gl-posting, --cash-account, --signing");
       }
     },
     async run(ctx, values) {
@@ -475,6 +491,8 @@ const COMMANDS: Record<string, Command> = {
       if (gl !== undefined) changes.glPosting = gl;
       const cash = str(values, "cash-account")?.trim();
       if (cash !== undefined) changes.cashAccount = cash === "" || cash.toLowerCase() === "none" ? null : cash;
+      const algorithm = signing(values);
+      if (algorithm !== undefined) changes.signingAlgorithm = algorithm;
       await configurePartner(ctx.db, pbcRefNumber, changes, ctx.now);
       const partner = await showPartner(ctx.db, pbcRefNumber);
       return { json: { partner }, text: `Updated.\n${partnerText(partner)}` };

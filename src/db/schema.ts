@@ -15,6 +15,9 @@ export const partners = sqliteTable("partners", {
   cashAccount: text("cash_account"),
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),
+  signingAlgorithm: text("signing_algorithm", { enum: ["MD5", "HMAC-SHA256"] })
+    .notNull()
+    .default("MD5"),
 });
 
 export const partnerApiKeys = sqliteTable("partner_api_keys", {

@@ -178,7 +178,14 @@ export async function setPartnerStatus(
 export async function configurePartner(
   db: Db,
   pbcRefNumber: string,
-  changes: { keyStyle?: "lower" | "camel"; glPosting?: boolean; cashAccount?: string | null; name?: string },
+  changes: {
+    keyStyle?: "lower" | "camel";
+    glPosting?: boolean;
+    cashAccount?: string | null;
+    name?: string;
+    /** MD5 (the contract's) or its successor HMAC-SHA256, for direct sale requests and responses. */
+    signingAlgorithm?: "MD5" | "HMAC-SHA256";
+  },
   now: Date,
   operator: Operator = SYSTEM,
 ) {

@@ -42,7 +42,7 @@ export async function partnerReturnUrl(
     cardType: outcome === "approved" || outcome === "declined" ? transaction.cardType : null,
     paymentAuthCode: transaction.paymentAuthCode,
   });
-  return signedRedirectUrl(transaction.redirectUri, pairs, key);
+  return signedRedirectUrl(transaction.redirectUri, pairs, { key, algorithm: context.partner.signingAlgorithm });
 }
 
 /** Statements that record the delivery of the outcome to the partner. */
