@@ -32,9 +32,13 @@ import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import type { AuditRecorder } from "./audit.ts";
 
 export type DirectSaleOutcome =
-  | { kind: "refused"; status: 400 | 409; title: string; problems: string[] }
+  /**
+   * invalid-request: refused before anything was written; in-progress: a payment for this transaction
+   * is with the processor; registration-changed: the partner's registration changed mid-request.
+   */
+  | { kind: "refused"; reason: "invalid-request" | "in-progress" | "registration-changed"; problems: string[] }
   | { kind: "validation-redirect"; location: string; errors: FieldErrors }
-  | { kind: "card-page"; location: string; transactionId: number; attemptId: number };
+  | { kind: "card-page"; linkToken: string; transactionId: number; attemptId: number };
 
 export interface DirectSaleDeps {
   db: Db;
@@ -44,8 +48,10 @@ export interface DirectSaleDeps {
   now: Date;
 }
 
-const refused = (problems: string[], status: 400 | 409 = 400, title = "We could not start your payment") =>
-  ({ kind: "refused", status, title, problems }) as const;
+const refused = (
+  problems: string[],
+  reason: Extract<DirectSaleOutcome, { kind: "refused" }>["reason"] = "invalid-request",
+): DirectSaleOutcome => ({ kind: "refused", reason, problems });
 
 /** What a partner's right to ask rests on, read in one round trip. */
 interface PartnerAuthority {
@@ -275,7 +281,7 @@ async function writeAttempt(
     created: true,
     outcome: {
       kind: "card-page",
-      location: `/public/pay/${linkToken}`,
+      linkToken,
       transactionId: attempt.transaction_id,
       attemptId: attempt.id,
     },
@@ -339,8 +345,7 @@ async function explainNoAttempt(
   if (existing?.authorisingAttemptId != null) {
     return refused(
       ["A payment for this transaction is already being processed. Do not pay again: return to the service to see its status."],
-      409,
-      "Your payment is already in progress",
+      "in-progress",
     );
   }
   // Open and free, so the batch's authority check failed: the partner's registration changed (disabled,
@@ -353,6 +358,6 @@ async function explainNoAttempt(
     [
       "This service's registration changed while your payment was being started. No payment was started: return to the service and try again.",
     ],
-    409,
+    "registration-changed",
   );
 }
