@@ -15,7 +15,7 @@ import {
   type ReturnStatus,
   renderFeedbackBatch,
 } from "../src/domain/ledgerFeedback.ts";
-import type { journalSummary } from "../src/routes/finance.tsx";
+import type { JournalSummary as ServiceJournalSummary } from "../src/services/journals.ts";
 import type { FeedbackOutcome } from "../src/services/ledgerFeedback.ts";
 import { readDevVars } from "./lib/platform.ts";
 
@@ -104,7 +104,10 @@ async function call(path: string, init: RequestInit = {}): Promise<Response> {
 }
 
 /** One journal of GET /finance/api/journals: the portal's own summary, as JSON. */
-type JournalSummary = ReturnType<typeof journalSummary>;
+/** A journal as /finance/api/journals answers it: the service's summary with download addresses. */
+type JournalSummary = Omit<ServiceJournalSummary, "files"> & {
+  files: Array<ServiceJournalSummary["files"][number] & { url: string }>;
+};
 
 async function list(): Promise<void> {
   const query = new URLSearchParams();

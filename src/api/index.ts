@@ -6,6 +6,7 @@
 import type { z } from "@hono/zod-openapi";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { basicCredentials, bearerToken } from "../http/credentials.ts";
 import { BODY_LIMITS, clientAddress, limitBody, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { auditRecorder } from "../services/audit.ts";
@@ -70,7 +71,7 @@ export function createPartnerApi() {
 
   // Credentials are checked before any body is read, limited or validated.
   api.use("/paybc/payment/:pbcRefNumber/:pbcTxnNumber", async (c, next) => {
-    const auth = await authenticate(deps(c, "partner-api"), c.req.header("Authorization"), {
+    const auth = await authenticate(deps(c, "partner-api"), bearerToken(c.req.header("Authorization")), {
       pbcRefNumber: c.req.param("pbcRefNumber"),
       pbcTxnNumber: c.req.param("pbcTxnNumber"),
     });
@@ -82,7 +83,7 @@ export function createPartnerApi() {
     await next();
   });
   api.use("/paybc/payments", async (c, next) => {
-    const auth = await authenticate(deps(c, "partner-api"), c.req.header("Authorization"));
+    const auth = await authenticate(deps(c, "partner-api"), bearerToken(c.req.header("Authorization")));
     if (!auth.ok) {
       c.header("WWW-Authenticate", bearerChallenge(auth.error, auth.description));
       return c.json({ error: auth.error, message: auth.description }, 401);
@@ -107,18 +108,22 @@ export function createPartnerApi() {
       for (const [key, value] of Object.entries(body)) if (typeof value === "string") form[key] = value;
     }
     const result = await requestToken(deps(c, "partner-api"), {
-      authorization: c.req.header("Authorization"),
+      basic: basicCredentials(c.req.header("Authorization")),
       form,
       sourceAddress: clientAddress(c),
     });
     if (result.ok) return c.json(result.body, 200);
     const body = { error: result.error, error_description: result.description };
-    if (result.status === 429) {
+    // RFC 6749 5.2: a failed client authentication is 401 with a challenge; other errors 400.
+    if (result.error === "slow_down") {
       c.header("Retry-After", "60");
       return c.json(body, 429);
     }
-    if (result.status === 401) c.header("WWW-Authenticate", 'Basic realm="paybc"');
-    return result.status === 401 ? c.json(body, 401) : c.json(body, 400);
+    if (result.error === "invalid_client") {
+      c.header("WWW-Authenticate", 'Basic realm="paybc"');
+      return c.json(body, 401);
+    }
+    return c.json(body, 400);
   });
 
   api.openapi(getPaymentRoute, async (c) => {

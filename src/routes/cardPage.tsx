@@ -32,6 +32,11 @@ export const cardPageRoutes = new Hono<AppEnv>();
 /** Session cookie scoped to one attempt's pages. */
 const SESSION_COOKIE = "pbc_session";
 
+/** The single-use link the direct sale sends the browser to. */
+export function payLinkPath(linkToken: string): string {
+  return `/public/pay/${linkToken}`;
+}
+
 export function cardPath(externalId: string): string {
   return `/public/card/${externalId}`;
 }

@@ -5,6 +5,7 @@ import type { AppEnv } from "../http/types.ts";
 import { auditRecorder } from "../services/audit.ts";
 import { startDirectSale } from "../services/directSale.ts";
 import { RequestErrorPage } from "../views/pages.tsx";
+import { payLinkPath } from "./cardPage.tsx";
 
 export const directSaleRoutes = new Hono<AppEnv>();
 
@@ -30,18 +31,20 @@ directSaleRoutes.get("/directsale", async (c) => {
     rawQuery,
   );
   switch (outcome.kind) {
-    case "refused":
+    case "refused": {
       Object.assign(c.get("logFields"), { outcome: "refused", problems: outcome.problems });
-      c.status(outcome.status);
+      const inProgress = outcome.reason === "in-progress";
+      c.status(outcome.reason === "invalid-request" ? 400 : 409);
       return c.html(
         <RequestErrorPage
           nonce={c.get("nonce")}
-          title={outcome.title}
-          // A 400 is refused before anything is written; a 409 concerns a payment that may be under way.
-          lead={outcome.status === 400 ? "No payment was started from this request." : undefined}
+          title={inProgress ? "Your payment is already in progress" : "We could not start your payment"}
+          // Refused before anything is written; a 409 concerns a payment that may be under way.
+          lead={outcome.reason === "invalid-request" ? "No payment was started from this request." : undefined}
           problems={outcome.problems}
         />,
       );
+    }
     case "validation-redirect":
       Object.assign(c.get("logFields"), { outcome: "validation errors", fields: Object.keys(outcome.errors) });
       return c.redirect(outcome.location, 303);
@@ -51,6 +54,6 @@ directSaleRoutes.get("/directsale", async (c) => {
         transactionId: outcome.transactionId,
         attemptId: outcome.attemptId,
       });
-      return c.redirect(outcome.location, 303);
+      return c.redirect(payLinkPath(outcome.linkToken), 303);
   }
 });

@@ -6,12 +6,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { readLedgerConfig } from "../config.ts";
-import { findBatch, type JournalBatch, listBatches } from "../db/journalBatches.ts";
-import { findFeedbackFile, listFeedbackFiles } from "../db/ledgerFeedbackFiles.ts";
-import { feederFilesOfBatches } from "../db/ledgerFeederFiles.ts";
-import type { LedgerFeedbackFile, LedgerFeederFile } from "../db/schema.ts";
 import { isValidDate } from "../domain/businessTime.ts";
-import { formatCents } from "../domain/money.ts";
 import { BODY_LIMITS, clientAddress, limitBody, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { auditRecorder } from "../services/audit.ts";
@@ -27,12 +22,14 @@ import {
   verifyAccessJwt,
 } from "../services/financeAuth.ts";
 import {
-  FeedbackInputError,
-  type FeedbackOutcome,
-  MAX_FEEDBACK_BYTES,
-  receiveLedgerFile,
-  storedOutcome,
-} from "../services/ledgerFeedback.ts";
+  findFeedback,
+  type JournalFilters,
+  type JournalSummary,
+  journalFile,
+  listFeedback,
+  listJournals,
+} from "../services/journals.ts";
+import { FeedbackInputError, type FeedbackOutcome, MAX_FEEDBACK_BYTES, receiveLedgerFile } from "../services/ledgerFeedback.ts";
 import { FinanceFeedbackPage, FinanceJournalsPage, FinanceLoginPage } from "../views/finance.tsx";
 
 type FinanceEnv = AppEnv & { Variables: AppEnv["Variables"] & { financeUser: string; financeSession?: boolean } };
@@ -190,59 +187,25 @@ function readFilters(c: Context<FinanceEnv>): Filters | { error: string } {
   return { ...(from ? { from } : {}), ...(to ? { to } : {}), ...(partner ? { partner } : {}) };
 }
 
-function fileList(batch: JournalBatch) {
-  const files = batch.files ? (JSON.parse(batch.files) as Record<string, { key: string; sha256: string; size: number }>) : {};
-  return Object.entries(files).map(([name, file]) => ({
-    name,
-    fileName: file.key.slice(file.key.lastIndexOf("/") + 1),
-    sha256: file.sha256,
-    size: file.size,
-    url: `/finance/journals/${batch.id}/files/${encodeURIComponent(name)}`,
-  }));
-}
-
-export function journalSummary(batch: JournalBatch, ledgerFiles: LedgerFeederFile[] = []) {
+/** A journal as finance sees it, with each file's download address. */
+function withUrls(journal: JournalSummary) {
   return {
-    id: batch.id,
-    glDate: batch.glDate,
-    pbcRefNumber: batch.pbcRefNumber,
-    sequence: batch.sequence,
-    status: batch.status,
-    lineCount: batch.lineCount,
-    accountCount: batch.accountCount,
-    debitTotal: batch.debitTotalCents === null ? null : formatCents(batch.debitTotalCents),
-    creditTotal: batch.creditTotalCents === null ? null : formatCents(batch.creditTotalCents),
-    createdAt: batch.claimedAt,
-    postedAt: batch.postedAt,
-    files: fileList(batch),
-    /** The feeder files sent to the ledger and what its feedback said (SENT until then). */
-    ledger: ledgerFiles
-      .filter((file) => file.sourceBatchId === batch.id)
-      .map((file) => ({
-        fileName: file.fileName,
-        batchType: file.batchType,
-        batchNumber: file.id,
-        effectiveDate: file.effectiveDate,
-        status: file.status,
-        settledAt: file.settledAt,
-      })),
+    ...journal,
+    files: journal.files.map((file) => ({
+      ...file,
+      url: `/finance/journals/${journal.id}/files/${encodeURIComponent(file.name)}`,
+    })),
   };
 }
 
-async function summaries(c: Context<FinanceEnv>, batches: JournalBatch[]) {
-  const ledgerFiles = await feederFilesOfBatches(
-    c.get("db"),
-    "payment",
-    batches.map((batch) => batch.id),
-  );
-  return batches.map((batch) => journalSummary(batch, ledgerFiles));
+async function journals(c: Context<FinanceEnv>, filters: JournalFilters) {
+  return (await listJournals(c.get("db"), filters)).map(withUrls);
 }
 
 financeRoutes.get("/api/journals", async (c) => {
   const filters = readFilters(c);
   if ("error" in filters) return c.json({ error: "invalid_filter", message: filters.error }, 400);
-  const batches = await listBatches(c.get("db"), { from: filters.from, to: filters.to, pbcRefNumber: filters.partner });
-  return c.json({ journals: await summaries(c, batches) });
+  return c.json({ journals: await journals(c, filters) });
 });
 
 financeRoutes.get("/journals", async (c) => {
@@ -260,11 +223,10 @@ financeRoutes.get("/journals", async (c) => {
       />,
     );
   }
-  const batches = await listBatches(c.get("db"), { from: filters.from, to: filters.to, pbcRefNumber: filters.partner });
   return c.html(
     <FinanceJournalsPage
       nonce={c.get("nonce")}
-      journals={await summaries(c, batches)}
+      journals={await journals(c, filters)}
       filters={filters}
       error={null}
       user={c.get("financeUser")}
@@ -274,18 +236,15 @@ financeRoutes.get("/journals", async (c) => {
 });
 
 financeRoutes.get("/journals/:id/files/:name", async (c) => {
-  const id = Number(c.req.param("id"));
-  const batch = Number.isSafeInteger(id) ? await findBatch(c.get("db"), id) : undefined;
-  const file = batch ? fileList(batch).find((f) => f.name === c.req.param("name")) : undefined;
-  if (!batch || !file) return c.json({ error: "not_found", message: "No such journal file" }, 404);
-  const key = (JSON.parse(batch.files as string) as Record<string, { key: string }>)[file.name]?.key as string;
-  const object = await c.env.JOURNALS.get(key);
-  if (!object) return c.json({ error: "not_found", message: "The journal file is missing from storage" }, 404);
-  await auditRecorder(c.get("db"), {
-    actor: c.get("financeUser"),
-    sourceIp: c.req.header("CF-Connecting-IP") ?? null,
-    log: c.get("log"),
-  })("finance.download", "success", { target: key, detail: { batchId: batch.id, sha256: file.sha256 } });
+  const found = await journalFile(c.get("db"), c.env.JOURNALS, Number(c.req.param("id")), c.req.param("name"));
+  if (!found) return c.json({ error: "not_found", message: "No such journal file" }, 404);
+  if (!found.object) return c.json({ error: "not_found", message: "The journal file is missing from storage" }, 404);
+  const { object, stored: file } = found;
+  await auditRecorder(c.get("db"), { actor: c.get("financeUser"), sourceIp: clientAddress(c), log: c.get("log") })(
+    "finance.download",
+    "success",
+    { target: file.key, detail: { batchId: found.batch.id, sha256: file.sha256 } },
+  );
   const bytes = new Uint8Array(file.sha256.match(/../g)?.map((h) => Number.parseInt(h, 16)) ?? []);
   let binary = "";
   for (const b of bytes) binary += String.fromCharCode(b);
@@ -293,7 +252,7 @@ financeRoutes.get("/journals/:id/files/:name", async (c) => {
     headers: {
       "Content-Type": object.httpMetadata?.contentType ?? "application/octet-stream",
       "Content-Length": String(object.size),
-      "Content-Disposition": `attachment; filename="${file.fileName.replace(/"/g, "")}"`,
+      "Content-Disposition": `attachment; filename="${found.fileName.replace(/"/g, "")}"`,
       "X-Content-SHA256": file.sha256,
       "Repr-Digest": `sha-256=:${btoa(binary)}:`,
       "Cache-Control": "no-store",
@@ -302,25 +261,6 @@ financeRoutes.get("/journals/:id/files/:name", async (c) => {
 });
 
 // ---------------------------------------------------------------- ledger feedback files
-
-export function feedbackSummary(row: LedgerFeedbackFile) {
-  const outcome = storedOutcome(row);
-  return {
-    id: row.id,
-    fileName: row.fileName,
-    kind: row.kind,
-    source: row.source,
-    receivedBy: row.receivedBy,
-    receivedAt: row.receivedAt,
-    processedAt: row.processedAt,
-    status: row.status,
-    sha256: row.sha256,
-    linesProcessed: outcome.linesProcessed,
-    linesRejected: outcome.linesRejected,
-    batches: outcome.batches,
-    problems: outcome.problems,
-  };
-}
 
 /** Upload refused before anything is kept: a clear 4xx. */
 type UploadRead = { ok: true; name: string; bytes: Uint8Array } | { ok: false; status: 400 | 413; message: string };
@@ -372,15 +312,13 @@ async function upload(c: Context<FinanceEnv>): Promise<{ outcome: FeedbackOutcom
 }
 
 financeRoutes.get("/api/feedback", async (c) => {
-  const rows = await listFeedbackFiles(c.get("db"), 100);
-  return c.json({ feedback: rows.map(feedbackSummary) });
+  return c.json({ feedback: await listFeedback(c.get("db"), 100) });
 });
 
 financeRoutes.get("/api/feedback/:id", async (c) => {
-  const id = Number(c.req.param("id"));
-  const row = Number.isSafeInteger(id) ? await findFeedbackFile(c.get("db"), id) : undefined;
-  if (!row) return c.json({ error: "not_found", message: "No such feedback file" }, 404);
-  return c.json(feedbackSummary(row));
+  const feedback = await findFeedback(c.get("db"), Number(c.req.param("id")));
+  if (!feedback) return c.json({ error: "not_found", message: "No such feedback file" }, 404);
+  return c.json(feedback);
 });
 
 financeRoutes.post("/api/feedback", async (c) => {
@@ -390,11 +328,10 @@ financeRoutes.post("/api/feedback", async (c) => {
 });
 
 async function feedbackPage(c: Context<FinanceEnv>, extra: { outcome?: FeedbackOutcome; error?: string }) {
-  const rows = await listFeedbackFiles(c.get("db"), 50);
   return c.html(
     <FinanceFeedbackPage
       nonce={c.get("nonce")}
-      files={rows.map(feedbackSummary)}
+      files={await listFeedback(c.get("db"), 50)}
       outcome={extra.outcome ?? null}
       error={extra.error ?? null}
       user={c.get("financeUser")}

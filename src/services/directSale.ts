@@ -13,7 +13,7 @@ import { insertAttemptQuery, supersedeOpenAttemptsQuery } from "../db/paymentAtt
 import { recordAttemptEventsQuery, recordEvent } from "../db/paymentEvents.ts";
 import { listRedirectTargetsQuery, redirectTargetRegisteredCondition } from "../db/redirectTargets.ts";
 import { replaceLinesQueries } from "../db/revenueLines.ts";
-import type { Partner } from "../db/schema.ts";
+import type { Partner, Transaction } from "../db/schema.ts";
 import { findTransaction, openTransactionId, upsertPendingQuery } from "../db/transactions.ts";
 import {
   collectParams,
@@ -38,9 +38,13 @@ import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import type { AuditRecorder } from "./audit.ts";
 
 export type DirectSaleOutcome =
-  | { kind: "refused"; status: 400 | 409; title: string; problems: string[] }
+  /**
+   * invalid-request: refused before anything was written; in-progress: a payment for this transaction
+   * is with the processor; registration-changed: the partner's registration changed mid-request.
+   */
+  | { kind: "refused"; reason: "invalid-request" | "in-progress" | "registration-changed"; problems: string[] }
   | { kind: "validation-redirect"; location: string; errors: FieldErrors }
-  | { kind: "card-page"; location: string; transactionId: number; attemptId: number };
+  | { kind: "card-page"; linkToken: string; transactionId: number; attemptId: number };
 
 export interface DirectSaleDeps {
   db: Db;
@@ -50,8 +54,10 @@ export interface DirectSaleDeps {
   now: Date;
 }
 
-const refused = (problems: string[], status: 400 | 409 = 400, title = "We could not start your payment") =>
-  ({ kind: "refused", status, title, problems }) as const;
+const refused = (
+  problems: string[],
+  reason: Extract<DirectSaleOutcome, { kind: "refused" }>["reason"] = "invalid-request",
+): DirectSaleOutcome => ({ kind: "refused", reason, problems });
 
 /** What a partner's right to ask rests on, read in one round trip. */
 interface PartnerAuthority {
@@ -311,7 +317,7 @@ async function writeAttempt(
     created: true,
     outcome: {
       kind: "card-page",
-      location: `/public/pay/${linkToken}`,
+      linkToken,
       transactionId: attempt.transaction_id,
       attemptId: attempt.id,
     },
@@ -328,44 +334,17 @@ async function explainNoAttempt(
   const maxDeclines = deps.config.maxDeclinesPerPayment;
   const existing = await findTransaction(db, request.pbcRefNumber, request.pbcTxnNumber);
   const locked = existing?.paymentStatus === "PNDNG" && existing.declineCount >= maxDeclines;
-  if (existing && (existing.paymentStatus !== "PNDNG" || locked)) {
-    await recordEvent(
-      db,
-      {
-        eventType: "validation_failed",
-        transactionId: existing.id,
-        pbcRefNumber: request.pbcRefNumber,
-        pbcTxnNumber: request.pbcTxnNumber,
-        detail: { reason: locked ? "locked after declines" : "already paid" },
-      },
-      now,
-    );
-    if (locked)
-      await deps.audit("directsale.locked_refused", "failure", { target: `${request.pbcRefNumber}/${request.pbcTxnNumber}` });
-    const errors: FieldErrors = { pbcTxnNumber: locked ? messages.locked : messages.alreadyPaid };
-    const pairs = validationErrorPairs(errors, null, request);
-    return {
-      kind: "validation-redirect",
-      errors,
-      location: await signedRedirectUrl(request.redirectUri, pairs, { key: apiKey.key, algorithm }),
-    };
-  }
-  if (existing?.moneyDigest != null && existing.moneyDigest !== accepted.moneyDigest) {
-    await recordEvent(
-      db,
-      {
-        eventType: "validation_failed",
-        transactionId: existing.id,
-        pbcRefNumber: request.pbcRefNumber,
-        pbcTxnNumber: request.pbcTxnNumber,
-        detail: { reason: "money changed", trnAmountCents: request.trnAmountCents },
-      },
-      now,
-    );
-    await deps.audit("directsale.money_changed_refused", "failure", {
-      target: `${request.pbcRefNumber}/${request.pbcTxnNumber}`,
-    });
-    const errors: FieldErrors = { pbcTxnNumber: messages.moneyChanged };
+  // A signed validation error on pbcTxnNumber, recorded against the existing transaction.
+  const refuseNumber = async (
+    transaction: Transaction,
+    message: string,
+    detail: Record<string, unknown>,
+    auditAction: string | null,
+  ): Promise<DirectSaleOutcome> => {
+    const event = { transactionId: transaction.id, pbcRefNumber: request.pbcRefNumber, pbcTxnNumber: request.pbcTxnNumber };
+    await recordEvent(db, { eventType: "validation_failed", ...event, detail }, now);
+    if (auditAction) await deps.audit(auditAction, "failure", { target: `${request.pbcRefNumber}/${request.pbcTxnNumber}` });
+    const errors: FieldErrors = { pbcTxnNumber: message };
     return {
       kind: "validation-redirect",
       errors,
@@ -374,12 +353,25 @@ async function explainNoAttempt(
         algorithm,
       }),
     };
+  };
+  if (existing && locked) {
+    return refuseNumber(existing, messages.locked, { reason: "locked after declines" }, "directsale.locked_refused");
+  }
+  if (existing && existing.paymentStatus !== "PNDNG") {
+    return refuseNumber(existing, messages.alreadyPaid, { reason: "already paid" }, null);
+  }
+  if (existing?.moneyDigest != null && existing.moneyDigest !== accepted.moneyDigest) {
+    return refuseNumber(
+      existing,
+      messages.moneyChanged,
+      { reason: "money changed", trnAmountCents: request.trnAmountCents },
+      "directsale.money_changed_refused",
+    );
   }
   if (existing?.authorisingAttemptId != null) {
     return refused(
       ["A payment for this transaction is already being processed. Do not pay again: return to the service to see its status."],
-      409,
-      "Your payment is already in progress",
+      "in-progress",
     );
   }
   // Open and free, so the batch's authority check failed: the partner's registration changed (disabled,
@@ -392,6 +384,6 @@ async function explainNoAttempt(
     [
       "This service's registration changed while your payment was being started. No payment was started: return to the service and try again.",
     ],
-    409,
+    "registration-changed",
   );
 }
