@@ -191,3 +191,27 @@ describe("revenue update with lower-case keys", () => {
     expect(Object.keys(wrongFields).some((name) => /revenueAccount|revenueAmount|lineNumber/.test(name))).toBe(false);
   });
 });
+
+describe("one error envelope", () => {
+  it("every error has error and message; the token endpoint keeps RFC 6749's fields beside them", async () => {
+    const partner = await seedPartner();
+    const tokenError = await SELF.fetch(`${API}/oauth/token`, {
+      method: "POST",
+      headers: {
+        Authorization: `Basic ${btoa(`${partner.clientId}:wrong-secret`)}`,
+        "Content-Type": "application/x-www-form-urlencoded",
+      },
+      body: "grant_type=client_credentials",
+    });
+    expect(tokenError.status).toBe(401);
+    const oauth = (await tokenError.json()) as Record<string, string>;
+    expect(oauth).toMatchObject({ error: "invalid_client", error_description: expect.any(String), message: oauth.error_description });
+    const bearer = await token(partner);
+    const notFound = (await (await getPayment(bearer, partner.pbcRefNumber, "NOPE")).json()) as Record<string, string>;
+    expect(Object.keys(notFound).sort()).toEqual(["error", "message"]);
+    const invalid = (await (await search(bearer, "?limit=0")).json()) as Record<string, unknown>;
+    expect(Object.keys(invalid).sort()).toEqual(["error", "fields", "message"]);
+    const noToken = (await (await SELF.fetch(`${API}/paybc/payments`)).json()) as Record<string, string>;
+    expect(Object.keys(noToken).sort()).toEqual(["error", "message"]);
+  });
+});

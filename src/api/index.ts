@@ -63,7 +63,14 @@ export function createPartnerApi() {
     },
   });
 
-  api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
+  // The bearer token is the OAuth2 client credentials grant's access token: generators and
+  // API tools read the flow (and its token URL) from the oauth2 scheme.
+  api.openAPIRegistry.registerComponent("securitySchemes", "oauth2", {
+    type: "oauth2",
+    description:
+      "OAuth2 client credentials: POST the client id and secret to the token URL, then send `Authorization: Bearer <token>`.",
+    flows: { clientCredentials: { tokenUrl: "oauth/token", scopes: {} } },
+  });
   api.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", { type: "http", scheme: "basic" });
 
   // Nothing unauthenticated is parsed beyond a few KB.
@@ -103,7 +110,7 @@ export function createPartnerApi() {
       try {
         body = await c.req.parseBody();
       } catch {
-        return c.json({ error: "invalid_request" as const, error_description: "The request body could not be read" }, 400);
+        return c.json(oauthError("invalid_request", "The request body could not be read"), 400);
       }
       for (const [key, value] of Object.entries(body)) if (typeof value === "string") form[key] = value;
     }
@@ -113,7 +120,7 @@ export function createPartnerApi() {
       sourceAddress: clientAddress(c),
     });
     if (result.ok) return c.json(result.body, 200);
-    const body = { error: result.error, error_description: result.description };
+    const body = oauthError(result.error, result.description);
     // RFC 6749 5.2: a failed client authentication is 401 with a challenge; other errors 400.
     if (result.error === "slow_down") {
       c.header("Retry-After", "60");
@@ -204,6 +211,11 @@ export function createPartnerApi() {
   }));
 
   return api;
+}
+
+/** RFC 6749's error body, with the web service's envelope field (`message`) beside it. */
+function oauthError<E extends string>(error: E, description: string) {
+  return { error, error_description: description, message: description };
 }
 
 function lowerCaseFieldNames(fields: Record<string, string>): Record<string, string> {

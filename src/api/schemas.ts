@@ -5,8 +5,16 @@ export const OAuthError = z
   .object({
     error: z.enum(["invalid_request", "invalid_client", "unsupported_grant_type", "invalid_grant", "slow_down"]),
     error_description: z.string(),
+    message: z.string().openapi({ description: "The same text as error_description: the web service's error envelope" }),
   })
-  .openapi("OAuthError", { example: { error: "invalid_client", error_description: "Client authentication failed" } });
+  .openapi("OAuthError", {
+    description: "RFC 6749 section 5.2 error, carrying the web service's error envelope (error, message) too.",
+    example: {
+      error: "invalid_client",
+      error_description: "Client authentication failed",
+      message: "Client authentication failed",
+    },
+  });
 
 export const TokenRequestBody = z
   .object({
@@ -24,8 +32,18 @@ export const TokenResponse = z
   })
   .openapi("TokenResponse", { example: { access_token: "pbc1.eyJzdWIiOi...", token_type: "bearer", expires_in: 3600 } });
 
+/** The one error envelope of the web service: a code, a sentence for people, per-field messages when a request is invalid. */
 export const ApiError = z
-  .object({ error: z.string(), message: z.string() })
+  .object({
+    error: z
+      .string()
+      .openapi({ description: "A stable code: not_found, invalid_token, conflict, payload_too_large, validation_failed, ..." }),
+    message: z.string(),
+    fields: z
+      .record(z.string(), z.string())
+      .optional()
+      .openapi({ description: "Only with validation_failed: a message per field" }),
+  })
   .openapi("Error", { example: { error: "not_found", message: "No payment with this pbcRefNumber and pbcTxnNumber" } });
 
 export const ValidationError = z
