@@ -14,7 +14,7 @@ import {
   FAKE_REPORT_ERROR,
   FAKE_REPORT_HANG,
   FAKE_REPORT_PASSCODE,
-} from "./fakes/bamboraFake.ts";
+} from "./fakes/bamboraFakeCards.ts";
 
 const baseUrl = inject("bamboraUrl");
 const CVD = "987";

@@ -15,45 +15,20 @@
  * Cardholder names in FAKE_NAMES trigger the other documented answers (500, 502, duplicate transaction).
  * Report searches for order numbers starting with FAKE_REPORT_ERROR / FAKE_REPORT_HANG fail or hang.
  */
-// Types only at the top: tests inside workerd import this file's constants, so Node modules load lazily.
+// Runs in Node only; tests inside workerd take the fake's constants from bamboraFakeCards.ts.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    bamboraUrl: string;
-  }
-}
-
-export const FAKE_MERCHANT_ID = "300200578";
-export const FAKE_API_PASSCODE = "fake-payments-passcode";
-export const FAKE_REPORT_PASSCODE = "fake-reporting-passcode";
-
-export const FAKE_CARDS = {
-  approved: ["4030000010001234", "5100000010001004", "2223000048400011", "371100001000131", "6011500080009080"],
-  declined: ["4003050500040005", "5100000020002000", "342400001000180", "6011000900901111"],
-  amountLimited: "4504481742333",
-  neverAnswers: "4872385877270993",
-  slowAnswer: "4104631199283796",
-} as const;
-
-export const SLOW_ANSWER_MS = 2_000;
-
-export const FAKE_NAMES = {
-  /** 500 before anything is recorded: a lookup finds nothing. */
-  serverError: "FAKE SERVER ERROR",
-  /** The payment is approved and recorded, then the answer is a 500. */
-  serverErrorAfterApproval: "FAKE ERROR AFTER APPROVAL",
-  /** 502 with an HTML body, as from a proxy in front of the API. */
-  badGateway: "FAKE BAD GATEWAY",
-  /** 402 message 16: Bambora's duplicate-transaction check (recorded as declined). */
-  duplicateTransaction: "FAKE DUPLICATE TRANSACTION",
-  /** 200 with `approved: "0"` instead of a 402. */
-  declinedWith200: "FAKE DECLINED 200",
-} as const;
-
-export const FAKE_REPORT_ERROR = "FAKEREPORT500";
-export const FAKE_REPORT_HANG = "FAKEREPORTHANG";
+import {
+  FAKE_API_PASSCODE,
+  FAKE_CARDS,
+  FAKE_MERCHANT_ID,
+  FAKE_NAMES,
+  FAKE_REPORT_ERROR,
+  FAKE_REPORT_HANG,
+  FAKE_REPORT_PASSCODE,
+  SLOW_ANSWER_MS,
+} from "./bamboraFakeCards.ts";
 
 interface StoredOrder {
   id: number;
