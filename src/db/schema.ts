@@ -1,4 +1,8 @@
-/** Drizzle mirror of migrations/*.sql (the SQL files are the source of truth, applied by wrangler). */
+/**
+ * Drizzle mirror of migrations/*.sql (the SQL files are the source of truth, applied by wrangler).
+ * test/schemaDrift.test.ts compares every table here with the migrated database: columns, types,
+ * NOT NULL, keys and indexes (by columns; UNIQUE constraints of the SQL appear as unique indexes).
+ */
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const partners = sqliteTable("partners", {
@@ -16,14 +20,18 @@ export const partners = sqliteTable("partners", {
   updatedAt: text("updated_at").notNull(),
 });
 
-export const partnerApiKeys = sqliteTable("partner_api_keys", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  pbcRefNumber: text("pbc_ref_number").notNull(),
-  keyCiphertext: text("key_ciphertext").notNull(),
-  createdAt: text("created_at").notNull(),
-  retiredAt: text("retired_at"),
-  validUntil: text("valid_until"),
-});
+export const partnerApiKeys = sqliteTable(
+  "partner_api_keys",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    pbcRefNumber: text("pbc_ref_number").notNull(),
+    keyCiphertext: text("key_ciphertext").notNull(),
+    createdAt: text("created_at").notNull(),
+    retiredAt: text("retired_at"),
+    validUntil: text("valid_until"),
+  },
+  (table) => [index("partner_api_keys_partner").on(table.pbcRefNumber, table.retiredAt)],
+);
 
 export const partnerRedirectTargets = sqliteTable(
   "partner_redirect_targets",
@@ -35,17 +43,21 @@ export const partnerRedirectTargets = sqliteTable(
   (table) => [primaryKey({ columns: [table.pbcRefNumber, table.target] })],
 );
 
-export const oauthClients = sqliteTable("oauth_clients", {
-  clientId: text("client_id").primaryKey(),
-  pbcRefNumber: text("pbc_ref_number").notNull(),
-  secretSalt: text("secret_salt").notNull(),
-  secretHash: text("secret_hash").notNull(),
-  previousSecretSalt: text("previous_secret_salt"),
-  previousSecretHash: text("previous_secret_hash"),
-  previousValidUntil: text("previous_valid_until"),
-  createdAt: text("created_at").notNull(),
-  rotatedAt: text("rotated_at"),
-});
+export const oauthClients = sqliteTable(
+  "oauth_clients",
+  {
+    clientId: text("client_id").primaryKey(),
+    pbcRefNumber: text("pbc_ref_number").notNull(),
+    secretSalt: text("secret_salt").notNull(),
+    secretHash: text("secret_hash").notNull(),
+    previousSecretSalt: text("previous_secret_salt"),
+    previousSecretHash: text("previous_secret_hash"),
+    previousValidUntil: text("previous_valid_until"),
+    createdAt: text("created_at").notNull(),
+    rotatedAt: text("rotated_at"),
+  },
+  (table) => [index("oauth_clients_partner").on(table.pbcRefNumber)],
+);
 
 export const transactions = sqliteTable(
   "transactions",
@@ -101,7 +113,11 @@ export const revenueLines = sqliteTable(
     glErrorMessage: text("gl_error_message"),
     journalBatchId: integer("journal_batch_id"),
   },
-  (table) => [primaryKey({ columns: [table.transactionId, table.lineNumber] })],
+  (table) => [
+    primaryKey({ columns: [table.transactionId, table.lineNumber] }),
+    index("revenue_lines_gl").on(table.glStatus, table.journalBatchId),
+    index("revenue_lines_batch").on(table.journalBatchId, table.transactionId, table.lineNumber),
+  ],
 );
 
 export const ATTEMPT_STATES = [
@@ -119,34 +135,45 @@ export const ATTEMPT_STATES = [
 ] as const;
 export type AttemptState = (typeof ATTEMPT_STATES)[number];
 
-export const paymentAttempts = sqliteTable("payment_attempts", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  externalId: text("external_id").notNull().unique(),
-  transactionId: integer("transaction_id").notNull(),
-  attemptNumber: integer("attempt_number").notNull(),
-  state: text("state", { enum: ATTEMPT_STATES }).notNull().default("CREATED"),
-  linkTokenHash: text("link_token_hash").notNull().unique(),
-  linkUsedAt: text("link_used_at"),
-  sessionHash: text("session_hash"),
-  orderNumber: text("order_number").notNull().unique(),
-  outcomeMessage: text("outcome_message"),
-  redirectedAt: text("redirected_at"),
-  expiresAt: text("expires_at").notNull(),
-  createdAt: text("created_at").notNull(),
-  updatedAt: text("updated_at").notNull(),
-});
+export const paymentAttempts = sqliteTable(
+  "payment_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    externalId: text("external_id").notNull().unique(),
+    transactionId: integer("transaction_id").notNull(),
+    attemptNumber: integer("attempt_number").notNull(),
+    state: text("state", { enum: ATTEMPT_STATES }).notNull().default("CREATED"),
+    linkTokenHash: text("link_token_hash").notNull().unique(),
+    linkUsedAt: text("link_used_at"),
+    sessionHash: text("session_hash"),
+    orderNumber: text("order_number").notNull().unique(),
+    outcomeMessage: text("outcome_message"),
+    redirectedAt: text("redirected_at"),
+    expiresAt: text("expires_at").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (table) => [
+    uniqueIndex("payment_attempts_transaction_attempt").on(table.transactionId, table.attemptNumber),
+    index("payment_attempts_open").on(table.state, table.expiresAt),
+  ],
+);
 
-export const paymentEvents = sqliteTable("payment_events", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  transactionId: integer("transaction_id"),
-  attemptId: integer("attempt_id"),
-  attemptNumber: integer("attempt_number"),
-  pbcRefNumber: text("pbc_ref_number"),
-  pbcTxnNumber: text("pbc_txn_number"),
-  eventType: text("event_type").notNull(),
-  detail: text("detail"),
-  createdAt: text("created_at").notNull(),
-});
+export const paymentEvents = sqliteTable(
+  "payment_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    transactionId: integer("transaction_id"),
+    attemptId: integer("attempt_id"),
+    attemptNumber: integer("attempt_number"),
+    pbcRefNumber: text("pbc_ref_number"),
+    pbcTxnNumber: text("pbc_txn_number"),
+    eventType: text("event_type").notNull(),
+    detail: text("detail"),
+    createdAt: text("created_at").notNull(),
+  },
+  (table) => [index("payment_events_txn").on(table.transactionId, table.id)],
+);
 
 export const chartOfAccounts = sqliteTable(
   "chart_of_accounts",
@@ -160,34 +187,42 @@ export const chartOfAccounts = sqliteTable(
   (table) => [primaryKey({ columns: [table.pbcRefNumber, table.account] })],
 );
 
-export const journalBatches = sqliteTable("journal_batches", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  pbcRefNumber: text("pbc_ref_number").notNull(),
-  glDate: text("gl_date").notNull(),
-  sequence: integer("sequence").notNull(),
-  status: text("status", { enum: ["CLAIMED", "POSTED"] })
-    .notNull()
-    .default("CLAIMED"),
-  lineCount: integer("line_count"),
-  accountCount: integer("account_count"),
-  debitTotalCents: integer("debit_total_cents"),
-  creditTotalCents: integer("credit_total_cents"),
-  files: text("files"),
-  claimedAt: text("claimed_at").notNull(),
-  postedAt: text("posted_at"),
-});
+export const journalBatches = sqliteTable(
+  "journal_batches",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    pbcRefNumber: text("pbc_ref_number").notNull(),
+    glDate: text("gl_date").notNull(),
+    sequence: integer("sequence").notNull(),
+    status: text("status", { enum: ["CLAIMED", "POSTED"] })
+      .notNull()
+      .default("CLAIMED"),
+    lineCount: integer("line_count"),
+    accountCount: integer("account_count"),
+    debitTotalCents: integer("debit_total_cents"),
+    creditTotalCents: integer("credit_total_cents"),
+    files: text("files"),
+    claimedAt: text("claimed_at").notNull(),
+    postedAt: text("posted_at"),
+  },
+  (table) => [uniqueIndex("journal_batches_partner_date_sequence").on(table.pbcRefNumber, table.glDate, table.sequence)],
+);
 
-export const auditLog = sqliteTable("audit_log", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  occurredAt: text("occurred_at").notNull(),
-  actor: text("actor").notNull(),
-  action: text("action").notNull(),
-  target: text("target"),
-  outcome: text("outcome").notNull(),
-  sourceIp: text("source_ip"),
-  requestId: text("request_id"),
-  detail: text("detail"),
-});
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    occurredAt: text("occurred_at").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    target: text("target"),
+    outcome: text("outcome").notNull(),
+    sourceIp: text("source_ip"),
+    requestId: text("request_id"),
+    detail: text("detail"),
+  },
+  (table) => [index("audit_log_time").on(table.occurredAt)],
+);
 
 export const cspReports = sqliteTable("csp_reports", {
   id: integer("id").primaryKey({ autoIncrement: true }),
