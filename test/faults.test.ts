@@ -7,8 +7,8 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
-import { createLogger } from "../src/http/logger.ts";
 import worker from "../src/index.ts";
+import { createLogger } from "../src/lib/logger.ts";
 import type { AuthorisationRequest, AuthorisationResult, LookupResult, PaymentProcessor } from "../src/processor/types.ts";
 import { issueToken, verifyToken } from "../src/services/accessTokens.ts";
 import { auditRecorder } from "../src/services/audit.ts";

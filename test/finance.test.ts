@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../src/db/client.ts";
-import { createLogger } from "../src/http/logger.ts";
+import { createLogger } from "../src/lib/logger.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { type Jwk, verifyAccessJwt } from "../src/services/financeAuth.ts";
 import { runGlPosting } from "../src/services/glPosting.ts";

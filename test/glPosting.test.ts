@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { describe, expect, it } from "vitest";
 import { database } from "../src/db/client.ts";
 import { detailCsvFirstChunk } from "../src/domain/journalCsv.ts";
-import { createLogger } from "../src/http/logger.ts";
+import { createLogger } from "../src/lib/logger.ts";
 import worker from "../src/index.ts";
 import { NIGHTLY_CRON } from "../src/jobs/scheduled.ts";
 import { auditRecorder } from "../src/services/audit.ts";

@@ -4,7 +4,7 @@
  */
 import { configurationProblems, readConfig } from "../config.ts";
 import { database } from "../db/client.ts";
-import { createLogger } from "../http/logger.ts";
+import { createLogger } from "../lib/logger.ts";
 import { createProcessor } from "../processor/index.ts";
 import { auditRecorder } from "../services/audit.ts";
 import { sweepPayments } from "../services/cardPayment.ts";

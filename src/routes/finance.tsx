@@ -1,4 +1,5 @@
 /** /finance: journal listing (HTML and JSON) and file downloads for finance staff only. */
+
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
@@ -6,6 +7,7 @@ import { findBatch, type JournalBatch, listBatches } from "../db/journalBatches.
 import { isValidDate } from "../domain/businessTime.ts";
 import { formatCents } from "../domain/money.ts";
 import type { AppEnv } from "../http/types.ts";
+import { bytesToBase64, hexToBytes } from "../lib/encoding.ts";
 import { auditRecorder } from "../services/audit.ts";
 import { accessIssuer, accessKeys, financeTokenMatches, verifyAccessJwt } from "../services/financeAuth.ts";
 import { FinanceJournalsPage, FinanceLoginPage } from "../views/finance.tsx";
@@ -163,16 +165,13 @@ financeRoutes.get("/journals/:id/files/:name", async (c) => {
     sourceIp: c.req.header("CF-Connecting-IP") ?? null,
     log: c.get("log"),
   })("finance.download", "success", { target: key, detail: { batchId: batch.id, sha256: file.sha256 } });
-  const bytes = new Uint8Array(file.sha256.match(/../g)?.map((h) => Number.parseInt(h, 16)) ?? []);
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
   return new Response(object.body, {
     headers: {
       "Content-Type": object.httpMetadata?.contentType ?? "application/octet-stream",
       "Content-Length": String(object.size),
       "Content-Disposition": `attachment; filename="${file.fileName.replace(/"/g, "")}"`,
       "X-Content-SHA256": file.sha256,
-      "Repr-Digest": `sha-256=:${btoa(binary)}:`,
+      "Repr-Digest": `sha-256=:${bytesToBase64(hexToBytes(file.sha256))}:`,
       "Cache-Control": "no-store",
     },
   });

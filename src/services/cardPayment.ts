@@ -36,8 +36,8 @@ import { type CardErrors, type CardInput, checkCard, redisplayableValues } from 
 import { formatCents } from "../domain/money.ts";
 import { paymentResponsePairs, type ResponseOutcome, signedRedirectUrl } from "../domain/paymentResponse.ts";
 import { constantTimeEqual } from "../domain/signature.ts";
-import type { Logger } from "../http/logger.ts";
 import { randomToken, sha256Hex } from "../lib/crypto.ts";
+import type { Logger } from "../lib/logger.ts";
 import type { AuthorisationResult, PaymentProcessor } from "../processor/types.ts";
 import type { AuditRecorder } from "./audit.ts";
 
