@@ -2,9 +2,9 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { describe, expect, it } from "vitest";
 import { database } from "../src/db/client.ts";
 import { detailCsvFirstChunk } from "../src/domain/journalCsv.ts";
-import { createLogger } from "../src/lib/logger.ts";
 import worker from "../src/index.ts";
-import { NIGHTLY_CRON } from "../src/jobs/scheduled.ts";
+import { NIGHTLY_CRON } from "../src/jobs/crons.ts";
+import { createLogger } from "../src/lib/logger.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { type GlPostingDeps, lastDueGlDate, type PostingStep, runGlPosting } from "../src/services/glPosting.ts";
 import { loadChartOfAccounts } from "../src/services/onboarding.ts";

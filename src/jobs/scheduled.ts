@@ -9,9 +9,7 @@ import { createProcessor } from "../processor/index.ts";
 import { auditRecorder } from "../services/audit.ts";
 import { sweepPayments } from "../services/cardPayment.ts";
 import { runGlPosting } from "../services/glPosting.ts";
-
-/** Must match the nightly entry of `[triggers] crons` in wrangler.toml. */
-export const NIGHTLY_CRON = "0 9 * * *";
+import { NIGHTLY_CRON } from "./crons.ts";
 
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
   const log = createLogger(`cron-${controller.scheduledTime}`);
