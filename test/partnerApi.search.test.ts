@@ -205,7 +205,11 @@ describe("one error envelope", () => {
     });
     expect(tokenError.status).toBe(401);
     const oauth = (await tokenError.json()) as Record<string, string>;
-    expect(oauth).toMatchObject({ error: "invalid_client", error_description: expect.any(String), message: oauth.error_description });
+    expect(oauth).toMatchObject({
+      error: "invalid_client",
+      error_description: expect.any(String),
+      message: oauth.error_description,
+    });
     const bearer = await token(partner);
     const notFound = (await (await getPayment(bearer, partner.pbcRefNumber, "NOPE")).json()) as Record<string, string>;
     expect(Object.keys(notFound).sort()).toEqual(["error", "message"]);

@@ -4,6 +4,7 @@
  * switched to its successor, hashValue = hex HMAC-SHA256(apiKey, S), over exactly the same bytes.
  * The algorithm is the partner's setting, never the request's choice.
  */
+import { bytesToHex } from "../lib/encoding.ts";
 import { parseQuery, unquotePlus } from "./urlencoding.ts";
 
 const encoder = new TextEncoder();
@@ -22,18 +23,12 @@ const HASH_PATTERNS: Record<SigningAlgorithm, RegExp> = { MD5: /^[0-9a-f]{32}$/,
 export async function signatureHex(algorithm: SigningAlgorithm, text: string, key: string): Promise<string> {
   if (algorithm === "MD5") return md5Hex(text + key);
   const hmacKey = await crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return toHex(new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, encoder.encode(text))));
+  return bytesToHex(new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, encoder.encode(text))));
 }
 
 export async function md5Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("MD5", encoder.encode(text));
-  return toHex(new Uint8Array(digest));
-}
-
-export function toHex(bytes: Uint8Array): string {
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+  return bytesToHex(new Uint8Array(digest));
 }
 
 /** Constant-time string comparison (lengths compared first, as timingSafeEqual requires). */

@@ -1,7 +1,7 @@
 /** The WEBHOOKS queue consumer: delivers partner notifications (services/webhookDelivery.ts). */
 import { configurationProblems, readConfig } from "../config.ts";
 import { database } from "../db/client.ts";
-import { createLogger } from "../http/logger.ts";
+import { createLogger } from "../lib/logger.ts";
 import { consumeWebhookBatch } from "../services/webhookDelivery.ts";
 
 export async function runWebhookQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {

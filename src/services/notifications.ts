@@ -10,7 +10,7 @@ import type { Statement } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { claimForEnqueue, insertEventQuery, insertPostedEventsQuery, releaseEnqueue } from "../db/webhookOutbox.ts";
 import type { WebhookEventType } from "../domain/webhookPolicy.ts";
-import type { Logger } from "../http/logger.ts";
+import type { Logger } from "../lib/logger.ts";
 
 /** What a queue message carries: the outbox row and the generation that makes older copies void. */
 export interface WebhookMessage {

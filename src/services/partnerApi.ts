@@ -19,7 +19,8 @@ import { findTransaction, findTransactionQuery, searchTransactionsPage } from ".
 import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
 import type { RevenueLine } from "../domain/revenue.ts";
 import { checkRevenueUpdate, type RevenueUpdateLineInput } from "../domain/revenueUpdate.ts";
-import { base64UrlToBytes, bytesToBase64Url, randomToken } from "../lib/crypto.ts";
+import { randomToken } from "../lib/crypto.ts";
+import { base64UrlToBytes, bytesToBase64Url } from "../lib/encoding.ts";
 import {
   clientAuthenticates,
   issueToken,

@@ -11,8 +11,8 @@ import { attemptsOf } from "../db/webhookAttempts.ts";
 import { cancelPendingQuery, findOutboxRow, insertPing, recentDeliveries, recordOutcomeQuery } from "../db/webhookOutbox.ts";
 import { newWebhookSecret } from "../domain/standardWebhooks.ts";
 import { isWebhookEventType, WEBHOOK_EVENT_TYPES, type WebhookEventType, webhookUrlProblem } from "../domain/webhookPolicy.ts";
-import type { Logger } from "../http/logger.ts";
 import { encryptSecret } from "../lib/crypto.ts";
+import type { Logger } from "../lib/logger.ts";
 import { OnboardingError, type Operator } from "./onboarding.ts";
 import { type AttemptResult, attemptDelivery, secretContext } from "./webhookDelivery.ts";
 

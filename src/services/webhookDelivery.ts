@@ -31,8 +31,8 @@ import {
   retryDelaySeconds,
   webhookUrlProblem,
 } from "../domain/webhookPolicy.ts";
-import type { Logger } from "../http/logger.ts";
 import { decryptSecret } from "../lib/crypto.ts";
+import type { Logger } from "../lib/logger.ts";
 import { isWebhookMessage, type WebhookMessage } from "./notifications.ts";
 import { partnerPaymentView } from "./partnerApi.ts";
 

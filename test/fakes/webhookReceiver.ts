@@ -7,22 +7,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    webhookReceiverUrl: string;
-  }
-}
-
-export interface ScriptedAnswer {
-  status: number;
-  headers?: Record<string, string>;
-  delayMs?: number;
-}
-
-export interface ReceivedWebhook {
-  headers: Record<string, string>;
-  body: string;
-}
+import type { ReceivedWebhook, ScriptedAnswer } from "./webhookTypes.ts";
 
 export async function startWebhookReceiver(): Promise<{ url: string; close: () => Promise<void> }> {
   const { createServer } = await import("node:http");

@@ -4,10 +4,10 @@ import { Webhook } from "standardwebhooks";
 import { inject } from "vitest";
 import { database } from "../../src/db/client.ts";
 import type { WebhookEventType } from "../../src/domain/webhookPolicy.ts";
-import { createLogger } from "../../src/http/logger.ts";
 import worker from "../../src/index.ts";
+import { createLogger } from "../../src/lib/logger.ts";
 import { setWebhook, testWebhook, type WebhookDeps } from "../../src/services/webhookConfig.ts";
-import type { ReceivedWebhook, ScriptedAnswer } from "../fakes/webhookReceiver.ts";
+import type { ReceivedWebhook, ScriptedAnswer } from "../fakes/webhookTypes.ts";
 
 const receiver = inject("webhookReceiverUrl");
 
