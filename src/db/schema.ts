@@ -102,6 +102,8 @@ export const transactions = sqliteTable(
   (table) => [
     uniqueIndex("transactions_partner_txn").on(table.pbcRefNumber, table.pbcTxnNumber),
     index("transactions_status_gl").on(table.paymentStatus, table.glDate),
+    index("transactions_partner_trn_date").on(table.pbcRefNumber, table.trnDate, table.id),
+    index("transactions_partner_paid_date").on(table.pbcRefNumber, table.glBusinessDate, table.id),
   ],
 );
 
