@@ -61,6 +61,9 @@ export async function insertPing(db: Db, pbcRefNumber: string, now: Date): Promi
       pbcRefNumber,
       eventType: "ping",
       occurredAt: at,
+      // Sent by the CLI itself, never through the queue: out of the sweep's sight while it runs.
+      enqueuedAt: at,
+      nextAttemptAt: new Date(now.getTime() + 3_600_000).toISOString(),
       createdAt: at,
       updatedAt: at,
     })
