@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { docsRoutes } from "./api/docsPage.ts";
 import { createPartnerApi } from "./api/index.ts";
+import { createRefundService } from "./api/refundService.ts";
 import { configurationProblems, readConfig } from "./config.ts";
 import { database } from "./db/client.ts";
 import { createLogger } from "./http/logger.ts";
@@ -30,9 +31,14 @@ function settingsOf(env: Env) {
 }
 
 /** Built per base path (a deployment setting), so the partner API can live under any prefix. */
-export function createApp(apiBasePath = "/ords/cas") {
+export function createApp(apiBasePath = "/ords/cas", refundBasePath = "/paybc-service") {
   const app = new Hono<AppEnv>();
-  const isApiPath = (path: string) => path === apiBasePath || path.startsWith(`${apiBasePath}/`) || path === "/docs";
+  const isApiPath = (path: string) =>
+    path === apiBasePath ||
+    path.startsWith(`${apiBasePath}/`) ||
+    path === "/docs" ||
+    path === refundBasePath ||
+    path.startsWith(`${refundBasePath}/`);
 
   app.use("*", async (c, next) => {
     const requestId = c.req.header("CF-Ray") ?? crypto.randomUUID();
@@ -87,6 +93,7 @@ export function createApp(apiBasePath = "/ords/cas") {
   app.get("/__bench/baseline", (c) => (c.get("config").benchMode ? c.text("ok") : c.notFound()));
 
   app.route(apiBasePath, createPartnerApi());
+  app.route(refundBasePath, createRefundService());
   app.route("/docs", docsRoutes);
 
   app.route("/public/assets", assetRoutes);

@@ -9,6 +9,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../http/types.ts";
 import { auditRecorder } from "../services/audit.ts";
 import { authenticate, type PartnerApiDeps, queryPayment, requestToken, updateRevenue } from "../services/partnerApi.ts";
+import { registerRefundRoutes } from "./refunds.ts";
 import { getPaymentRoute, tokenRoute, updateRevenueRoute } from "./routes.ts";
 import type { Payment } from "./schemas.ts";
 
@@ -104,6 +105,8 @@ export function createPartnerApi() {
         );
     }
   });
+
+  registerRefundRoutes(api);
 
   api.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

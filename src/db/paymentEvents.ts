@@ -24,7 +24,15 @@ export type PaymentEventType =
   | "gl_claimed"
   | "gl_rejected"
   | "gl_processed"
-  | "completed";
+  | "completed"
+  // refunds (services/refunds.ts): detail carries the refund's public id
+  | "refund_requested"
+  | "refund_approved"
+  | "refund_declined"
+  | "refund_unknown"
+  | "refund_resolved"
+  | "refund_gl_claimed"
+  | "refund_gl_posted";
 
 export interface PaymentEvent {
   eventType: PaymentEventType;

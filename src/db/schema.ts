@@ -177,6 +177,10 @@ export const journalBatches = sqliteTable("journal_batches", {
   files: text("files"),
   claimedAt: text("claimed_at").notNull(),
   postedAt: text("posted_at"),
+  /** revenue (payments) or refund (reversals); migrations/0004_refunds.sql */
+  kind: text("kind", { enum: ["revenue", "refund"] })
+    .notNull()
+    .default("revenue"),
 });
 
 export const auditLog = sqliteTable("audit_log", {
@@ -226,3 +230,49 @@ export const sandboxLedger = sqliteTable("sandbox_ledger", {
   createdAt: text("created_at").notNull(),
 });
 export type SandboxLedgerEntry = typeof sandboxLedger.$inferSelect;
+
+export const REFUND_STATUSES = ["PENDING", "APPROVED", "DECLINED", "UNKNOWN"] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+export const REFUND_GL_STATUSES = ["NEW", "INPRG", "CMPLT", "RJCT"] as const;
+export type RefundGlStatus = (typeof REFUND_GL_STATUSES)[number];
+
+export const refunds = sqliteTable("refunds", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  externalId: text("external_id").notNull().unique(),
+  transactionId: integer("transaction_id").notNull(),
+  pbcRefNumber: text("pbc_ref_number").notNull(),
+  pbcTxnNumber: text("pbc_txn_number").notNull(),
+  orderNumber: text("order_number").notNull().unique(),
+  amountCents: integer("amount_cents").notNull(),
+  status: text("status", { enum: REFUND_STATUSES }).notNull().default("PENDING"),
+  method: text("method", { enum: ["return", "void"] }),
+  processorRefundId: text("processor_refund_id"),
+  processorMessage: text("processor_message"),
+  channel: text("channel", { enum: ["paybc", "api", "support"] }).notNull(),
+  requestedBy: text("requested_by").notNull(),
+  reason: text("reason"),
+  requestFingerprint: text("request_fingerprint").notNull(),
+  idempotencyKey: text("idempotency_key"),
+  responseStatus: integer("response_status"),
+  responseBody: text("response_body"),
+  businessDate: text("business_date"),
+  glDate: text("gl_date"),
+  glAfterCutoff: integer("gl_after_cutoff", { mode: "boolean" }),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+  settledAt: text("settled_at"),
+});
+export type Refund = typeof refunds.$inferSelect;
+
+export const refundLines = sqliteTable("refund_lines", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  refundId: integer("refund_id").notNull(),
+  transactionId: integer("transaction_id").notNull(),
+  lineNumber: integer("line_number").notNull(),
+  amountCents: integer("amount_cents").notNull(),
+  revenueAccount: text("revenue_account"),
+  glStatus: text("gl_status", { enum: REFUND_GL_STATUSES }).notNull().default("NEW"),
+  glErrorMessage: text("gl_error_message"),
+  journalBatchId: integer("journal_batch_id"),
+});
+export type RefundLineRow = typeof refundLines.$inferSelect;

@@ -9,6 +9,7 @@ import { createProcessor } from "../processor/index.ts";
 import { auditRecorder } from "../services/audit.ts";
 import { sweepPayments } from "../services/cardPayment.ts";
 import { runGlPosting } from "../services/glPosting.ts";
+import { sweepRefunds } from "../services/refunds.ts";
 
 /** Must match the nightly entry of `[triggers] crons` in wrangler.toml. */
 export const NIGHTLY_CRON = "0 9 * * *";
@@ -33,6 +34,15 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     now,
   });
   log.info("payment sweep finished", { cron: controller.cron, ...report });
+  // Refunds whose processor answer was lost are looked up on the same schedule as payments.
+  const refunds = await sweepRefunds({
+    db,
+    processor: createProcessor(config, env),
+    audit: auditRecorder(db, { actor: "system:sweep", sourceIp: null, log }),
+    log,
+    now,
+  });
+  log.info("refund sweep finished", { cron: controller.cron, ...refunds });
   if (controller.cron === NIGHTLY_CRON) {
     await runGlPosting({
       db,

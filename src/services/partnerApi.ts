@@ -1,13 +1,17 @@
 /** The partner web service: OAuth2 client credentials, payment query and revenue update. */
+import { sql } from "drizzle-orm";
 import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { findClient } from "../db/oauthClients.ts";
 import { findPartner, findPartnerQuery } from "../db/partners.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
+import { refundLinesOfTransactionQuery, refundsOfTransactionQuery } from "../db/refunds.ts";
 import { blockingLines, linesOfTransactionQuery, revenueUpdateQueries } from "../db/revenueLines.ts";
-import type { Partner, RevenueLineRow, Transaction } from "../db/schema.ts";
+import type { Partner, Refund, RefundLineRow, RevenueLineRow, Transaction } from "../db/schema.ts";
 import { findTransaction, findTransactionQuery } from "../db/transactions.ts";
 import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
+import { refundSummary } from "../domain/refund.ts";
+import { paymentRefundFields } from "../domain/refundView.ts";
 import { checkRevenueUpdate, type RevenueUpdateLineInput } from "../domain/revenueUpdate.ts";
 import { randomToken } from "../lib/crypto.ts";
 import { clientSecretMatches, issueToken, TOKEN_LIFETIME_SECONDS, type TokenClaims, verifyToken } from "./accessTokens.ts";
@@ -100,6 +104,13 @@ export interface PartnerSession {
 interface OwnPayment {
   transaction: Transaction;
   lines: RevenueLineRow[];
+  refunds: Refund[];
+  refundLines: RefundLineRow[];
+}
+
+/** SQL: the id of the payment named by partner and number (the refund reads batched with it). */
+function paymentIdSql(pbcRefNumber: string, pbcTxnNumber: string) {
+  return sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber})`;
 }
 
 export type AuthResult =
@@ -122,13 +133,15 @@ export async function authenticate(
   let partner: Partner | undefined;
   let prefetched: OwnPayment | null | undefined;
   if (payment && payment.pbcRefNumber === claims.ref) {
-    const [partners, rows, lines] = await deps.db.batch([
+    const [partners, rows, lines, refunds, refundLines] = await deps.db.batch([
       findPartnerQuery(deps.db, claims.ref),
       findTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
       linesOfTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
+      refundsOfTransactionQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
+      refundLinesOfTransactionQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
     ]);
     partner = partners[0];
-    prefetched = rows[0] ? { transaction: rows[0], lines } : null;
+    prefetched = rows[0] ? { transaction: rows[0], lines, refunds, refundLines } : null;
   } else {
     partner = await findPartner(deps.db, claims.ref);
   }
@@ -154,8 +167,23 @@ function record(transaction: Transaction): PaymentRecord {
   };
 }
 
-function view(transaction: Transaction, lines: readonly RevenueLineRow[], style: KeyStyle) {
-  return style === "camel" ? paymentViewCamel(record(transaction), lines) : paymentViewLower(record(transaction), lines);
+function view(payment: OwnPayment, style: KeyStyle) {
+  const { transaction, lines } = payment;
+  const amountOf = (statuses: readonly Refund["status"][]) =>
+    payment.refunds.filter((r) => statuses.includes(r.status)).reduce((sum, r) => sum + r.amountCents, 0);
+  const refunds = paymentRefundFields({
+    refunds: payment.refunds,
+    lines: payment.refundLines,
+    summary: refundSummary(
+      transaction.paymentStatus !== "PNDNG",
+      transaction.trnAmountCents,
+      amountOf(["APPROVED"]),
+      amountOf(["PENDING", "UNKNOWN"]),
+    ),
+  });
+  return style === "camel"
+    ? paymentViewCamel(record(transaction), lines, refunds)
+    : paymentViewLower(record(transaction), lines, refunds);
 }
 
 /**
@@ -164,12 +192,14 @@ function view(transaction: Transaction, lines: readonly RevenueLineRow[], style:
  */
 async function ownPayment(deps: PartnerApiDeps, claims: TokenClaims, pbcRefNumber: string, pbcTxnNumber: string) {
   if (claims.ref !== pbcRefNumber) return null;
-  const [rows, lines] = await deps.db.batch([
+  const [rows, lines, refunds, refundLines] = await deps.db.batch([
     findTransactionQuery(deps.db, pbcRefNumber, pbcTxnNumber),
     linesOfTransactionQuery(deps.db, pbcRefNumber, pbcTxnNumber),
+    refundsOfTransactionQuery(deps.db, paymentIdSql(pbcRefNumber, pbcTxnNumber)),
+    refundLinesOfTransactionQuery(deps.db, paymentIdSql(pbcRefNumber, pbcTxnNumber)),
   ]);
   const transaction = rows[0];
-  return transaction ? { transaction, lines } : null;
+  return transaction ? { transaction, lines, refunds, refundLines } : null;
 }
 
 export async function queryPayment(
@@ -184,7 +214,7 @@ export async function queryPayment(
       ? session.prefetched
       : await ownPayment(deps, session.claims, pbcRefNumber, pbcTxnNumber);
   if (!payment) return null;
-  return view(payment.transaction, payment.lines, requestedStyle ?? session.keyStyle);
+  return view(payment, requestedStyle ?? session.keyStyle);
 }
 
 export type RevenueUpdateResult =
@@ -248,5 +278,5 @@ export async function updateRevenue(
   const updated = (await ownPayment(deps, claims, pbcRefNumber, pbcTxnNumber)) as NonNullable<
     Awaited<ReturnType<typeof ownPayment>>
   >;
-  return { kind: "updated", payment: view(updated.transaction, updated.lines, requestedStyle ?? session.keyStyle) };
+  return { kind: "updated", payment: view(updated, requestedStyle ?? session.keyStyle) };
 }
