@@ -3,13 +3,22 @@
  * service says not": a payment's state and every step of its lifecycle, and the audit log.
  * Local database by default; `--remote --env staging|production` for a deployed one.
  */
+import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { readConfig } from "../src/config.ts";
 import { queryAudit } from "../src/db/auditLog.ts";
 import { database } from "../src/db/client.ts";
 import { listEvents } from "../src/db/paymentEvents.ts";
+import { refundsOfTransaction } from "../src/db/refunds.ts";
 import { listLines } from "../src/db/revenueLines.ts";
 import { findTransaction } from "../src/db/transactions.ts";
+import { formatCents } from "../src/domain/money.ts";
+import { centsFromAmount } from "../src/domain/refund.ts";
+import { createLogger } from "../src/http/logger.ts";
+import { createProcessor } from "../src/processor/index.ts";
+import { auditRecorder } from "../src/services/audit.ts";
+import { requestRefund } from "../src/services/refunds.ts";
 import { withPlatform } from "./lib/platform.ts";
 
 // Keep stdout for the answer (wrangler otherwise notes where secrets come from).
@@ -18,6 +27,11 @@ process.env.WRANGLER_LOG ??= "warn";
 const USAGE = `Usage:
   npm run support -- payment --ref N --txn PBC_TXN_NUMBER [--json]
   npm run support -- audit [--from ISO] [--to ISO] [--action ACTION] [--target TARGET] [--limit N] [--json]
+  npm run support -- refund --ref N --txn PBC_TXN_NUMBER (--amount X | --line 1:25.00 [--line 2:5.00 ...])
+                     --reason "..." [--operator NAME] [--json]
+    Refunds through the processor and records who asked (--operator, default the login name). With
+    --remote the processor's credentials come from the environment (BAMBORA_MERCHANT_ID, BAMBORA_API_PASSCODE,
+    BAMBORA_REPORT_PASSCODE), as they are Worker secrets.
 Options: --remote --env staging|production (deployed database), --persist-to DIR (local state)`;
 
 function fail(message: string): never {
@@ -37,6 +51,10 @@ const parsed = (() => {
         action: { type: "string" },
         target: { type: "string" },
         limit: { type: "string" },
+        amount: { type: "string" },
+        line: { type: "string", multiple: true },
+        reason: { type: "string" },
+        operator: { type: "string" },
         json: { type: "boolean", default: false },
         remote: { type: "boolean", default: false },
         env: { type: "string" },
@@ -74,7 +92,8 @@ await withPlatform(
       if (!txn) fail(`no payment ${values.txn} for partner ${values.ref}: the portal never received a valid request for it`);
       const lines = await listLines(db, txn.id);
       const events = await listEvents(db, txn.id);
-      print({ transaction: txn, revenue: lines, events }, () => {
+      const refunds = await refundsOfTransaction(db, txn.id);
+      print({ transaction: txn, revenue: lines, refunds: refunds.refunds, refundLines: refunds.lines, events }, () => {
         const out = [
           `Payment ${txn.pbcTxnNumber} (partner ${txn.pbcRefNumber}): ${txn.paymentStatus}`,
           `  amount ${(txn.trnAmountCents / 100).toFixed(2)} CAD, trnDate ${txn.trnDate}, GL date ${txn.glDate}`,
@@ -84,6 +103,11 @@ await withPlatform(
           ...lines.map(
             (l) =>
               `  ${l.lineNumber}  ${l.revenueAccount}  ${(l.revenueAmountCents / 100).toFixed(2)}  ${l.glStatus}${l.glErrorMessage ? ` (${l.glErrorMessage})` : ""}`,
+          ),
+          "Refunds:",
+          ...refunds.refunds.map(
+            (r) =>
+              `  ${r.createdAt}  ${r.externalId}  ${(r.amountCents / 100).toFixed(2)}  ${r.status}${r.method ? ` (${r.method})` : ""}  by ${r.requestedBy}${r.reason ? `: ${r.reason}` : ""}`,
           ),
           "Lifecycle:",
           ...events.map(
@@ -105,6 +129,76 @@ await withPlatform(
         () =>
           `${rows.map((r) => `${r.occurredAt}  ${r.outcome.padEnd(7)}  ${r.action}  actor=${r.actor}  target=${r.target ?? "-"}  ip=${r.sourceIp ?? "-"}  ${r.detail ?? ""}`).join("\n")}\n`,
       );
+    } else if (command === "refund") {
+      if (!values.ref || !values.txn) fail("refund needs --ref and --txn");
+      const reason = values.reason?.trim();
+      if (!reason) fail('refund needs --reason "..." (it is kept with the refund and in the audit log)');
+      const operator = (values.operator ?? userInfo().username).trim();
+      if (!operator) fail("refund needs --operator NAME");
+      const lines = (values.line ?? []).map((text) => {
+        const match = /^(\d{1,4}):(\d{1,9}(?:\.\d{1,2})?)$/.exec(text);
+        const cents = match ? centsFromAmount(match[2]) : null;
+        if (!match || cents === null) fail(`--line ${text}: expected LINE:AMOUNT, e.g. 1:25.00`);
+        return { lineNumber: Number(match[1]), amountCents: cents };
+      });
+      const given = values.amount === undefined ? null : centsFromAmount(values.amount);
+      if (values.amount !== undefined && given === null) fail(`--amount ${values.amount}: expected an amount such as 25.00`);
+      if (given === null && lines.length === 0) fail("refund needs --amount or at least one --line");
+      const amountCents = given ?? lines.reduce((sum, line) => sum + line.amountCents, 0);
+      const actor = `staff:${operator}`;
+      // Log lines go to stderr: stdout carries the answer.
+      const log = createLogger(`support-refund-${Date.now()}`, (line) => process.stderr.write(`${line}\n`));
+      const processorEnv = {
+        ...env,
+        ...Object.fromEntries(
+          ["BAMBORA_MERCHANT_ID", "BAMBORA_API_PASSCODE", "BAMBORA_REPORT_PASSCODE"].flatMap((name) =>
+            process.env[name] ? [[name, process.env[name]]] : [],
+          ),
+        ),
+      } as Env;
+      const outcome = await requestRefund(
+        {
+          db,
+          processor: createProcessor(readConfig(processorEnv), processorEnv),
+          audit: auditRecorder(db, { actor, sourceIp: null, log }),
+          log,
+          now: new Date(),
+        },
+        {
+          pbcRefNumber: values.ref,
+          pbcTxnNumber: values.txn,
+          ownerRef: null,
+          channel: "support",
+          requestedBy: actor,
+          amountCents,
+          lines: lines.length > 0 ? lines : undefined,
+          reason,
+        },
+      );
+      if (outcome.kind !== "created") {
+        const why =
+          outcome.kind === "not-found"
+            ? `no payment ${values.txn} for partner ${values.ref}`
+            : outcome.kind === "invalid"
+              ? outcome.errors.join("; ")
+              : "message" in outcome
+                ? outcome.message
+                : outcome.kind;
+        fail(`refund refused: ${why}`);
+      }
+      const { refund, summary } = outcome;
+      print({ refund, refundSummary: summary }, () =>
+        [
+          `Refund ${refund.refundId} of ${refund.amount} CAD on ${refund.pbcTxnNumber} (partner ${refund.pbcRefNumber}): ${refund.status}${refund.message ? ` (${refund.message})` : ""}`,
+          ...refund.lines.map((line) => `  line ${line.lineNumber}  ${line.amount}`),
+          `  left to refund ${formatCents(summary.amountAvailableCents)}, refunded ${formatCents(summary.amountRefundedCents)}`,
+          refund.status === "UNKNOWN" || refund.status === "PENDING"
+            ? "  The processor has not confirmed it yet: the sweep looks it up every 5 minutes. Do not refund again."
+            : "",
+          "",
+        ].join("\n"),
+      );
+      if (refund.status === "DECLINED") process.exitCode = 1;
     } else {
       fail(`unknown command "${command}"\n\n${USAGE}`);
     }
