@@ -9,7 +9,7 @@ import { createLogger } from "../src/http/logger.ts";
 import { SandboxProcessor } from "../src/processor/sandbox.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { REFUND_NOT_FOUND_GRACE_MS, type RefundDeps, sweepRefunds } from "../src/services/refunds.ts";
-import { getPayment, token } from "./helpers/api.ts";
+import { getPayment, postRevenue, token } from "./helpers/api.ts";
 import { seedPartner } from "./helpers/portal.ts";
 import { expectReconciled } from "./helpers/reconcile.ts";
 import { listRefunds, type PaidPayment, paidPayment, paybcRefund, refundToken, restRefund } from "./helpers/refunds.ts";
@@ -134,6 +134,36 @@ describe("REST refunds", () => {
     expect(crossList.status).toBe(404);
     const noToken = await restRefund("nope", paid.partner.pbcRefNumber, paid.pbcTxnNumber, "{", key());
     expect(noToken.status).toBe(401);
+  });
+});
+
+describe("refunds and revenue updates", () => {
+  it("keeps a refunded line's number and refunded amount through a revenue update", async () => {
+    const paid = await paidPayment();
+    expect(
+      (await refund(paid, { amount: "25.00", refundAmountAvailable: "100.00", lines: [{ lineNumber: 2, amount: "25.00" }] }))
+        .status,
+    ).toBe(201);
+    const line = (lineNumber: string, account: string, amount: string) => ({
+      lineNumber,
+      revenueAccount: account,
+      revenueAmount: amount,
+    });
+    const shrink = await postRevenue(paid.bearer, paid.partner.pbcRefNumber, paid.pbcTxnNumber, {
+      revenue: [
+        line("1", "039.18ACE.14691.8928.1800000.000000.0000", "80.00"),
+        line("2", "039.18ACE.14692.8928.1800000.000000.0000", "20.00"),
+      ],
+    });
+    expect(shrink.status).toBe(409);
+    expect(((await shrink.json()) as { message: string }).message).toMatch(/refunded revenue line must keep/);
+    const recode = await postRevenue(paid.bearer, paid.partner.pbcRefNumber, paid.pbcTxnNumber, {
+      revenue: [
+        line("1", "039.18ACE.14691.8928.1800000.000000.0000", "75.00"),
+        line("2", "039.18ACE.14693.8928.1800000.000000.0000", "25.00"),
+      ],
+    });
+    expect(recode.status).toBe(200);
   });
 });
 

@@ -131,7 +131,7 @@ const IdempotencyHeader = z.object({
     .min(1)
     .max(255)
     .openapi({
-      param: { name: "Idempotency-Key", in: "header" },
+      param: { name: "idempotency-key", in: "header" },
       description:
         "Required. A unique key per refund (e.g. a UUID). Replays within 24 h and beyond answer with the first response.",
       example: "3f0c8a52-8f0e-4b0e-9d1c-6a4b5f2e9b77",

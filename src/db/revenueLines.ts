@@ -55,10 +55,17 @@ export async function listLines(db: Db, transactionId: number): Promise<RevenueL
  */
 export function revenueUpdateQueries(transactionId: number, token: string, lines: readonly RevenueLine[], now: Date): SQL[] {
   const guarded = sql`(SELECT id FROM transactions WHERE id = ${transactionId} AND revenue_update_token = ${token})`;
+  // A refunded line must keep its number and at least the amount refunded (or in flight) from it.
+  const amounts = JSON.stringify(lines.map((line) => [line.lineNumber, line.revenueAmountCents]));
   return [
     sql`UPDATE transactions SET revenue_update_token = ${token}, updated_at = ${now.toISOString()}
       WHERE id = ${transactionId} AND payment_status = 'PAID'
-      AND NOT EXISTS (SELECT 1 FROM revenue_lines WHERE transaction_id = ${transactionId} AND gl_status NOT IN ('NEW', 'REJECT'))`,
+      AND NOT EXISTS (SELECT 1 FROM revenue_lines WHERE transaction_id = ${transactionId} AND gl_status NOT IN ('NEW', 'REJECT'))
+      AND NOT EXISTS (SELECT 1 FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id
+        WHERE rl.transaction_id = ${transactionId} AND r.status IN ('PENDING', 'APPROVED', 'UNKNOWN')
+        GROUP BY rl.line_number
+        HAVING SUM(rl.amount_cents) > COALESCE((SELECT json_extract(value, '$[1]') FROM json_each(${amounts})
+          WHERE json_extract(value, '$[0]') = rl.line_number), 0))`,
     ...replaceLinesQueries(guarded, lines),
   ];
 }

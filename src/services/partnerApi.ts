@@ -246,9 +246,12 @@ export async function updateRevenue(
           : "Revenue can only be updated for PAID payments: this payment is CMPLT (its GL has been posted)";
     } else {
       const blocking = await blockingLines(deps.db, current.id);
-      message = `Revenue can only be updated while every line's glStatus is NEW or REJECT: ${blocking
-        .map((line) => `line ${line.lineNumber} is ${line.glStatus}`)
-        .join(", ")}`;
+      message =
+        blocking.length === 0
+          ? "A refunded revenue line must keep its line number and at least the amount refunded from it"
+          : `Revenue can only be updated while every line's glStatus is NEW or REJECT: ${blocking
+              .map((line) => `line ${line.lineNumber} is ${line.glStatus}`)
+              .join(", ")}`;
     }
     await deps.audit("payment.revenue_update_refused", "failure", { actor: `client:${claims.sub}`, target, detail: { message } });
     return { kind: "conflict", message };
