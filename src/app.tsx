@@ -17,6 +17,7 @@ import { demoRoutes } from "./routes/demo.tsx";
 import { directSaleRoutes } from "./routes/directSale.tsx";
 import { financeRoutes } from "./routes/finance.tsx";
 import { healthRoutes } from "./routes/health.ts";
+import { cardPath, OutcomeUncertainError } from "./services/cardPayment.ts";
 import { PaymentUncertainPage, RequestErrorPage, UnavailablePage } from "./views/pages.tsx";
 
 // The environment object lives as long as the isolate: check and parse it once, not per request.
@@ -123,14 +124,13 @@ export function createApp(apiBasePath = "/ords/cas", refundBasePath = "/paybc-se
         response.status as 400,
       );
     }
-    log.error("unhandled error", { error: String(error), path: c.req.path });
+    log.error("unhandled error", { error, path: c.req.path });
+    if (error instanceof OutcomeUncertainError) {
+      c.status(503);
+      return c.html(<PaymentUncertainPage nonce={c.get("nonce") ?? ""} cardPageUrl={cardPath(error.externalId)} />);
+    }
     if (isApiPath(c.req.path))
       return c.json({ error: "server_error", message: "Something went wrong; nothing was changed. Try again." }, 500);
-    const card = /^\/public\/card\/([A-Za-z0-9_-]+)$/.exec(c.req.path);
-    if (card && c.req.method === "POST") {
-      c.status(503);
-      return c.html(<PaymentUncertainPage nonce={c.get("nonce") ?? ""} cardPageUrl={`/public/card/${card[1]}`} />);
-    }
     c.status(500);
     return c.html(<UnavailablePage nonce={c.get("nonce") ?? ""} />);
   });

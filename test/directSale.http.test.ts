@@ -33,7 +33,7 @@ describe("GET /public/directsale refusals (error page, never a redirect)", () =>
       expect(response.headers.get("Location")).toBeNull();
       const html = await response.text();
       expect(html).toContain(message);
-      expect(html).toContain("no money has been taken");
+      expect(html).toContain("No payment was started from this request.");
     }
   });
 

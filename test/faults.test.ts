@@ -219,7 +219,11 @@ describe("D1 faults in the revenue update", () => {
     await payWith(payment);
     const claims = await verifyToken(
       env.TOKEN_SIGNING_KEY,
-      await issueToken(env.TOKEN_SIGNING_KEY, partner.clientId, partner.pbcRefNumber, new Date()),
+      await issueToken(
+        env.TOKEN_SIGNING_KEY,
+        { clientId: partner.clientId, pbcRefNumber: partner.pbcRefNumber, secretGeneration: 1 },
+        new Date(),
+      ),
       new Date(),
     );
     if (!claims) throw new Error("no claims");

@@ -126,7 +126,7 @@ describe("fuzzing the direct sale request", () => {
       }),
       { numRuns: 2000 },
     );
-  });
+  }, 180_000); // thousands of generated requests: minutes on a loaded 2-core machine
 
   it("malformed and unsigned query strings get an error page, never a 5xx or a redirect", async () => {
     await fc.assert(
@@ -189,7 +189,7 @@ describe("fuzzing the partner web service", () => {
       headers: { Authorization: `Bearer ${bearer}` },
     });
     expect(getBack.status).toBe(200);
-  });
+  }, 180_000); // thousands of generated requests: minutes on a loaded 2-core machine
 });
 
 describe("fuzzing the card form", () => {
@@ -216,7 +216,7 @@ describe("fuzzing the card form", () => {
       }),
       { numRuns: 1000 },
     );
-  });
+  }, 180_000); // thousands of generated requests: minutes on a loaded 2-core machine
 });
 
 // The money-integrity invariant holds after everything above (issue 11).

@@ -120,15 +120,13 @@ describe("GET payment", () => {
     const { partner, pbcTxnNumber } = await paidPayment();
     const old = await issueToken(
       env.TOKEN_SIGNING_KEY,
-      partner.clientId,
-      partner.pbcRefNumber,
+      { clientId: partner.clientId, pbcRefNumber: partner.pbcRefNumber, secretGeneration: 1 },
       new Date(Date.now() - 2 * 3600_000),
     );
     expect((await getPayment(old, partner.pbcRefNumber, pbcTxnNumber)).status).toBe(401);
     const fresh = await issueToken(
       env.TOKEN_SIGNING_KEY,
-      partner.clientId,
-      partner.pbcRefNumber,
+      { clientId: partner.clientId, pbcRefNumber: partner.pbcRefNumber, secretGeneration: 1 },
       new Date(Date.now() - 20 * 60_000),
     );
     expect((await getPayment(fresh, partner.pbcRefNumber, pbcTxnNumber)).status).toBe(200);
@@ -388,7 +386,7 @@ describe("OpenAPI document", () => {
     expect(Object.keys(doc.paths.oauth_token ?? doc.paths["/oauth/token"] ?? {})).toEqual(["post"]);
     const payment = doc.paths["/paybc/payment/{pbcRefNumber}/{pbcTxnNumber}"] ?? {};
     expect(Object.keys(payment.get?.responses ?? {}).sort()).toEqual(["200", "401", "404"]);
-    expect(Object.keys(payment.post?.responses ?? {}).sort()).toEqual(["200", "400", "401", "404", "409"]);
+    expect(Object.keys(payment.post?.responses ?? {}).sort()).toEqual(["200", "400", "401", "404", "409", "413"]);
     expect(Object.keys(doc.components.schemas)).toEqual(
       expect.arrayContaining(["PaymentCamelCase", "PaymentLowerCase", "RevenueUpdate", "OAuthError"]),
     );

@@ -6,9 +6,17 @@
 import type { z } from "@hono/zod-openapi";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { BODY_LIMITS, clientAddress, limitBody, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { auditRecorder } from "../services/audit.ts";
-import { authenticate, type PartnerApiDeps, queryPayment, requestToken, updateRevenue } from "../services/partnerApi.ts";
+import {
+  type AuthResult,
+  authenticate,
+  type PartnerApiDeps,
+  queryPayment,
+  requestToken,
+  updateRevenue,
+} from "../services/partnerApi.ts";
 import { registerRefundRoutes } from "./refunds.ts";
 import { getPaymentRoute, tokenRoute, updateRevenueRoute } from "./routes.ts";
 import type { Payment } from "./schemas.ts";
@@ -16,20 +24,24 @@ import type { Payment } from "./schemas.ts";
 // The service builds bodies from the database's types; the schema narrows them (tests check real bodies against it).
 type PaymentBody = z.infer<typeof Payment>;
 
-function deps(c: Context<AppEnv>, actor: string): PartnerApiDeps {
+/** The partner the bearer token authenticated, set before any body is read or validated. */
+export type ApiEnv = AppEnv & { Variables: AppEnv["Variables"] & { partner: Extract<AuthResult, { ok: true }> } };
+
+function deps(c: Context<ApiEnv>, actor: string): PartnerApiDeps {
   const db = c.get("db");
   return {
     db,
     signingKey: c.env.TOKEN_SIGNING_KEY,
-    audit: auditRecorder(db, { actor, sourceIp: c.req.header("CF-Connecting-IP") ?? null, log: c.get("log") }),
+    audit: auditRecorder(db, { actor, sourceIp: clientAddress(c), log: c.get("log") }),
     now: new Date(),
+    throttle: (key) => withinLimit(c.env.AUTH_RATE_LIMITER, key),
   };
 }
 
 const NOT_FOUND = { error: "not_found", message: "No payment with this pbcRefNumber and pbcTxnNumber" } as const;
 
 export function createPartnerApi() {
-  const api = new OpenAPIHono<AppEnv>({
+  const api = new OpenAPIHono<ApiEnv>({
     // Request validation failures: 400 with one message per field.
     defaultHook: (result, c) => {
       if (!result.success) {
@@ -53,28 +65,56 @@ export function createPartnerApi() {
   api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
   api.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", { type: "http", scheme: "basic" });
 
+  // Nothing unauthenticated is parsed beyond a few KB.
+  api.use("/oauth/token", limitBody(BODY_LIMITS.tokenRequest, "json"));
+
+  // Credentials are checked before any body is read, limited or validated.
+  api.use("/paybc/payment/:pbcRefNumber/:pbcTxnNumber", async (c, next) => {
+    const auth = await authenticate(deps(c, "partner-api"), c.req.header("Authorization"), {
+      pbcRefNumber: c.req.param("pbcRefNumber"),
+      pbcTxnNumber: c.req.param("pbcTxnNumber"),
+    });
+    if (!auth.ok) {
+      c.header("WWW-Authenticate", bearerChallenge(auth.error, auth.description));
+      return c.json({ error: auth.error, message: auth.description }, 401);
+    }
+    c.set("partner", auth);
+    await next();
+  });
+  api.use("/paybc/*", limitBody(BODY_LIMITS.api, "json"));
+
   api.openapi(tokenRoute, async (c) => {
     const form: Record<string, string> = {};
     const type = c.req.header("Content-Type") ?? "";
-    if (type.includes("application/x-www-form-urlencoded") || type.includes("multipart/form-data")) {
-      for (const [key, value] of Object.entries(await c.req.parseBody())) if (typeof value === "string") form[key] = value;
-    }
-    const result = await requestToken(deps(c, "partner-api"), { authorization: c.req.header("Authorization"), form });
     c.header("Cache-Control", "no-store");
     c.header("Pragma", "no-cache");
+    if (type.includes("application/x-www-form-urlencoded") || type.includes("multipart/form-data")) {
+      let body: Record<string, unknown>;
+      try {
+        body = await c.req.parseBody();
+      } catch {
+        return c.json({ error: "invalid_request" as const, error_description: "The request body could not be read" }, 400);
+      }
+      for (const [key, value] of Object.entries(body)) if (typeof value === "string") form[key] = value;
+    }
+    const result = await requestToken(deps(c, "partner-api"), {
+      authorization: c.req.header("Authorization"),
+      form,
+      sourceAddress: clientAddress(c),
+    });
     if (result.ok) return c.json(result.body, 200);
-    if (result.status === 401) c.header("WWW-Authenticate", 'Basic realm="paybc"');
     const body = { error: result.error, error_description: result.description };
+    if (result.status === 429) {
+      c.header("Retry-After", "60");
+      return c.json(body, 429);
+    }
+    if (result.status === 401) c.header("WWW-Authenticate", 'Basic realm="paybc"');
     return result.status === 401 ? c.json(body, 401) : c.json(body, 400);
   });
 
   api.openapi(getPaymentRoute, async (c) => {
     const d = deps(c, "partner-api");
-    const auth = await authenticate(d, c.req.header("Authorization"), c.req.valid("param"));
-    if (!auth.ok) {
-      c.header("WWW-Authenticate", bearerChallenge(auth.error, auth.description));
-      return c.json({ error: auth.error, message: auth.description }, 401);
-    }
+    const auth = c.get("partner");
     const { pbcRefNumber, pbcTxnNumber } = c.req.valid("param");
     const payment = await queryPayment(d, auth, pbcRefNumber, pbcTxnNumber, c.req.valid("query").keys);
     if (!payment) return c.json(NOT_FOUND, 404);
@@ -83,11 +123,7 @@ export function createPartnerApi() {
 
   api.openapi(updateRevenueRoute, async (c) => {
     const d = deps(c, "partner-api");
-    const auth = await authenticate(d, c.req.header("Authorization"));
-    if (!auth.ok) {
-      c.header("WWW-Authenticate", bearerChallenge(auth.error, auth.description));
-      return c.json({ error: auth.error, message: auth.description }, 401);
-    }
+    const auth = c.get("partner");
     const { pbcRefNumber, pbcTxnNumber } = c.req.valid("param");
     const { revenue } = c.req.valid("json");
     const result = await updateRevenue(d, auth, pbcRefNumber, pbcTxnNumber, revenue, c.req.valid("query").keys);

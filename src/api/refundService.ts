@@ -11,6 +11,7 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { centsFromAmount } from "../domain/refund.ts";
 import { paybcRefundAnswer } from "../domain/refundView.ts";
+import { clientAddress, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { createProcessor } from "../processor/index.ts";
 import { auditRecorder } from "../services/audit.ts";
@@ -34,13 +35,14 @@ const RefundRequest = z.object({
     .optional(),
 });
 
-type ErrorStatus = 400 | 401 | 404 | 409 | 413;
+type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 429;
 const REASONS: Record<ErrorStatus, string> = {
   400: "Bad Request",
   401: "Unauthorized",
   404: "Not Found",
   409: "Conflict",
   413: "Payload Too Large",
+  429: "Too Many Requests",
 };
 
 function refuse(c: Context<AppEnv>, status: ErrorStatus, errors: string[]) {
@@ -54,9 +56,11 @@ function depsOf(c: Context<AppEnv>) {
     db,
     signingKey: c.env.TOKEN_SIGNING_KEY,
     processor: createProcessor(c.get("config"), c.env),
-    audit: auditRecorder(db, { actor: "paybc-refund-service", sourceIp: c.req.header("CF-Connecting-IP") ?? null, log }),
+    audit: auditRecorder(db, { actor: "paybc-refund-service", sourceIp: clientAddress(c), log }),
     log,
     now: new Date(),
+    // The same token throttle as the partner web service's token endpoint.
+    throttle: (key: string) => withinLimit(c.env.AUTH_RATE_LIMITER, key),
   };
 }
 
@@ -66,10 +70,15 @@ export function createRefundService() {
   const token = async (c: Context<AppEnv>) => {
     const authorization = c.req.header("Basic-Token") ?? c.req.header("Authorization");
     // The deployed client sends no body and no grant type: client credentials is the only grant.
-    const result = await requestToken(depsOf(c), { authorization, form: { grant_type: "client_credentials" } });
+    const result = await requestToken(depsOf(c), {
+      authorization,
+      form: { grant_type: "client_credentials" },
+      sourceAddress: clientAddress(c),
+    });
     c.header("Cache-Control", "no-store");
     c.header("Pragma", "no-cache");
     if (result.ok) return c.json(result.body, 200);
+    if (result.status === 429) c.header("Retry-After", "60");
     return refuse(c, result.status, [result.description]);
   };
   for (const path of ["/oauth/token", "/oauth/token/"]) {

@@ -9,11 +9,12 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { centsFromAmount } from "../domain/refund.ts";
 import type { RefundResource } from "../domain/refundView.ts";
-import type { AppEnv } from "../http/types.ts";
+import { clientAddress } from "../http/limits.ts";
 import { createProcessor } from "../processor/index.ts";
 import { auditRecorder } from "../services/audit.ts";
-import { authenticate, type PartnerSession } from "../services/partnerApi.ts";
+import { authenticate } from "../services/partnerApi.ts";
 import { listPaymentRefunds, type RefundOutcome, requestRefund } from "../services/refunds.ts";
+import type { ApiEnv } from "./index.ts";
 import { ApiError, PaymentPathParams, ValidationError } from "./schemas.ts";
 
 const amountInput = z.union([z.number(), z.string().max(20)]).openapi({
@@ -184,17 +185,14 @@ const REFUNDS_PATH = "/paybc/payment/:pbcRefNumber/:pbcTxnNumber/refunds";
 /** A refund body is small; anything bigger is refused before it is read. */
 export const REFUND_BODY_LIMIT = 16 * 1024;
 
-// The authenticated session of a request, set by the middleware that runs before body validation.
-const sessions = new WeakMap<Request, PartnerSession>();
-
-function depsOf(c: Context<AppEnv>) {
+function depsOf(c: Context<ApiEnv>) {
   const db = c.get("db");
   const log = c.get("log");
   return {
     db,
     signingKey: c.env.TOKEN_SIGNING_KEY,
     processor: createProcessor(c.get("config"), c.env),
-    audit: auditRecorder(db, { actor: "partner-api", sourceIp: c.req.header("CF-Connecting-IP") ?? null, log }),
+    audit: auditRecorder(db, { actor: "partner-api", sourceIp: clientAddress(c), log }),
     log,
     now: new Date(),
   };
@@ -204,7 +202,7 @@ function statusOf(refund: RefundResource): 201 | 202 {
   return refund.status === "PENDING" || refund.status === "UNKNOWN" ? 202 : 201;
 }
 
-export function registerRefundRoutes(api: OpenAPIHono<AppEnv>): void {
+export function registerRefundRoutes(api: OpenAPIHono<ApiEnv>): void {
   // Credentials first: no body is read or validated for a request without a valid token.
   api.use(REFUNDS_PATH, async (c, next) => {
     const auth = await authenticate(depsOf(c), c.req.header("Authorization"));
@@ -212,7 +210,7 @@ export function registerRefundRoutes(api: OpenAPIHono<AppEnv>): void {
       c.header("WWW-Authenticate", `Bearer realm="paybc", error="${auth.error}", error_description="${auth.description}"`);
       return c.json({ error: auth.error, message: auth.description }, 401);
     }
-    sessions.set(c.req.raw, auth);
+    c.set("partner", auth);
     await next();
   });
   api.use(
@@ -224,7 +222,7 @@ export function registerRefundRoutes(api: OpenAPIHono<AppEnv>): void {
   );
 
   api.openapi(listRefundsRoute, async (c) => {
-    const session = sessions.get(c.req.raw) as PartnerSession;
+    const session = c.get("partner");
     const { pbcRefNumber, pbcTxnNumber } = c.req.valid("param");
     const found = await listPaymentRefunds(depsOf(c), session.claims.ref, pbcRefNumber, pbcTxnNumber);
     if (!found) return c.json(NOT_FOUND, 404);
@@ -243,7 +241,7 @@ export function registerRefundRoutes(api: OpenAPIHono<AppEnv>): void {
   });
 
   api.openapi(createRefundRoute, async (c) => {
-    const session = sessions.get(c.req.raw) as PartnerSession;
+    const session = c.get("partner");
     const { pbcRefNumber, pbcTxnNumber } = c.req.valid("param");
     const body = c.req.valid("json");
     const fields: Record<string, string> = {};
@@ -284,7 +282,7 @@ export function registerRefundRoutes(api: OpenAPIHono<AppEnv>): void {
   });
 }
 
-function answer(c: Context<AppEnv>, outcome: RefundOutcome, expectedCents: number) {
+function answer(c: Context<ApiEnv>, outcome: RefundOutcome, expectedCents: number) {
   switch (outcome.kind) {
     case "created":
       return c.json(outcome.refund, statusOf(outcome.refund));

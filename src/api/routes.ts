@@ -35,6 +35,11 @@ export const tokenRoute = createRoute({
     200: json(TokenResponse, "An access token"),
     400: json(OAuthError, "invalid_request or unsupported_grant_type (RFC 6749 5.2)"),
     401: json(OAuthError, "invalid_client: unknown client or wrong secret (RFC 6749 5.2)"),
+    413: json(ApiError, "The request body is larger than 4 KB"),
+    429: {
+      ...json(OAuthError, "slow_down: too many token requests for this client id or from this address"),
+      headers: { "Retry-After": { schema: { type: "string" as const }, description: "Seconds to wait" } },
+    },
   },
 });
 
@@ -73,5 +78,6 @@ export const updateRevenueRoute = createRoute({
     401: unauthorized,
     404: json(ApiError, "No such payment for this partner"),
     409: json(ApiError, "The payment's state does not allow a revenue update"),
+    413: json(ApiError, "The request body is larger than 64 KB"),
   },
 });

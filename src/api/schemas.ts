@@ -3,7 +3,7 @@ import { z } from "@hono/zod-openapi";
 
 export const OAuthError = z
   .object({
-    error: z.enum(["invalid_request", "invalid_client", "unsupported_grant_type", "invalid_grant"]),
+    error: z.enum(["invalid_request", "invalid_client", "unsupported_grant_type", "invalid_grant", "slow_down"]),
     error_description: z.string(),
   })
   .openapi("OAuthError", { example: { error: "invalid_client", error_description: "Client authentication failed" } });

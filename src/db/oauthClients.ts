@@ -4,8 +4,12 @@ import { hashClientSecret, randomToken } from "../lib/crypto.ts";
 import type { Db } from "./client.ts";
 import { oauthClients } from "./schema.ts";
 
+export function findClientQuery(db: Db, clientId: string) {
+  return db.select().from(oauthClients).where(eq(oauthClients.clientId, clientId));
+}
+
 export async function findClient(db: Db, clientId: string) {
-  return db.select().from(oauthClients).where(eq(oauthClients.clientId, clientId)).get();
+  return findClientQuery(db, clientId).get();
 }
 
 export async function listClients(db: Db, pbcRefNumber: string) {
@@ -32,7 +36,10 @@ export async function insertClient(db: Db, clientId: string, pbcRefNumber: strin
   return rows.length === 1;
 }
 
-/** New secret; the previous one keeps working until `graceUntil` so partners can switch without failures. */
+/**
+ * New secret and a new secret generation; the previous secret (and the tokens issued under it) keep
+ * working until `graceUntil` so partners can switch without failures. A grace of zero revokes them now.
+ */
 export async function rotateClientSecret(
   db: Db,
   clientId: string,
@@ -51,6 +58,7 @@ export async function rotateClientSecret(
       previousValidUntil: graceUntil.toISOString(),
       secretSalt: salt,
       secretHash: await hashClientSecret(salt, secret),
+      secretGeneration: current.secretGeneration + 1,
       rotatedAt: now.toISOString(),
     })
     .where(eq(oauthClients.clientId, clientId));

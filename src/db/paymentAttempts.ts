@@ -10,10 +10,10 @@ export interface NewAttempt {
   expiresAt: Date;
 }
 
-/** Open attempts of the transaction are superseded: only the newest link can pay. */
+/** Every payable attempt of the transaction (FAILED ones too) is superseded: only the newest link can pay. */
 export function supersedeOpenAttemptsQuery(transactionIdSql: SQL, now: Date): SQL {
   return sql`UPDATE payment_attempts SET state = 'SUPERSEDED', updated_at = ${now.toISOString()}
-    WHERE transaction_id = ${transactionIdSql} AND state IN ('CREATED', 'OPEN')`;
+    WHERE transaction_id = ${transactionIdSql} AND state IN ('CREATED', 'OPEN', 'FAILED')`;
 }
 
 export function insertAttemptQuery(transactionIdSql: SQL, attempt: NewAttempt, now: Date): SQL {

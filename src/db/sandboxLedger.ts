@@ -12,12 +12,12 @@ export async function recordLedgerEntry(db: Db, entry: NewLedgerEntry, now: Date
   await db.insert(sandboxLedger).values({ ...entry, createdAt: now.toISOString() });
 }
 
-/** The newest entry for an order number (what a report search by order number answers). */
-export async function latestEntryForOrder(db: Db, orderNumber: string): Promise<SandboxLedgerEntry | undefined> {
+/** The purchase recorded for an order number (what a report search by order number answers). */
+export async function purchaseForOrder(db: Db, orderNumber: string): Promise<SandboxLedgerEntry | undefined> {
   return db
     .select()
     .from(sandboxLedger)
-    .where(eq(sandboxLedger.orderNumber, orderNumber))
+    .where(and(eq(sandboxLedger.orderNumber, orderNumber), eq(sandboxLedger.kind, "purchase")))
     .orderBy(desc(sandboxLedger.id))
     .limit(1)
     .get();
@@ -54,4 +54,15 @@ export async function reversalsOfPurchase(db: Db, processorTxnId: string): Promi
     )
     .orderBy(sandboxLedger.id)
     .all();
+}
+
+/** The return or void recorded for a refund's order number. */
+export async function refundForOrder(db: Db, orderNumber: string): Promise<SandboxLedgerEntry | undefined> {
+  return db
+    .select()
+    .from(sandboxLedger)
+    .where(and(eq(sandboxLedger.orderNumber, orderNumber), inArray(sandboxLedger.kind, ["return", "void"])))
+    .orderBy(desc(sandboxLedger.id))
+    .limit(1)
+    .get();
 }

@@ -8,33 +8,50 @@ import { type Transaction, transactions } from "./schema.ts";
  * SQL: the id of the transaction if it can take a new attempt (pending, nobody talking to the
  * processor, not locked by too many declines) and `authority` (the partner's right to ask) holds.
  */
-export function openTransactionId(pbcRefNumber: string, pbcTxnNumber: string, maxDeclines: number, authority: SQL) {
+export function openTransactionId(
+  pbcRefNumber: string,
+  pbcTxnNumber: string,
+  moneyDigest: string,
+  maxDeclines: number,
+  authority: SQL,
+) {
   return sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber}
-    AND payment_status = 'PNDNG' AND authorising_attempt_id IS NULL AND decline_count < ${maxDeclines} AND ${authority})`;
+    AND payment_status = 'PNDNG' AND authorising_attempt_id IS NULL AND decline_count < ${maxDeclines}
+    AND money_digest = ${moneyDigest} AND ${authority})`;
 }
 
 /**
  * Create the transaction, or refresh a pending one with the new request (a retry after a decline).
- * Paid transactions and ones being authorised are left untouched: the WHERE makes it atomic.
- * Nothing is written unless `authority` still holds when the batch runs.
+ * Paid transactions, ones being authorised and ones whose money (amount, currency, revenue lines)
+ * differs from this request are left untouched: the WHERE makes it atomic. Nothing is written unless
+ * `authority` still holds when the batch runs.
  */
-export function upsertPendingQuery(request: DirectSaleRequest, apiKeyId: number, maxDeclines: number, now: Date, authority: SQL) {
+export function upsertPendingQuery(
+  request: DirectSaleRequest,
+  moneyDigest: string,
+  apiKeyId: number,
+  maxDeclines: number,
+  now: Date,
+  authority: SQL,
+) {
   const at = now.toISOString();
   // INSERT ... SELECT ... WHERE: SQLite's upsert needs the WHERE to parse ON CONFLICT after a SELECT.
   return sql`INSERT INTO transactions (pbc_ref_number, pbc_txn_number, trn_date, requested_gl_date, gl_date,
-      description, trn_amount_cents, payment_method, currency, redirect_uri, ref1, ref2, ref3, api_key_id, created_at, updated_at)
+      description, trn_amount_cents, payment_method, currency, redirect_uri, ref1, ref2, ref3, api_key_id, money_digest,
+      created_at, updated_at)
     SELECT ${request.pbcRefNumber}, ${request.pbcTxnNumber}, ${request.trnDate}, ${request.glDate}, ${request.glDate},
       ${request.description}, ${request.trnAmountCents}, ${request.paymentMethod}, ${request.currency},
-      ${request.redirectUri}, ${request.ref1}, ${request.ref2}, ${request.ref3}, ${apiKeyId}, ${at}, ${at}
+      ${request.redirectUri}, ${request.ref1}, ${request.ref2}, ${request.ref3}, ${apiKeyId}, ${moneyDigest}, ${at}, ${at}
     WHERE ${authority}
     ON CONFLICT (pbc_ref_number, pbc_txn_number) DO UPDATE SET
       trn_date = excluded.trn_date, requested_gl_date = excluded.requested_gl_date, gl_date = excluded.gl_date,
       description = excluded.description, trn_amount_cents = excluded.trn_amount_cents,
       payment_method = excluded.payment_method, currency = excluded.currency, redirect_uri = excluded.redirect_uri,
       ref1 = excluded.ref1, ref2 = excluded.ref2, ref3 = excluded.ref3, api_key_id = excluded.api_key_id,
-      updated_at = excluded.updated_at
+      money_digest = excluded.money_digest, updated_at = excluded.updated_at
     WHERE transactions.payment_status = 'PNDNG' AND transactions.authorising_attempt_id IS NULL
-      AND transactions.decline_count < ${maxDeclines}`;
+      AND transactions.decline_count < ${maxDeclines}
+      AND (transactions.money_digest IS NULL OR transactions.money_digest = excluded.money_digest)`;
 }
 
 export function findTransactionQuery(db: Db, pbcRefNumber: string, pbcTxnNumber: string) {
@@ -62,9 +79,17 @@ export async function findTransactionById(db: Db, id: number): Promise<Transacti
  * double-charge guard. Changes one row when the lock was taken, none otherwise; statements after it
  * in the same batch may test `changes() = 1` to act only for the request that took it.
  */
-export function claimAuthorisationQuery(transactionId: number, attemptId: number, now: Date) {
+export function claimAuthorisationQuery(
+  transactionId: number,
+  attemptId: number,
+  money: { trnAmountCents: number; moneyDigest: string | null },
+  now: Date,
+) {
+  // The amount about to be sent to the processor is pinned: the lock is taken only on the row whose
+  // amount and money are exactly what the caller loaded.
   return sql`UPDATE transactions SET authorising_attempt_id = ${attemptId}, updated_at = ${now.toISOString()}
     WHERE id = ${transactionId} AND payment_status = 'PNDNG' AND authorising_attempt_id IS NULL
+      AND trn_amount_cents = ${money.trnAmountCents} AND money_digest IS ${money.moneyDigest}
       AND EXISTS (SELECT 1 FROM payment_attempts WHERE id = ${attemptId} AND transaction_id = ${transactionId}
         AND state IN ('OPEN', 'FAILED'))`;
 }

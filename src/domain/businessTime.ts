@@ -113,3 +113,15 @@ export function fiscalYear(date: string): number {
   const year = Number(match[1]);
   return Number(match[2]) > 3 ? year + 1 : year;
 }
+
+/**
+ * The latest GL date a request may ask for: the last day of the next fiscal period (BC government
+ * periods are calendar months). Further ahead, money would sit unposted for months, or forever
+ * (9999-12-31): a partner posting to a future period asks for it in that period.
+ */
+export function latestRequestableGlDate(today: string): string {
+  const match = DATE_PATTERN.exec(today);
+  if (!match) throw new RangeError(`not a date: ${today}`);
+  // Day 0 of the month after next is the last day of the next month.
+  return new Date(Date.UTC(Number(match[1]), Number(match[2]) + 1, 0)).toISOString().slice(0, 10);
+}

@@ -1,5 +1,5 @@
 /** The direct sale REQUEST and VALIDATION sections of the contract, as a pure function. */
-import { isValidDate, pacificDate, utcDate } from "./businessTime.ts";
+import { isValidDate, latestRequestableGlDate, pacificDate, utcDate } from "./businessTime.ts";
 import { formatCents, parseAmountToCents } from "./money.ts";
 import { parseRevenue, type RevenueLine, sumCents } from "./revenue.ts";
 
@@ -46,6 +46,7 @@ export const messages = {
   dateFormat: "Date must be in yyyy-MM-dd format",
   notToday: "Date should be todays date",
   glDatePast: "GL date should not be in the past",
+  glDateTooLate: "GL date must be in the current or next fiscal period",
   descriptionLength: "Description must not be more than 100 characters",
   controlCharacters: "Must not contain control characters",
   txnNumberLength: "Transaction number must not be more than 50 characters",
@@ -59,6 +60,8 @@ export const messages = {
   redirectUriLength: "Redirect URL must not be more than 2000 characters",
   alreadyPaid: "This transaction number has already been paid",
   locked: "This payment is locked after too many declined attempts: start a new transaction",
+  moneyChanged:
+    "This transaction number was already requested with a different amount, currency or revenue lines: use a new transaction number",
 } as const;
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -117,6 +120,8 @@ export function validateDirectSaleRequest(bag: ParamBag, now: Date): ValidationR
   if (glDate !== null) {
     if (!isValidDate(glDate)) errors.glDate = messages.dateFormat;
     else if (glDate < today) errors.glDate = messages.glDatePast;
+    else if (glDate > latestRequestableGlDate(today))
+      errors.glDate = `${messages.glDateTooLate} (on or before ${latestRequestableGlDate(today)})`;
   }
 
   const description = required("description");

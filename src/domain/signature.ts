@@ -2,7 +2,7 @@
  * The partner contract's MD5 signature: hashValue = md5_hex(S + apiKey), S being the query
  * string before "&hashValue=". MD5 is kept only because deployed partners depend on it.
  */
-import { unquotePlus } from "./urlencoding.ts";
+import { parseQuery, unquotePlus } from "./urlencoding.ts";
 
 const encoder = new TextEncoder();
 const HASH_PATTERN = /^[0-9a-fA-F]{32}$/;
@@ -53,22 +53,72 @@ export function splitSignedQuery(rawQuery: string): SignedQuery {
   return { ok: true, signedPart, hashValue };
 }
 
+/** Which bytes a signature was computed over: the query string as received, or its unquote_plus form. */
+export type SignedForm = "raw" | "decoded";
+
 /**
- * Index of the key for which hashValue matches md5(S + key), S being the signed part as received
- * or its unquote_plus-decoded form (deployed clients hash the latter); -1 when none matches.
+ * The key for which hashValue matches md5(S + key), S being the signed part as received or its
+ * unquote_plus-decoded form (deployed clients hash the latter), and which form matched; null when none.
+ * The raw form is preferred: it determines the parameters without ambiguity.
  */
-export async function verifyRequestSignature(signedPart: string, hashValue: string, apiKeys: readonly string[]): Promise<number> {
+export async function verifyRequestSignature(
+  signedPart: string,
+  hashValue: string,
+  apiKeys: readonly string[],
+): Promise<{ index: number; form: SignedForm } | null> {
   const received = unquotePlus(hashValue).trim().toLowerCase();
-  if (!HASH_PATTERN.test(received)) return -1;
-  const forms = new Set([signedPart, unquotePlus(signedPart)]);
-  let matched = -1;
+  if (!HASH_PATTERN.test(received)) return null;
+  const decoded = unquotePlus(signedPart);
+  const forms: Array<[SignedForm, string]> =
+    decoded === signedPart
+      ? [["raw", signedPart]]
+      : [
+          ["raw", signedPart],
+          ["decoded", decoded],
+        ];
+  let matched: { index: number; form: SignedForm } | null = null;
   // Every candidate is computed and compared, so timing does not reveal which form or key matched.
   for (const [index, key] of apiKeys.entries()) {
-    for (const form of forms) {
-      if (constantTimeEqual(await md5Hex(form + key), received) && matched === -1) matched = index;
+    for (const [form, text] of forms) {
+      if (constantTimeEqual(await md5Hex(text + key), received) && matched === null) matched = { index, form };
     }
   }
   return matched;
+}
+
+/**
+ * The parameters the signature covers, or why they cannot be known. Parameters are parsed from the
+ * raw query (split on raw "&" and "="). When only the decoded form verified, swapping a raw "&" or "="
+ * for %26 or %3D leaves the signed text, and so the hash, unchanged while changing what is parsed;
+ * so the decoded text is read as parameters too (a new one starts at "&" followed by a name and
+ * "=") and both readings must agree. "Fees %26 charges" agrees ("& charges" starts no parameter);
+ * a value hiding "&trnAmount=1.00" does not, and the request is refused.
+ */
+export function signedParameters(
+  signedPart: string,
+  form: SignedForm,
+): { ok: true; pairs: Array<[string, string]> } | { ok: false; problem: string } {
+  const pairs = parseQuery(signedPart);
+  if (form === "raw") return { ok: true, pairs };
+  const decodedReading = readDecoded(unquotePlus(signedPart));
+  const agree =
+    decodedReading.length === pairs.length &&
+    pairs.every(([key, value], i) => decodedReading[i]?.[0] === key && decodedReading[i]?.[1] === value);
+  if (agree) return { ok: true, pairs };
+  return {
+    ok: false,
+    problem:
+      "The request's parameters are ambiguous: a value contains an encoded '&' or '=' that makes the signed text read as other parameters. Sign the query string exactly as it is sent.",
+  };
+}
+
+const DECODED_BOUNDARY = /&(?=[^&=\s]+=)/;
+
+function readDecoded(text: string): Array<[string, string]> {
+  return text.split(DECODED_BOUNDARY).map((field) => {
+    const eq = field.indexOf("=");
+    return eq === -1 ? [field, ""] : [field.slice(0, eq), field.slice(eq + 1)];
+  });
 }
 
 /** Append the signature to an already-encoded query string. */

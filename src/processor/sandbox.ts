@@ -5,7 +5,7 @@
  * from it, and the reconciliation check compares the portal's records with it.
  */
 import type { Db } from "../db/client.ts";
-import { latestEntryForOrder, purchaseEntry, recordLedgerEntry, reversalsOfPurchase } from "../db/sandboxLedger.ts";
+import { purchaseEntry, purchaseForOrder, recordLedgerEntry, refundForOrder, reversalsOfPurchase } from "../db/sandboxLedger.ts";
 import { pacificDate } from "../domain/businessTime.ts";
 import { CARD_TYPE_CODE, detectBrand } from "../domain/card.ts";
 import type {
@@ -118,8 +118,8 @@ export class SandboxProcessor implements PaymentProcessor, RefundProcessor {
 
   /** What the sandbox's ledger says about the order, as a report search by order number would. */
   async lookup(orderNumber: string): Promise<LookupResult> {
-    const entry = await latestEntryForOrder(this.options.db, orderNumber);
-    if (!entry || entry.kind !== "purchase") return { outcome: "not_found" };
+    const entry = await purchaseForOrder(this.options.db, orderNumber);
+    if (!entry) return { outcome: "not_found" };
     if (!entry.approved) {
       return { outcome: "declined", trnOrderId: entry.processorTxnId, cardType: entry.cardType, message: entry.message };
     }
@@ -175,9 +175,14 @@ export class SandboxProcessor implements PaymentProcessor, RefundProcessor {
   }
 
   async lookupRefund(orderNumber: string, purchaseId: string): Promise<RefundLookupResult> {
-    const entry = await latestEntryForOrder(this.options.db, orderNumber);
-    if (!entry || entry.kind === "purchase" || entry.originalTxnId !== purchaseId) return { outcome: "not_found" };
+    const entry = await refundForOrder(this.options.db, orderNumber);
+    if (!entry || entry.originalTxnId !== purchaseId) return { outcome: "not_found" };
     if (!entry.approved) return { outcome: "declined", message: entry.message };
-    return { outcome: "approved", refundId: entry.processorTxnId, method: entry.kind, message: entry.message };
+    return {
+      outcome: "approved",
+      refundId: entry.processorTxnId,
+      method: entry.kind === "void" ? "void" : "return",
+      message: entry.message,
+    };
   }
 }

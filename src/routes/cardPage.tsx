@@ -2,9 +2,11 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
+import { HTTPException } from "hono/http-exception";
 import { formatCents } from "../domain/money.ts";
 import { targetOrigin } from "../domain/redirectTargets.ts";
 import { constantTimeEqual } from "../domain/signature.ts";
+import { BODY_LIMITS, limitBody } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { auditRecorder } from "../services/audit.ts";
 import {
@@ -27,6 +29,8 @@ import { OutcomePage, RequestErrorPage } from "../views/pages.tsx";
 
 export const cardPageRoutes = new Hono<AppEnv>();
 
+cardPageRoutes.use("/card/*", limitBody(BODY_LIMITS.publicForm));
+
 function deps(c: Context<AppEnv>): CardDeps {
   const db = c.get("db");
   return {
@@ -40,14 +44,35 @@ function deps(c: Context<AppEnv>): CardDeps {
   };
 }
 
-function sessionExpiredPage(c: Context<AppEnv>) {
+/** Without the payment's session the page says only what the payment's state proves, never "no money taken". */
+function sessionExpiredPage(c: Context<AppEnv>, view: Extract<CardView, { kind: "session-expired" }> | null) {
+  const service = view?.serviceName ?? "the service you were using";
+  const [title, lead] =
+    view?.state === "paid"
+      ? ["This payment has been made", `You do not need to pay again. Return to ${service} to see your payment.`]
+      : view?.state === "in-progress"
+        ? [
+            "Your payment is being processed",
+            `Do not pay again. Return to ${service} later to see whether your payment went through.`,
+          ]
+        : [
+            "Your payment session has expired",
+            `For your security, a payment page works only in the browser that opened it, and only for a limited time. Return to ${service} to check your payment or to start again.`,
+          ];
   c.status(403);
-  return c.html(<RequestErrorPage nonce={c.get("nonce")} title="Your payment session has expired" problems={[]} />);
+  return c.html(<RequestErrorPage nonce={c.get("nonce")} title={title} lead={lead} problems={[]} />);
 }
 
 function notFoundPage(c: Context<AppEnv>) {
   c.status(404);
-  return c.html(<RequestErrorPage nonce={c.get("nonce")} title="We cannot find this payment" problems={[]} />);
+  return c.html(
+    <RequestErrorPage
+      nonce={c.get("nonce")}
+      title="We cannot find this payment"
+      lead="Check that the address is complete, or return to the service you were using."
+      problems={[]}
+    />,
+  );
 }
 
 async function render(c: Context<AppEnv>, view: CardView, sessionToken: string | undefined) {
@@ -55,7 +80,7 @@ async function render(c: Context<AppEnv>, view: CardView, sessionToken: string |
     case "not-found":
       return notFoundPage(c);
     case "session-expired":
-      return sessionExpiredPage(c);
+      return sessionExpiredPage(c, view);
     case "redirect":
       return c.redirect(view.location, 303);
     case "card-page":
@@ -112,7 +137,7 @@ async function render(c: Context<AppEnv>, view: CardView, sessionToken: string |
 /** Entry: use the single-use link, bind it to this browser with a cookie scoped to the card pages. */
 cardPageRoutes.get("/pay/:linkToken", async (c) => {
   const result = await openLink(deps(c), c.req.param("linkToken"));
-  if (result.kind !== "ok") return sessionExpiredPage(c);
+  if (result.kind !== "ok") return sessionExpiredPage(c, null);
   setCookie(c, SESSION_COOKIE, result.sessionToken, {
     path: cardPath(result.externalId),
     httpOnly: true,
@@ -123,39 +148,51 @@ cardPageRoutes.get("/pay/:linkToken", async (c) => {
   return c.redirect(cardPath(result.externalId), 303);
 });
 
+/** A POSTed form's fields (strings only). A body that cannot be parsed is the sender's error: 400. */
+async function readForm(c: Context<AppEnv>): Promise<Record<string, string>> {
+  let body: Record<string, unknown>;
+  try {
+    body = await c.req.parseBody();
+  } catch {
+    throw new HTTPException(400, { message: "Sorry, we could not read that form" });
+  }
+  const form: Record<string, string> = {};
+  for (const [name, value] of Object.entries(body)) if (typeof value === "string") form[name] = value;
+  return form;
+}
+
 async function withContext(
   c: Context<AppEnv>,
-  action: (d: CardDeps, context: PaymentContext, sessionToken: string) => Promise<CardView>,
-  options: { csrf: boolean },
+  action: (d: CardDeps, context: PaymentContext, form: Record<string, string>) => Promise<CardView>,
+  options: { post: boolean },
 ) {
+  // A POST's body is read in full before the payment is loaded and before `now` is taken: a body
+  // held open must not let the request act on a payment as it was before the wait.
+  const form = options.post ? await readForm(c) : {};
   const d = deps(c);
   const sessionToken = getCookie(c, SESSION_COOKIE);
   const loaded = await loadContext(d, c.req.param("id") ?? "", sessionToken);
   if (!("attempt" in loaded)) return render(c, loaded, sessionToken);
-  if (options.csrf) {
-    const form = await c.req.parseBody();
-    const token = typeof form.csrfToken === "string" ? form.csrfToken : "";
-    if (!constantTimeEqual(token, await csrfTokenFor(sessionToken as string))) {
-      await d.audit("card.csrf_failed", "failure", { target: loaded.attempt.externalId });
-      c.status(403);
-      return c.html(
-        <RequestErrorPage
-          nonce={c.get("nonce")}
-          title="Sorry, we could not accept that form"
-          problems={["The form had expired or did not come from this page. Go back to the payment page and try again."]}
-        />,
-      );
-    }
+  if (options.post && !constantTimeEqual(form.csrfToken ?? "", await csrfTokenFor(sessionToken as string))) {
+    await d.audit("card.csrf_failed", "failure", { target: loaded.attempt.externalId });
+    c.status(403);
+    return c.html(
+      <RequestErrorPage
+        nonce={c.get("nonce")}
+        title="Sorry, we could not accept that form"
+        problems={["The form had expired or did not come from this page. Go back to the payment page and try again."]}
+      />,
+    );
   }
-  return render(c, await action(d, loaded, sessionToken as string), sessionToken);
+  return render(c, await action(d, loaded, form), sessionToken);
 }
 
-cardPageRoutes.get("/card/:id", (c) => withContext(c, (d, context) => cardPageView(d, context), { csrf: false }));
+cardPageRoutes.get("/card/:id", (c) => withContext(c, (d, context) => cardPageView(d, context), { post: false }));
 
 cardPageRoutes.post("/card/:id", (c) =>
   withContext(
     c,
-    async (d, context) => {
+    async (d, context, form) => {
       const limiter = c.env.CARD_RATE_LIMITER;
       const client = c.req.header("CF-Connecting-IP") ?? "unknown";
       if (limiter && !(await limiter.limit({ key: `card:${client}` })).success) {
@@ -167,15 +204,14 @@ cardPageRoutes.post("/card/:id", (c) =>
           page: {
             title: "Too many payment attempts",
             paragraphs: [
-              "There have been too many payment attempts from your connection in a short time. No money has been taken.",
+              "There have been too many payment attempts from your connection in a short time. Your card details were not sent for payment.",
               "Wait a minute, then go back and try again.",
             ],
             returnLink: false,
           },
         } satisfies CardView;
       }
-      const form = await c.req.parseBody();
-      const text = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : "");
+      const text = (name: string) => form[name] ?? "";
       return submitCard(d, context, {
         cardNumber: text("cardNumber"),
         expiryMonth: text("expiryMonth"),
@@ -184,13 +220,13 @@ cardPageRoutes.post("/card/:id", (c) =>
         securityCode: text("securityCode"),
       });
     },
-    { csrf: true },
+    { post: true },
   ),
 );
 
-cardPageRoutes.post("/card/:id/cancel", (c) => withContext(c, (d, context) => cancelPayment(d, context), { csrf: true }));
+cardPageRoutes.post("/card/:id/cancel", (c) => withContext(c, (d, context) => cancelPayment(d, context), { post: true }));
 
-cardPageRoutes.get("/card/:id/return", (c) => withContext(c, (d, context) => returnToService(d, context), { csrf: false }));
+cardPageRoutes.get("/card/:id/return", (c) => withContext(c, (d, context) => returnToService(d, context), { post: false }));
 
 /** JSON for the waiting page's script: is the outcome known yet? */
 cardPageRoutes.get("/card/:id/status", async (c) => {

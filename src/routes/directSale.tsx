@@ -1,5 +1,6 @@
 /** GET /public/directsale: the partner's signed entry point. */
 import { Hono } from "hono";
+import { clientAddress, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { auditRecorder } from "../services/audit.ts";
 import { startDirectSale } from "../services/directSale.ts";
@@ -17,7 +18,13 @@ directSaleRoutes.get("/directsale", async (c) => {
       db,
       config: c.get("config"),
       encryptionKey: c.env.API_KEY_ENCRYPTION_KEY,
-      audit: auditRecorder(db, { actor: "public", sourceIp: c.req.header("CF-Connecting-IP") ?? null, log: c.get("log") }),
+      audit: auditRecorder(db, {
+        actor: "public",
+        sourceIp: clientAddress(c),
+        log: c.get("log"),
+        // Refusals are audited; anyone can send them, so their rows are rate-limited per address.
+        admit: () => withinLimit(c.env.PUBLIC_WRITE_RATE_LIMITER, `directsale:${clientAddress(c) ?? "unknown"}`),
+      }),
       now: new Date(),
     },
     rawQuery,
@@ -26,7 +33,15 @@ directSaleRoutes.get("/directsale", async (c) => {
     case "refused":
       Object.assign(c.get("logFields"), { outcome: "refused", problems: outcome.problems });
       c.status(outcome.status);
-      return c.html(<RequestErrorPage nonce={c.get("nonce")} title={outcome.title} problems={outcome.problems} />);
+      return c.html(
+        <RequestErrorPage
+          nonce={c.get("nonce")}
+          title={outcome.title}
+          // A 400 is refused before anything is written; a 409 concerns a payment that may be under way.
+          lead={outcome.status === 400 ? "No payment was started from this request." : undefined}
+          problems={outcome.problems}
+        />,
+      );
     case "validation-redirect":
       Object.assign(c.get("logFields"), { outcome: "validation errors", fields: Object.keys(outcome.errors) });
       return c.redirect(outcome.location, 303);

@@ -1,16 +1,27 @@
 /** /finance: journal listing (HTML and JSON) and file downloads for finance staff only. */
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
-import { getCookie, setCookie } from "hono/cookie";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { findBatch, type JournalBatch, listBatches } from "../db/journalBatches.ts";
 import { isValidDate } from "../domain/businessTime.ts";
 import { formatCents } from "../domain/money.ts";
+import { BODY_LIMITS, clientAddress, limitBody, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { auditRecorder } from "../services/audit.ts";
-import { accessIssuer, accessKeys, financeTokenMatches, verifyAccessJwt } from "../services/financeAuth.ts";
+import {
+  accessIssuer,
+  accessKeys,
+  endFinanceSession,
+  FINANCE_SESSION_SECONDS,
+  financeSessionValid,
+  financeTokenAllowed,
+  financeTokenMatches,
+  startFinanceSession,
+  verifyAccessJwt,
+} from "../services/financeAuth.ts";
 import { FinanceJournalsPage, FinanceLoginPage } from "../views/finance.tsx";
 
-type FinanceEnv = AppEnv & { Variables: AppEnv["Variables"] & { financeUser: string } };
+type FinanceEnv = AppEnv & { Variables: AppEnv["Variables"] & { financeUser: string; financeSession?: boolean } };
 
 export const financeRoutes = new Hono<FinanceEnv>();
 
@@ -49,32 +60,100 @@ const requireFinance: MiddlewareHandler<FinanceEnv> = async (c, next) => {
         now: new Date(),
       });
     } catch (error) {
-      c.get("log").error("Access keys unavailable", { error: String(error) });
+      c.get("log").error("Access keys unavailable", { error });
       return c.json({ error: "unavailable", message: "Cannot verify Cloudflare Access right now" }, 503);
     }
     if (!identity.ok) return refuse(identity.reason);
     c.set("financeUser", identity.who);
     return next();
   }
-  const header = c.req.header("Authorization");
-  const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  const presented = bearer ?? getCookie(c, FINANCE_COOKIE);
-  if (!financeTokenMatches(env.FINANCE_TOKEN, presented)) return refuse(presented ? "wrong finance token" : "no credentials");
+  if (!tokenFallbackAllowed(c)) {
+    c.get("log").error("finance access refused: Cloudflare Access is not configured and the finance token is off here");
+    return c.json({ error: "unavailable", message: "Finance access is not configured: sign in through Cloudflare Access" }, 503);
+  }
+  const bearer = c.req.header("Authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (bearer !== undefined) {
+    if (!(await withinLimit(c.env.AUTH_RATE_LIMITER, `finance:${clientAddress(c) ?? "unknown"}`))) return tooMany(c);
+    if (!financeTokenMatches(env.FINANCE_TOKEN, bearer)) return refuse("wrong finance token");
+    c.set("financeUser", "finance-token");
+    return next();
+  }
+  const session = getCookie(c, FINANCE_COOKIE);
+  if (!(await financeSessionValid(c.get("db"), session, new Date())))
+    return refuse(session ? "finance session ended" : "no credentials");
   c.set("financeUser", "finance-token");
+  c.set("financeSession", true);
   return next();
 };
 
-// Local sign-in with the finance token (where Cloudflare Access is not in front of the portal).
-financeRoutes.get("/login", (c) => c.html(<FinanceLoginPage nonce={c.get("nonce")} error={null} />));
-financeRoutes.post("/login", async (c) => {
-  const form = await c.req.parseBody();
-  const token = typeof form.token === "string" ? form.token : "";
-  if (c.env.CF_ACCESS_TEAM_DOMAIN || !financeTokenMatches(c.env.FINANCE_TOKEN, token)) {
+function tokenFallbackAllowed(c: Context<FinanceEnv>): boolean {
+  return financeTokenAllowed({
+    environment: c.get("config").environment,
+    accessConfigured: Boolean(c.env.CF_ACCESS_TEAM_DOMAIN && c.env.CF_ACCESS_AUD),
+    fallbackEnabled: c.env.FINANCE_TOKEN_FALLBACK === "true",
+  });
+}
+
+function signOutKind(c: Context<FinanceEnv>): "session" | "access" | null {
+  if (c.get("financeSession")) return "session";
+  return c.env.CF_ACCESS_TEAM_DOMAIN && c.env.CF_ACCESS_AUD ? "access" : null;
+}
+
+function tooMany(c: Context<FinanceEnv>) {
+  c.header("Retry-After", "60");
+  return c.json({ error: "rate_limited", message: "Too many attempts: wait a minute and try again" }, 429);
+}
+
+function financeAudit(c: Context<FinanceEnv>) {
+  return auditRecorder(c.get("db"), { actor: "finance", sourceIp: clientAddress(c), log: c.get("log") });
+}
+
+// Sign-in with the finance token where Cloudflare Access is not in front of the portal: a random,
+// server-side session of an hour, ended by signing out; attempts are throttled per address.
+financeRoutes.get("/login", (c) => {
+  if (!tokenFallbackAllowed(c)) return c.redirect("/finance/journals", 303);
+  return c.html(<FinanceLoginPage nonce={c.get("nonce")} error={null} />);
+});
+
+financeRoutes.post("/login", limitBody(BODY_LIMITS.publicForm), async (c) => {
+  if (!tokenFallbackAllowed(c))
+    return c.json({ error: "not_found", message: "Finance sign-in is through Cloudflare Access" }, 404);
+  let form: Record<string, unknown>;
+  try {
+    form = await c.req.parseBody();
+  } catch {
+    c.status(400);
+    return c.html(<FinanceLoginPage nonce={c.get("nonce")} error="We could not read that form. Try again." />);
+  }
+  if (!(await withinLimit(c.env.AUTH_RATE_LIMITER, `finance-login:${clientAddress(c) ?? "unknown"}`))) {
+    await financeAudit(c)("finance.login_throttled", "failure");
+    c.status(429);
+    c.header("Retry-After", "60");
+    return c.html(<FinanceLoginPage nonce={c.get("nonce")} error="Too many sign-in attempts. Wait a minute and try again." />);
+  }
+  const presented = typeof form.token === "string" ? form.token : "";
+  const session = await startFinanceSession(c.get("db"), c.env.FINANCE_TOKEN, presented, clientAddress(c), new Date());
+  if (session === null) {
+    await financeAudit(c)("finance.login_failed", "failure");
     c.status(401);
     return c.html(<FinanceLoginPage nonce={c.get("nonce")} error="That finance token is not right." />);
   }
-  setCookie(c, FINANCE_COOKIE, token, { path: "/finance", httpOnly: true, secure: true, sameSite: "Strict", maxAge: 8 * 3600 });
+  await financeAudit(c)("finance.login", "success");
+  setCookie(c, FINANCE_COOKIE, session, {
+    path: "/finance",
+    httpOnly: true,
+    secure: true,
+    sameSite: "Strict",
+    maxAge: FINANCE_SESSION_SECONDS,
+  });
   return c.redirect("/finance/journals", 303);
+});
+
+financeRoutes.post("/logout", async (c) => {
+  await endFinanceSession(c.get("db"), getCookie(c, FINANCE_COOKIE));
+  deleteCookie(c, FINANCE_COOKIE, { path: "/finance", secure: true });
+  await financeAudit(c)("finance.logout", "success");
+  return c.redirect("/finance/login", 303);
 });
 
 financeRoutes.use("/journals", requireFinance);
@@ -135,7 +214,14 @@ financeRoutes.get("/journals", async (c) => {
   if ("error" in filters) {
     c.status(400);
     return c.html(
-      <FinanceJournalsPage nonce={c.get("nonce")} journals={[]} filters={{}} error={filters.error} user={c.get("financeUser")} />,
+      <FinanceJournalsPage
+        nonce={c.get("nonce")}
+        journals={[]}
+        filters={{}}
+        error={filters.error}
+        user={c.get("financeUser")}
+        signOut={signOutKind(c)}
+      />,
     );
   }
   const batches = await listBatches(c.get("db"), { from: filters.from, to: filters.to, pbcRefNumber: filters.partner });
@@ -146,6 +232,7 @@ financeRoutes.get("/journals", async (c) => {
       filters={filters}
       error={null}
       user={c.get("financeUser")}
+      signOut={signOutKind(c)}
     />,
   );
 });

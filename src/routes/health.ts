@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { configurationProblems } from "../config.ts";
 import { LATEST_MIGRATION } from "../db/migrations.ts";
+import { describeError } from "../http/logger.ts";
 import type { AppEnv } from "../http/types.ts";
 
 export const healthRoutes = new Hono<AppEnv>();
@@ -20,14 +21,14 @@ healthRoutes.get("/readyz", async (c) => {
         ? { ok: true }
         : { ok: false, detail: `database at ${row?.name ?? "no migrations"}, code expects ${LATEST_MIGRATION}` };
   } catch (error) {
-    checks.d1 = { ok: false, detail: `D1 unreachable: ${String(error)}` };
+    checks.d1 = { ok: false, detail: `D1 unreachable: ${describeError(error)}` };
     checks.migrations = { ok: false, detail: "unknown" };
   }
   try {
     await c.env.JOURNALS.head("readyz-probe");
     checks.r2 = { ok: true };
   } catch (error) {
-    checks.r2 = { ok: false, detail: `R2 unreachable: ${String(error)}` };
+    checks.r2 = { ok: false, detail: `R2 unreachable: ${describeError(error)}` };
   }
   const ready = Object.values(checks).every((check) => check.ok);
   return c.json({ status: ready ? "ready" : "not ready", checks }, ready ? 200 : 503);

@@ -57,9 +57,12 @@ export interface PaymentContext {
   partner: Partner;
 }
 
+/** What a page may say about a payment to a browser without its session: only what the state proves. */
+export type SessionlessState = "paid" | "in-progress" | "not-known";
+
 export type CardView =
   | { kind: "not-found" }
-  | { kind: "session-expired" }
+  | { kind: "session-expired"; state: SessionlessState; serviceName: string | null }
   | {
       kind: "form";
       context: PaymentContext;
@@ -130,7 +133,13 @@ export async function loadContext(
   const [attempt, transaction, partner] = [attempts[0], transactions[0], partners[0]];
   if (!attempt) return { kind: "not-found" };
   if (!sessionToken || !attempt.sessionHash || !constantTimeEqual(await sha256Hex(sessionToken), attempt.sessionHash)) {
-    return { kind: "session-expired" };
+    const state: SessionlessState =
+      transaction && transaction.paymentStatus !== "PNDNG"
+        ? "paid"
+        : transaction?.authorisingAttemptId != null || attempt.state === "AUTHORISING" || attempt.state === "UNKNOWN"
+          ? "in-progress"
+          : "not-known";
+    return { kind: "session-expired", state, serviceName: partner?.name ?? null };
   }
   if (!transaction || !partner) return { kind: "not-found" };
   return { attempt, transaction, partner };
@@ -399,7 +408,7 @@ export async function submitCard(deps: CardDeps, context: PaymentContext, input:
   // The double-charge guard: one conditional UPDATE takes the transaction's authorisation lock, and
   // in the same round trip the attempt moves to AUTHORISING and the partner's signing keys are read.
   const [claim, , , keys] = await runBatch(deps.db, [
-    claimAuthorisationQuery(transaction.id, attempt.id, deps.now),
+    claimAuthorisationQuery(transaction.id, attempt.id, transaction, deps.now),
     startAuthorisingAfterClaimQuery(attempt.id, deps.now),
     recordEventIfChangedQuery(
       event(context, "authorisation_started", { cardType: card.cardType, lastFour: card.lastFour }),
@@ -426,12 +435,27 @@ export async function submitCard(deps: CardDeps, context: PaymentContext, input:
       },
     });
   } catch (error) {
-    deps.log.error("processor call failed", { orderNumber: attempt.orderNumber, error: String(error) });
+    deps.log.error("processor call failed", { orderNumber: attempt.orderNumber, error });
     result = { outcome: "unknown", message: "The processor call failed" };
   }
-  return applyResult(deps, { ...context, attempt: { ...attempt, state: "AUTHORISING" } }, result, card.lastFour, {
-    keyRows: apiKeyRowsFromBatch(keys),
-  });
+  try {
+    return await applyResult(deps, { ...context, attempt: { ...attempt, state: "AUTHORISING" } }, result, card.lastFour, {
+      keyRows: apiKeyRowsFromBatch(keys),
+    });
+  } catch (error) {
+    // The processor was asked: whatever failed here, the person must not be told nothing was taken.
+    throw new OutcomeUncertainError(attempt.externalId, error);
+  }
+}
+
+/** Recording a processor's answer failed: the outcome is known to the processor, not yet to us. */
+export class OutcomeUncertainError extends Error {
+  readonly externalId: string;
+  constructor(externalId: string, cause: unknown) {
+    super("the processor was called but its outcome could not be recorded", { cause });
+    this.name = "OutcomeUncertainError";
+    this.externalId = externalId;
+  }
 }
 
 /**
@@ -570,7 +594,7 @@ export async function resolveUnknown(deps: CardDeps, context: PaymentContext): P
   try {
     result = await deps.processor.lookup(attempt.orderNumber);
   } catch (error) {
-    deps.log.warn("processor lookup failed", { orderNumber: attempt.orderNumber, error: String(error) });
+    deps.log.warn("processor lookup failed", { orderNumber: attempt.orderNumber, error });
     return context;
   }
   if (result.outcome === "unknown") return context;

@@ -22,9 +22,11 @@ import {
   messages,
   validateDirectSaleRequest,
 } from "../domain/directSaleRequest.ts";
+import { moneyDigest } from "../domain/moneyDigest.ts";
+import { isPbcRefNumber } from "../domain/partnerNumber.ts";
 import { signedRedirectUrl, validationErrorPairs } from "../domain/paymentResponse.ts";
-import { matchingRedirectTarget } from "../domain/redirectTargets.ts";
-import { type SignedQuery, splitSignedQuery, verifyRequestSignature } from "../domain/signature.ts";
+import { matchRedirectUri } from "../domain/redirectTargets.ts";
+import { type SignedQuery, signedParameters, splitSignedQuery, verifyRequestSignature } from "../domain/signature.ts";
 import { parseQuery } from "../domain/urlencoding.ts";
 import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import type { AuditRecorder } from "./audit.ts";
@@ -86,9 +88,10 @@ async function readAuthority(db: Db, pbcRefNumber: string, now: Date): Promise<P
 type Decision =
   | { kind: "unknown-partner" }
   | { kind: "bad-hash" }
+  | { kind: "ambiguous"; problem: string }
   | { kind: "redirect-problem"; problem: string; audit: boolean }
   | { kind: "invalid"; pbcTxnNumber: string | null; errors: FieldErrors; apiKey: ApiKey; redirectUri: string; refs: Refs }
-  | { kind: "accepted"; request: DirectSaleRequest; apiKey: ApiKey; redirectTarget: string };
+  | { kind: "accepted"; request: DirectSaleRequest; apiKey: ApiKey; redirectTarget: string; moneyDigest: string };
 
 type Refs = { ref1: string; ref2: string; ref3: string };
 
@@ -107,19 +110,25 @@ async function decide(
     signed.hashValue,
     keys.map((key) => key.key),
   );
-  if (matched === -1) return { kind: "bad-hash" };
-  const apiKey = keys[matched] as ApiKey;
+  if (matched === null) return { kind: "bad-hash" };
+  const apiKey = keys[matched.index] as ApiKey;
+  // The parameters used must be exactly those the verified bytes contain.
+  const covered = signedParameters(signed.signedPart, matched.form);
+  if (!covered.ok) return { kind: "ambiguous", problem: covered.problem };
 
   const redirectUri = bag.values.get("redirectUri") ?? "";
   if (bag.duplicates.has("redirectUri"))
     return { kind: "redirect-problem", problem: "The return address (redirectUri) is given more than once.", audit: false };
   if (redirectUri === "")
     return { kind: "redirect-problem", problem: "The return address (redirectUri) is missing.", audit: false };
-  const redirectTarget = matchingRedirectTarget(redirectUri, authority.targets);
-  if (redirectTarget === null) {
+  const redirect = matchRedirectUri(redirectUri, authority.targets);
+  if (!redirect.ok) {
     return {
       kind: "redirect-problem",
-      problem: "The return address (redirectUri) is not one registered for this service.",
+      problem:
+        redirect.problem === "unsafe-characters"
+          ? "The return address (redirectUri) contains spaces or control characters."
+          : "The return address (redirectUri) is not one registered for this service.",
       audit: true,
     };
   }
@@ -127,22 +136,37 @@ async function decide(
   const validation = validateDirectSaleRequest(bag, deps.now);
   if (!validation.ok) {
     const refs = { ref1: bag.values.get("ref1") ?? "", ref2: bag.values.get("ref2") ?? "", ref3: bag.values.get("ref3") ?? "" };
-    return { kind: "invalid", pbcTxnNumber: validation.pbcTxnNumber, errors: validation.errors, apiKey, redirectUri, refs };
+    return {
+      kind: "invalid",
+      pbcTxnNumber: validation.pbcTxnNumber,
+      errors: validation.errors,
+      apiKey,
+      redirectUri: redirect.url,
+      refs,
+    };
   }
-  return { kind: "accepted", request: validation.request, apiKey, redirectTarget };
+  // Stored and redirected to as the URL parser serialises it: exactly what the Location header carries.
+  const request = { ...validation.request, redirectUri: redirect.url };
+  return { kind: "accepted", request, apiKey, redirectTarget: redirect.target, moneyDigest: await moneyDigest(request) };
 }
 
 export async function startDirectSale(deps: DirectSaleDeps, rawQuery: string): Promise<DirectSaleOutcome> {
   const { db, now } = deps;
   const signed = splitSignedQuery(rawQuery);
   const bag = collectParams(parseQuery(signed.ok ? signed.signedPart : rawQuery));
-  const pbcRefNumber = bag.values.get("pbcRefNumber")?.trim() ?? "";
+  const pbcRefNumber = bag.values.get("pbcRefNumber") ?? "";
   if (!signed.ok) {
-    await deps.audit("directsale.refused", "failure", { target: pbcRefNumber || null, detail: { reason: signed.problem } });
+    await deps.audit("directsale.refused", "failure", {
+      target: isPbcRefNumber(pbcRefNumber) ? pbcRefNumber : null,
+      detail: { reason: signed.problem },
+    });
     return refused([signed.problem]);
   }
   if (pbcRefNumber === "" || bag.duplicates.has("pbcRefNumber")) {
     return refused(["The PayBC reference number (pbcRefNumber) is missing or given more than once."]);
+  }
+  if (!isPbcRefNumber(pbcRefNumber)) {
+    return refused(["The PayBC reference number (pbcRefNumber) must be the service's number: digits only, with no spaces."]);
   }
 
   // Warm path: one round trip, or nothing written and on to the fresh read below.
@@ -168,6 +192,9 @@ export async function startDirectSale(deps: DirectSaleDeps, rawQuery: string): P
     case "bad-hash":
       await deps.audit("directsale.hash_failed", "failure", { target: pbcRefNumber });
       return refused(["The request's signature (hashValue) does not match its parameters."]);
+    case "ambiguous":
+      await deps.audit("directsale.hash_failed", "failure", { target: pbcRefNumber, detail: { reason: "ambiguous parameters" } });
+      return refused([decision.problem]);
     case "redirect-problem":
       if (decision.audit) await deps.audit("directsale.redirect_refused", "failure", { target: pbcRefNumber });
       return refused([decision.problem]);
@@ -221,11 +248,11 @@ async function writeAttempt(
   const orderNumber = `PBC${(await sha256Hex(externalId)).slice(0, 24).toUpperCase()}`;
   const expiresAt = new Date(now.getTime() + deps.config.paymentExpiryMinutes * 60_000);
   const maxDeclines = deps.config.maxDeclinesPerPayment;
-  const openId = openTransactionId(request.pbcRefNumber, request.pbcTxnNumber, maxDeclines, authority);
+  const openId = openTransactionId(request.pbcRefNumber, request.pbcTxnNumber, accepted.moneyDigest, maxDeclines, authority);
   const linkTokenHash = await sha256Hex(linkToken);
 
   const statements = [
-    upsertPendingQuery(request, apiKey.id, maxDeclines, now, authority),
+    upsertPendingQuery(request, accepted.moneyDigest, apiKey.id, maxDeclines, now, authority),
     supersedeOpenAttemptsQuery(openId, now),
     ...replaceLinesQueries(openId, request.revenue),
     insertAttemptQuery(openId, { externalId, linkTokenHash, orderNumber, expiresAt }, now),
@@ -285,6 +312,28 @@ async function explainNoAttempt(
       kind: "validation-redirect",
       errors,
       location: await signedRedirectUrl(request.redirectUri, pairs, apiKey.key),
+    };
+  }
+  if (existing?.moneyDigest != null && existing.moneyDigest !== accepted.moneyDigest) {
+    await recordEvent(
+      db,
+      {
+        eventType: "validation_failed",
+        transactionId: existing.id,
+        pbcRefNumber: request.pbcRefNumber,
+        pbcTxnNumber: request.pbcTxnNumber,
+        detail: { reason: "money changed", trnAmountCents: request.trnAmountCents },
+      },
+      now,
+    );
+    await deps.audit("directsale.money_changed_refused", "failure", {
+      target: `${request.pbcRefNumber}/${request.pbcTxnNumber}`,
+    });
+    const errors: FieldErrors = { pbcTxnNumber: messages.moneyChanged };
+    return {
+      kind: "validation-redirect",
+      errors,
+      location: await signedRedirectUrl(request.redirectUri, validationErrorPairs(errors, null, request), apiKey.key),
     };
   }
   if (existing?.authorisingAttemptId != null) {

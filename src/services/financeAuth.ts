@@ -5,8 +5,10 @@
  * A partner's OAuth token never opens these routes.
  */
 
+import type { Db } from "../db/client.ts";
+import { deleteFinanceSession, financeSessionActive, insertFinanceSession } from "../db/financeSessions.ts";
 import { constantTimeEqual } from "../domain/signature.ts";
-import { base64UrlToBytes } from "../lib/crypto.ts";
+import { base64UrlToBytes, randomToken, sha256Hex } from "../lib/crypto.ts";
 
 export interface Jwk {
   kid: string;
@@ -99,4 +101,45 @@ export async function accessKeys(issuer: string, now: Date, fetcher: typeof fetc
 export function financeTokenMatches(expected: string, presented: string | undefined): boolean {
   if (!expected || !presented) return false;
   return constantTimeEqual(presented, expected);
+}
+
+// ---------------------------------------------------------------- finance token sign-in (no Access)
+
+/** A finance sign-in lasts an hour; signing out ends it at once. */
+export const FINANCE_SESSION_SECONDS = 3600;
+
+/**
+ * Whether the finance token may be used at all: only where Cloudflare Access is not configured, and
+ * outside the local environment only when explicitly enabled (FINANCE_TOKEN_FALLBACK=true).
+ */
+export function financeTokenAllowed(settings: { environment: string; accessConfigured: boolean; fallbackEnabled: boolean }) {
+  if (settings.accessConfigured) return false;
+  return settings.environment === "local" || settings.fallbackEnabled;
+}
+
+/** Start a session for a correct finance token: a random token for the cookie, only its hash stored. */
+export async function startFinanceSession(
+  db: Db,
+  expectedToken: string,
+  presented: string,
+  sourceIp: string | null,
+  now: Date,
+): Promise<string | null> {
+  if (!financeTokenMatches(expectedToken, presented)) return null;
+  const sessionToken = randomToken();
+  await insertFinanceSession(
+    db,
+    { sessionHash: await sha256Hex(sessionToken), expiresAt: new Date(now.getTime() + FINANCE_SESSION_SECONDS * 1000), sourceIp },
+    now,
+  );
+  return sessionToken;
+}
+
+export async function financeSessionValid(db: Db, sessionToken: string | undefined, now: Date): Promise<boolean> {
+  if (!sessionToken || !/^[A-Za-z0-9_-]{20,64}$/.test(sessionToken)) return false;
+  return financeSessionActive(db, await sha256Hex(sessionToken), now);
+}
+
+export async function endFinanceSession(db: Db, sessionToken: string | undefined): Promise<void> {
+  if (sessionToken) await deleteFinanceSession(db, await sha256Hex(sessionToken));
 }

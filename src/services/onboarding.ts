@@ -6,6 +6,7 @@ import { insertClient, listClients, rotateClientSecret } from "../db/oauthClient
 import { hasApiKey, setApiKey } from "../db/partnerApiKeys.ts";
 import { findPartner, insertPartner, listPartners, updatePartner } from "../db/partners.ts";
 import { addRedirectTarget, listRedirectTargets, removeRedirectTarget } from "../db/redirectTargets.ts";
+import { isPbcRefNumber } from "../domain/partnerNumber.ts";
 import { parseRedirectTarget } from "../domain/redirectTargets.ts";
 import { isValidRevenueAccount } from "../domain/revenue.ts";
 import { randomToken } from "../lib/crypto.ts";
@@ -41,7 +42,7 @@ export interface IssuedCredentials {
 
 function checkSpec(spec: PartnerSpec): void {
   // No leading zeros: journal names encode the number, and 010006 must not alias 10006.
-  if (!/^[1-9]\d{0,7}$/.test(spec.pbcRefNumber)) throw new OnboardingError("pbcRefNumber must be a number from 1 to 99999999");
+  if (!isPbcRefNumber(spec.pbcRefNumber)) throw new OnboardingError("pbcRefNumber must be a number from 1 to 99999999");
   if (spec.name.trim() === "" || spec.name.length > 100) throw new OnboardingError("name must be 1 to 100 characters");
   for (const target of spec.redirectTargets) {
     const parsed = parseRedirectTarget(target);

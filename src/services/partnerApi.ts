@@ -2,8 +2,8 @@
 import { sql } from "drizzle-orm";
 import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
-import { findClient } from "../db/oauthClients.ts";
-import { findPartner, findPartnerQuery } from "../db/partners.ts";
+import { findClientQuery } from "../db/oauthClients.ts";
+import { findPartnerQuery } from "../db/partners.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
 import { refundLinesOfTransactionQuery, refundsOfTransactionQuery } from "../db/refunds.ts";
 import { blockingLines, linesOfTransactionQuery, revenueUpdateQueries } from "../db/revenueLines.ts";
@@ -14,7 +14,15 @@ import { refundSummary } from "../domain/refund.ts";
 import { paymentRefundFields } from "../domain/refundView.ts";
 import { checkRevenueUpdate, type RevenueUpdateLineInput } from "../domain/revenueUpdate.ts";
 import { randomToken } from "../lib/crypto.ts";
-import { clientSecretMatches, issueToken, TOKEN_LIFETIME_SECONDS, type TokenClaims, verifyToken } from "./accessTokens.ts";
+import {
+  clientAuthenticates,
+  issueToken,
+  type StoredClient,
+  TOKEN_LIFETIME_SECONDS,
+  type TokenClaims,
+  tokenCurrent,
+  verifyToken,
+} from "./accessTokens.ts";
 import type { AuditRecorder } from "./audit.ts";
 
 export interface PartnerApiDeps {
@@ -22,17 +30,22 @@ export interface PartnerApiDeps {
   signingKey: string;
   audit: AuditRecorder;
   now: Date;
+  /** Rate limit for token requests: false when `key` (a client id or an address) is over its budget. */
+  throttle?: (key: string) => Promise<boolean>;
 }
 
 export type OAuthErrorCode = "invalid_request" | "invalid_client" | "unsupported_grant_type" | "invalid_grant";
 
 export type TokenResult =
   | { ok: true; body: { access_token: string; token_type: "bearer"; expires_in: number } }
-  | { ok: false; status: 400 | 401; error: OAuthErrorCode; description: string };
+  | { ok: false; status: 400 | 401; error: OAuthErrorCode; description: string }
+  | { ok: false; status: 429; error: "slow_down"; description: string };
 
 export interface TokenRequest {
   authorization: string | undefined;
   form: Record<string, string>;
+  /** The caller's address, where known: token requests are throttled per address and per client id. */
+  sourceAddress: string | null;
 }
 
 function basicCredentials(header: string): { id: string; secret: string } | null {
@@ -78,17 +91,29 @@ export async function requestToken(deps: PartnerApiDeps, request: TokenRequest):
     await deps.audit("oauth.token_refused", "failure", { detail: { reason: "no client credentials" } });
     return { ok: false, status: 401, error: "invalid_client", description: "Client authentication failed" };
   }
-  const client = await findClient(deps.db, credentials.id);
-  const partner = client ? await findPartner(deps.db, client.pbcRefNumber) : undefined;
-  const matches = client ? await clientSecretMatches(client, credentials.secret, deps.now) : false;
-  if (!client || !matches || partner?.status !== "ACTIVE") {
+  if (deps.throttle) {
+    const byAddress = request.sourceAddress === null || (await deps.throttle(`token-ip:${request.sourceAddress}`));
+    if (!byAddress || !(await deps.throttle(`token-client:${credentials.id.slice(0, 200)}`))) {
+      await deps.audit("oauth.token_throttled", "failure", { actor: `client:${credentials.id}` });
+      return { ok: false, status: 429, error: "slow_down", description: "Too many token requests: wait a minute and try again" };
+    }
+  }
+  // Client and partner in one round trip, and the same hashing for an unknown client as for a wrong
+  // secret: the answer's timing does not tell which client ids exist.
+  const [clients, partners] = await deps.db.batch([
+    findClientQuery(deps.db, credentials.id),
+    findPartnerQuery(deps.db, sql`(SELECT pbc_ref_number FROM oauth_clients WHERE client_id = ${credentials.id})`),
+  ]);
+  const client = clients[0];
+  const matches = await clientAuthenticates(client, credentials.secret, deps.now);
+  if (!client || !matches || partners[0]?.status !== "ACTIVE") {
     await deps.audit("oauth.token_refused", "failure", {
       actor: `client:${credentials.id}`,
       target: client?.pbcRefNumber ?? null,
     });
     return { ok: false, status: 401, error: "invalid_client", description: "Client authentication failed" };
   }
-  const token = await issueToken(deps.signingKey, client.clientId, client.pbcRefNumber, deps.now);
+  const token = await issueToken(deps.signingKey, client, deps.now);
   await deps.audit("oauth.token_issued", "success", { actor: `client:${client.clientId}`, target: client.pbcRefNumber });
   return { ok: true, body: { access_token: token, token_type: "bearer", expires_in: TOKEN_LIFETIME_SECONDS } };
 }
@@ -131,21 +156,27 @@ export async function authenticate(
   const claims = await verifyToken(deps.signingKey, match[1] as string, deps.now);
   if (!claims) return { ok: false, error: "invalid_token", description: "The access token is invalid or has expired" };
   let partner: Partner | undefined;
+  let client: StoredClient | undefined;
   let prefetched: OwnPayment | null | undefined;
   if (payment && payment.pbcRefNumber === claims.ref) {
-    const [partners, rows, lines, refunds, refundLines] = await deps.db.batch([
+    const [partners, clients, rows, lines, refunds, refundLines] = await deps.db.batch([
       findPartnerQuery(deps.db, claims.ref),
+      findClientQuery(deps.db, claims.sub),
       findTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
       linesOfTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
       refundsOfTransactionQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
       refundLinesOfTransactionQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
     ]);
-    partner = partners[0];
+    [partner, client] = [partners[0], clients[0]];
     prefetched = rows[0] ? { transaction: rows[0], lines, refunds, refundLines } : null;
   } else {
-    partner = await findPartner(deps.db, claims.ref);
+    const [partners, clients] = await deps.db.batch([
+      findPartnerQuery(deps.db, claims.ref),
+      findClientQuery(deps.db, claims.sub),
+    ]);
+    [partner, client] = [partners[0], clients[0]];
   }
-  if (partner?.status !== "ACTIVE")
+  if (partner?.status !== "ACTIVE" || !tokenCurrent(claims, client, deps.now))
     return { ok: false, error: "invalid_token", description: "The access token is no longer valid" };
   return { ok: true, claims, keyStyle: partner.keyStyle, ...(prefetched !== undefined ? { prefetched } : {}) };
 }

@@ -47,10 +47,24 @@ export const FinanceJournalsPage: FC<{
   filters: { from?: string; to?: string; partner?: string };
   error: string | null;
   user: string;
-}> = ({ nonce, journals, filters, error, user }) => (
+  /** How this user signs out: a finance-token session here, or Cloudflare Access's own logout. */
+  signOut: "session" | "access" | null;
+}> = ({ nonce, journals, filters, error, user, signOut }) => (
   <Layout title="GL journals" serviceName="Finance" nonce={nonce}>
     <h1 class="heading-l">GL journals</h1>
     <p class="body">Signed in as {user}. Summarized revenue and cash journals posted by the nightly run.</p>
+    {signOut === "session" && (
+      <form method="post" action="/finance/logout">
+        <button type="submit" class="button button-secondary">
+          Sign out
+        </button>
+      </form>
+    )}
+    {signOut === "access" && (
+      <p class="body">
+        <a href="/cdn-cgi/access/logout">Sign out</a>
+      </p>
+    )}
     {error && (
       <div class="error-summary" role="alert" tabindex={-1}>
         <h2 class="error-summary-title">There is a problem</h2>

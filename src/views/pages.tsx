@@ -1,11 +1,20 @@
 import type { FC } from "hono/jsx";
 import { Layout } from "./layout.tsx";
 
-/** A page for a request we cannot act on. It lists the problems and never redirects. */
-export const RequestErrorPage: FC<{ nonce: string; title: string; problems: string[] }> = ({ nonce, title, problems }) => (
+/**
+ * A page for a request we cannot act on. It lists the problems and never redirects. `lead` says what
+ * this request did (e.g. that it started no payment) and is given only by callers that know it: the
+ * page never claims on its own that no money was taken.
+ */
+export const RequestErrorPage: FC<{ nonce: string; title: string; problems: string[]; lead?: string }> = ({
+  nonce,
+  title,
+  problems,
+  lead,
+}) => (
   <Layout title={title} nonce={nonce}>
     <h1 class="heading-l">{title}</h1>
-    <p class="body">Your payment has not started and no money has been taken.</p>
+    {lead && <p class="body">{lead}</p>}
     {problems.length > 0 && (
       <>
         <p class="body">The service that sent you here made a request we could not accept:</p>
@@ -16,7 +25,9 @@ export const RequestErrorPage: FC<{ nonce: string; title: string; problems: stri
         </ul>
       </>
     )}
-    <p class="body">Go back to the service you were using and try again. If this keeps happening, contact that service.</p>
+    {!lead && (
+      <p class="body">Go back to the service you were using and try again. If this keeps happening, contact that service.</p>
+    )}
   </Layout>
 );
 
@@ -76,7 +87,8 @@ export const OutcomePage: FC<OutcomePageProps> = (props) => (
 export const UnavailablePage: FC<{ nonce: string }> = ({ nonce }) => (
   <Layout title="Sorry, the service is unavailable" nonce={nonce}>
     <h1 class="heading-l">Sorry, the service is unavailable</h1>
-    <p class="body">You will be able to use the service later. No money has been taken.</p>
+    <p class="body">Something went wrong on our side. Try again later.</p>
+    <p class="body">If you were paying, do not pay again before you have checked with the service you were using.</p>
   </Layout>
 );
 

@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { splitSignedQuery, verifyRequestSignature } from "../../src/domain/signature.ts";
+import { signedParameters, splitSignedQuery, verifyRequestSignature } from "../../src/domain/signature.ts";
 import { md5, pyUnquotePlus, pyUrlencode } from "../helpers/independent.ts";
 
 const KEY = "secret-api-key";
@@ -14,7 +15,7 @@ const pairs: Array<[string, string]> = [
 async function verify(query: string, keys = [KEY]): Promise<number> {
   const split = splitSignedQuery(query);
   if (!split.ok) throw new Error(split.problem);
-  return verifyRequestSignature(split.signedPart, split.hashValue, keys);
+  return (await verifyRequestSignature(split.signedPart, split.hashValue, keys))?.index ?? -1;
 }
 
 describe("request signature (hashValue)", () => {
@@ -59,5 +60,82 @@ describe("request signature (hashValue)", () => {
   it("rejects malformed hash values without throwing", async () => {
     expect(await verify("a=1&hashValue=not-hex")).toBe(-1);
     expect(await verify("a=1&hashValue=%ZZ")).toBe(-1);
+  });
+});
+
+describe("the parameters used are exactly those the signature covers (property)", () => {
+  // Values rich in the characters that matter: structure ("&", "="), encoding ("%", "+") and space.
+  const value = fc
+    .array(
+      fc.constantFrom("a", "Z", "1", " ", "&", "=", "%", "+", ":", "|", ".", "é", "trnAmount", "&trnAmount=", "%26", "%3D"),
+      {
+        maxLength: 8,
+      },
+    )
+    .map((parts) => parts.join(""));
+  const request = fc.tuple(value, value, value).map(
+    ([description, ref1, ref2]) =>
+      [
+        ["pbcRefNumber", "10006"],
+        ["description", description],
+        ["trnAmount", "100.00"],
+        ["ref2", ref2],
+        ["revenue", "1:039.18ACE.14691.8928.1800000.000000.0000:100.00"],
+        ["ref1", ref1],
+      ] as Array<[string, string]>,
+  );
+  /** Swap raw "&"/"=" for %26/%3D (either case) and back at chosen places: the decoded text is unchanged. */
+  function mutate(query: string, choices: boolean[], upper: boolean): string {
+    let i = 0;
+    return query.replace(/&|=|%26|%3D/gi, (token) => {
+      if (!choices[i++ % Math.max(choices.length, 1)]) return token;
+      if (token === "&") return upper ? "%26" : "%26".toLowerCase();
+      if (token === "=") return upper ? "%3D" : "%3d";
+      return token.toLowerCase() === "%26" ? "&" : "=";
+    });
+  }
+
+  it("every accepted request parses to the verified text's parameters, and tampering never changes the money", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        request,
+        fc.boolean(),
+        fc.array(fc.boolean(), { maxLength: 12 }),
+        fc.boolean(),
+        async (pairs, decodedSigner, choices, upper) => {
+          const query = pyUrlencode(pairs);
+          const hash = await md5((decodedSigner ? pyUnquotePlus(query) : query) + KEY);
+          const sent = mutate(query, choices, upper);
+          const verified = await verifyRequestSignature(sent, hash, [KEY]);
+          if (verified === null) return; // refused: nothing used
+          const covered = signedParameters(sent, verified.form);
+          if (!covered.ok) return; // refused: nothing used
+          // The parameters read the verified bytes back exactly.
+          if (verified.form === "decoded") {
+            expect(covered.pairs.map(([k, v]) => `${k}=${v}`).join("&")).toBe(pyUnquotePlus(sent));
+          } else {
+            expect(sent).toBe(query);
+          }
+          // And whatever the tampering, money given once (a repeated parameter is refused by
+          // validation) is what the signer signed.
+          for (const name of ["trnAmount", "revenue"]) {
+            const given = covered.pairs.filter(([k]) => k === name);
+            if (given.length === 1) expect(given).toEqual(pairs.filter(([k]) => k === name));
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("a legitimately encoded '&' in a value is accepted as sent", async () => {
+    const pairs: Array<[string, string]> = [
+      ["description", "Fees & charges = total"],
+      ["trnAmount", "100.00"],
+    ];
+    const query = pyUrlencode(pairs);
+    const verified = await verifyRequestSignature(query, await md5(pyUnquotePlus(query) + KEY), [KEY]);
+    expect(verified?.form).toBe("decoded");
+    expect(signedParameters(query, "decoded")).toEqual({ ok: true, pairs });
   });
 });

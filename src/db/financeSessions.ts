@@ -1,0 +1,34 @@
+/** Owns `finance_sessions`: server-side sessions of the finance token sign-in, stored as hashes. */
+import { and, eq, gt, lte } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { financeSessions } from "./schema.ts";
+
+export async function insertFinanceSession(
+  db: Db,
+  session: { sessionHash: string; expiresAt: Date; sourceIp: string | null },
+  now: Date,
+): Promise<void> {
+  // Expired sessions are removed as new ones start, so the table stays small.
+  await db.batch([
+    db.delete(financeSessions).where(lte(financeSessions.expiresAt, now.toISOString())),
+    db.insert(financeSessions).values({
+      sessionHash: session.sessionHash,
+      createdAt: now.toISOString(),
+      expiresAt: session.expiresAt.toISOString(),
+      sourceIp: session.sourceIp,
+    }),
+  ]);
+}
+
+export async function financeSessionActive(db: Db, sessionHash: string, now: Date): Promise<boolean> {
+  const row = await db
+    .select({ hash: financeSessions.sessionHash })
+    .from(financeSessions)
+    .where(and(eq(financeSessions.sessionHash, sessionHash), gt(financeSessions.expiresAt, now.toISOString())))
+    .get();
+  return row !== undefined;
+}
+
+export async function deleteFinanceSession(db: Db, sessionHash: string): Promise<void> {
+  await db.delete(financeSessions).where(eq(financeSessions.sessionHash, sessionHash));
+}
