@@ -105,3 +105,11 @@ export function recordAttemptEventsQuery(
       ${now.toISOString()}
     FROM payment_attempts a, (VALUES ${rows}) e WHERE a.link_token_hash = ${linkTokenHash} ORDER BY e.column1`;
 }
+
+/** One event per refund of a posted reversal batch, only if the statement before it changed one row (the batch was posted now). */
+export function recordRefundBatchEventsQuery(batchId: number, now: Date): SQL {
+  return sql`INSERT INTO payment_events (transaction_id, pbc_ref_number, pbc_txn_number, event_type, detail, created_at)
+    SELECT r.transaction_id, r.pbc_ref_number, r.pbc_txn_number, 'refund_gl_posted',
+      json_object('refundId', r.external_id, 'batchId', ${batchId}), ${now.toISOString()}
+    FROM refunds r WHERE r.id IN (SELECT DISTINCT refund_id FROM refund_lines WHERE journal_batch_id = ${batchId}) AND changes() = 1`;
+}

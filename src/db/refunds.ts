@@ -160,3 +160,75 @@ export async function listUnsettledRefunds(db: Db, staleBefore: Date, limit: num
 export async function recentRefunds(db: Db, limit: number): Promise<Refund[]> {
   return db.select().from(refunds).orderBy(desc(refunds.id)).limit(limit).all();
 }
+
+// ---------------------------------------------------------------- GL posting of refunds (reversals)
+
+/**
+ * Refund lines due for a reversal journal of (partner, GL date): NEW lines of APPROVED refunds whose
+ * revenue line is already PROCESSED (the ledger never sees a refund before its revenue). A refund is
+ * posted on its own GL date, or on its payment's if that is later (a payment with a future glDate).
+ */
+function postableRefundLines(pbcRefNumber: string, glDate: string): SQL {
+  return sql`refund_lines.gl_status = 'NEW' AND refund_lines.refund_id IN (SELECT r.id FROM refunds r
+      JOIN transactions t ON t.id = r.transaction_id
+      WHERE r.status = 'APPROVED' AND r.pbc_ref_number = ${pbcRefNumber} AND MAX(r.gl_date, t.gl_date) = ${glDate})
+    AND EXISTS (SELECT 1 FROM revenue_lines l WHERE l.transaction_id = refund_lines.transaction_id
+      AND l.line_number = refund_lines.line_number AND l.gl_status = 'PROCESSED')`;
+}
+
+export function postableRefundLinesExist(pbcRefNumber: string, glDate: string): SQL {
+  return sql`EXISTS (SELECT 1 FROM refund_lines WHERE ${postableRefundLines(pbcRefNumber, glDate)})`;
+}
+
+/** (partner, GL date) groups with refund lines due, oldest first, for partners with GL posting on. */
+export async function refundDueGroups(db: Db, lastDueGlDate: string, limit: number) {
+  return db.all<{ pbcRefNumber: string; glDate: string }>(sql`SELECT r.pbc_ref_number AS pbcRefNumber,
+      MAX(r.gl_date, t.gl_date) AS glDate
+    FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id JOIN transactions t ON t.id = r.transaction_id
+      JOIN partners p ON p.pbc_ref_number = r.pbc_ref_number
+      JOIN revenue_lines l ON l.transaction_id = rl.transaction_id AND l.line_number = rl.line_number
+    WHERE rl.gl_status = 'NEW' AND r.status = 'APPROVED' AND l.gl_status = 'PROCESSED'
+      AND p.gl_posting = 1 AND p.status = 'ACTIVE' AND MAX(r.gl_date, t.gl_date) <= ${lastDueGlDate}
+    GROUP BY 1, 2 ORDER BY 2, 1 LIMIT ${limit}`);
+}
+
+/** NEW -> INPRG into the batch, each line in exactly one journal; the account reversed is copied from its revenue line. */
+export function claimRefundLinesQuery(pbcRefNumber: string, glDate: string, batchId: SQL): SQL {
+  return sql`UPDATE refund_lines SET gl_status = 'INPRG', gl_error_message = NULL, journal_batch_id = ${batchId},
+      revenue_account = (SELECT l.revenue_account FROM revenue_lines l
+        WHERE l.transaction_id = refund_lines.transaction_id AND l.line_number = refund_lines.line_number)
+    WHERE ${postableRefundLines(pbcRefNumber, glDate)} AND ${batchId} IS NOT NULL`;
+}
+
+/** The reversal's debit side, by SQL GROUP BY. */
+export async function refundBatchAccountTotals(db: Db, batchId: number) {
+  return db.all<{ account: string; amountCents: number; lineCount: number }>(sql`SELECT revenue_account AS account,
+      SUM(amount_cents) AS amountCents, COUNT(*) AS lineCount
+    FROM refund_lines WHERE journal_batch_id = ${batchId} GROUP BY revenue_account ORDER BY revenue_account`);
+}
+
+export interface RefundDetailRow {
+  pbcTxnNumber: string;
+  lineNumber: number;
+  account: string;
+  amountCents: number;
+  refundId: string;
+  processorRefundId: string | null;
+  trnOrderId: string | null;
+  refundedAt: string | null;
+}
+
+/** One keyset page of the reversal's refund lines (by refund line id). */
+export async function refundBatchDetailPage(db: Db, batchId: number, afterId: number, limit: number) {
+  return db.all<
+    RefundDetailRow & { id: number }
+  >(sql`SELECT rl.id, r.pbc_txn_number AS pbcTxnNumber, rl.line_number AS lineNumber,
+      rl.revenue_account AS account, rl.amount_cents AS amountCents, r.external_id AS refundId,
+      r.processor_refund_id AS processorRefundId, t.trn_order_id AS trnOrderId, r.settled_at AS refundedAt
+    FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id JOIN transactions t ON t.id = r.transaction_id
+    WHERE rl.journal_batch_id = ${batchId} AND rl.id > ${afterId} ORDER BY rl.id LIMIT ${limit}`);
+}
+
+export function markRefundBatchPostedQuery(batchId: number): SQL {
+  return sql`UPDATE refund_lines SET gl_status = 'CMPLT' WHERE journal_batch_id = ${batchId} AND gl_status = 'INPRG'`;
+}

@@ -9,6 +9,7 @@ import { createProcessor } from "../processor/index.ts";
 import { auditRecorder } from "../services/audit.ts";
 import { sweepPayments } from "../services/cardPayment.ts";
 import { runGlPosting } from "../services/glPosting.ts";
+import { runRefundPosting } from "../services/refundPosting.ts";
 import { sweepRefunds } from "../services/refunds.ts";
 
 /** Must match the nightly entry of `[triggers] crons` in wrangler.toml. */
@@ -44,13 +45,16 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   });
   log.info("refund sweep finished", { cron: controller.cron, ...refunds });
   if (controller.cron === NIGHTLY_CRON) {
-    await runGlPosting({
+    const posting = {
       db,
       bucket: env.JOURNALS,
       feederNumber: env.GL_FEEDER_NUMBER || "3535",
       audit: auditRecorder(db, { actor: "system:gl-posting", sourceIp: null, log }),
       log,
       now,
-    });
+    };
+    await runGlPosting(posting);
+    // Reversals after revenue: a refund line waits for its revenue line to be posted.
+    await runRefundPosting(posting);
   }
 }
