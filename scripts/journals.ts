@@ -85,7 +85,10 @@ async function list(): Promise<void> {
   if (values.from) query.set("from", values.from);
   if (values.to) query.set("to", values.to);
   if (values.partner) query.set("partner", values.partner);
-  const { journals } = (await (await call(`/finance/api/journals?${query}`)).json()) as { journals: JournalSummary[] };
+  const { journals, totals } = (await (await call(`/finance/api/journals?${query}`)).json()) as {
+    journals: JournalSummary[];
+    totals?: { revenue: string; refunds: string; net: string };
+  };
   if (values.json) {
     process.stdout.write(`${JSON.stringify(journals, null, 2)}\n`);
     return;
@@ -99,15 +102,18 @@ async function list(): Promise<void> {
     j.glDate,
     j.pbcRefNumber,
     String(j.sequence),
+    j.kind === "refund" ? "Refund" : "Revenue",
+    j.amount ?? "",
     j.status,
     String(j.lineCount ?? ""),
     j.debitTotal ?? "",
     j.creditTotal ?? "",
   ]);
-  const head = ["ID", "GL date", "Partner", "Seq", "Status", "Lines", "Debits", "Credits"];
+  const head = ["ID", "GL date", "Partner", "Seq", "Type", "Amount", "Status", "Lines", "Debits", "Credits"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   for (const row of [head, ...rows])
     process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i] as number)).join("  ")}\n`);
+  if (totals) process.stdout.write(`Posted: revenue ${totals.revenue}, refunds ${totals.refunds}, net ${totals.net}\n`);
 }
 
 function human(bytes: number): string {

@@ -2,7 +2,7 @@
  * Reversal journals: a refund is posted on its GL date after its revenue, balanced to the cent, in
  * the same files as payments (refund rows negative in the detail CSV), once, under re-runs and crashes.
  */
-import { env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import { database } from "../src/db/client.ts";
 import { createLogger } from "../src/http/logger.ts";
@@ -10,6 +10,7 @@ import { auditRecorder } from "../src/services/audit.ts";
 import { type GlPostingDeps, runGlPosting } from "../src/services/glPosting.ts";
 import { runRefundPosting } from "../src/services/refundPosting.ts";
 import { getPayment } from "./helpers/api.ts";
+import { BASE } from "./helpers/portal.ts";
 import { expectReconciled } from "./helpers/reconcile.ts";
 import { type PaidPayment, paidPayment, restRefund } from "./helpers/refunds.ts";
 
@@ -143,6 +144,29 @@ describe("refund posting", () => {
       .bind(ref)
       .first<{ n: number }>();
     expect(events?.n).toBe(1);
+  });
+});
+
+describe("finance views of refunds", () => {
+  it("the journals API and page show the reversal journal as a negative amount and net totals", async () => {
+    const paid = await refunded();
+    await runGlPosting(deps());
+    await runRefundPosting(deps());
+    const headers = { Authorization: `Bearer ${env.FINANCE_TOKEN}` };
+    const api = await SELF.fetch(`${BASE}/finance/api/journals?partner=${paid.partner.pbcRefNumber}`, { headers });
+    expect(api.status).toBe(200);
+    const body = (await api.json()) as {
+      journals: Array<{ kind: string; amount: string; status: string }>;
+      totals: { revenue: string; refunds: string; net: string };
+    };
+    expect(body.journals.map((j) => [j.kind, j.amount, j.status]).sort()).toEqual([
+      ["refund", "-25.00", "POSTED"],
+      ["revenue", "100.00", "POSTED"],
+    ]);
+    expect(body.totals).toEqual({ revenue: "100.00", refunds: "-25.00", net: "75.00" });
+    const page = await (await SELF.fetch(`${BASE}/finance/journals?partner=${paid.partner.pbcRefNumber}`, { headers })).text();
+    expect(page).toContain("<td>Refund</td><td>-25.00</td>");
+    expect(page).toContain("revenue 100.00, refunds -25.00, net 75.00 CAD");
   });
 });
 

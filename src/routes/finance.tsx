@@ -5,6 +5,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { findBatch, type JournalBatch, listBatches } from "../db/journalBatches.ts";
 import { isValidDate } from "../domain/businessTime.ts";
 import { formatCents } from "../domain/money.ts";
+import { negativeAmount } from "../domain/refundCsv.ts";
 import { BODY_LIMITS, clientAddress, limitBody, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { auditRecorder } from "../services/audit.ts";
@@ -186,11 +187,16 @@ function fileList(batch: JournalBatch) {
 }
 
 export function journalSummary(batch: JournalBatch) {
+  const total = batch.debitTotalCents;
   return {
     id: batch.id,
     glDate: batch.glDate,
     pbcRefNumber: batch.pbcRefNumber,
     sequence: batch.sequence,
+    /** revenue (payments) or refund (a reversal journal). */
+    kind: batch.kind,
+    /** For people: money in positive, refunds negative (as GOV.UK Pay's reports show them). */
+    amount: total === null ? null : batch.kind === "refund" ? negativeAmount(total) : formatCents(total),
     status: batch.status,
     lineCount: batch.lineCount,
     accountCount: batch.accountCount,
@@ -202,11 +208,28 @@ export function journalSummary(batch: JournalBatch) {
   };
 }
 
+/** Posted revenue, posted refunds (negative) and what is left, over the journals listed. */
+export function journalTotals(batches: readonly JournalBatch[]) {
+  let revenue = 0;
+  let refunds = 0;
+  for (const batch of batches) {
+    if (batch.status !== "POSTED" || batch.debitTotalCents === null) continue;
+    if (batch.kind === "refund") refunds += batch.debitTotalCents;
+    else revenue += batch.debitTotalCents;
+  }
+  const net = revenue - refunds;
+  return {
+    revenue: formatCents(revenue),
+    refunds: negativeAmount(refunds),
+    net: net < 0 ? negativeAmount(-net) : formatCents(net),
+  };
+}
+
 financeRoutes.get("/api/journals", async (c) => {
   const filters = readFilters(c);
   if ("error" in filters) return c.json({ error: "invalid_filter", message: filters.error }, 400);
   const batches = await listBatches(c.get("db"), { from: filters.from, to: filters.to, pbcRefNumber: filters.partner });
-  return c.json({ journals: batches.map(journalSummary) });
+  return c.json({ journals: batches.map(journalSummary), totals: journalTotals(batches) });
 });
 
 financeRoutes.get("/journals", async (c) => {
@@ -217,6 +240,7 @@ financeRoutes.get("/journals", async (c) => {
       <FinanceJournalsPage
         nonce={c.get("nonce")}
         journals={[]}
+        totals={null}
         filters={{}}
         error={filters.error}
         user={c.get("financeUser")}
@@ -229,6 +253,7 @@ financeRoutes.get("/journals", async (c) => {
     <FinanceJournalsPage
       nonce={c.get("nonce")}
       journals={batches.map(journalSummary)}
+      totals={journalTotals(batches)}
       filters={filters}
       error={null}
       user={c.get("financeUser")}
