@@ -2,9 +2,10 @@
  * The PayBC refund service as the deployed partner client calls it: token with the Basic-Token
  * header, POST api/refund with Bearer-Token and JSON numbers, then the query service's refund fields.
  */
-import { SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import { PaymentCamel, PaymentLower } from "../src/api/schemas.ts";
+import worker from "../src/index.ts";
 import { getPayment, token } from "./helpers/api.ts";
 import { openPayment, seedPartner } from "./helpers/portal.ts";
 import { expectReconciled } from "./helpers/reconcile.ts";
@@ -52,6 +53,24 @@ describe("refund service token", () => {
       expect(body.expires_in).toBeGreaterThanOrEqual(1800);
       expect(typeof body.access_token).toBe("string");
     }
+  });
+
+  it("is served at REFUND_BASE_PATH, and only on the API host when hosts are split", async () => {
+    const partner = await seedPartner();
+    const at = async (url: string, overrides: Partial<Env>) => {
+      const ctx = createExecutionContext();
+      const response = await worker.fetch(
+        new Request(url, { headers: { "Basic-Token": basic(partner.clientId, partner.clientSecret) } }),
+        { ...env, ...overrides } as Env,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      return response.status;
+    };
+    expect(await at("https://portal.test/refunds-v1/oauth/token/", { REFUND_BASE_PATH: "/refunds-v1" })).toBe(200);
+    const hosts = { API_HOSTNAME: "payapi.example.ca", PORTAL_HOSTNAME: "pay.example.ca" };
+    expect(await at("https://payapi.example.ca/paybc-service/oauth/token/", hosts)).toBe(200);
+    expect(await at("https://pay.example.ca/paybc-service/oauth/token/", hosts)).toBe(404);
   });
 
   it("refuses a wrong secret with the {message, errors} envelope", async () => {

@@ -113,3 +113,11 @@ export function recordRefundBatchEventsQuery(batchId: number, now: Date): SQL {
       json_object('refundId', r.external_id, 'batchId', ${batchId}), ${now.toISOString()}
     FROM refunds r WHERE r.id IN (SELECT DISTINCT refund_id FROM refund_lines WHERE journal_batch_id = ${batchId}) AND changes() = 1`;
 }
+
+/** One event per refund whose lines a reversal batch claimed; must follow the claim (acts only if it changed rows). */
+export function recordRefundClaimEventsQuery(batchId: SQL, now: Date): SQL {
+  return sql`INSERT INTO payment_events (transaction_id, pbc_ref_number, pbc_txn_number, event_type, detail, created_at)
+    SELECT r.transaction_id, r.pbc_ref_number, r.pbc_txn_number, 'refund_gl_claimed',
+      json_object('refundId', r.external_id, 'batchId', ${batchId}), ${now.toISOString()}
+    FROM refunds r WHERE r.id IN (SELECT DISTINCT refund_id FROM refund_lines WHERE journal_batch_id = ${batchId}) AND changes() > 0`;
+}

@@ -18,7 +18,7 @@ import {
   type PostedTotals,
 } from "../db/journalBatches.ts";
 import { findPartner } from "../db/partners.ts";
-import { recordRefundBatchEventsQuery } from "../db/paymentEvents.ts";
+import { recordRefundBatchEventsQuery, recordRefundClaimEventsQuery } from "../db/paymentEvents.ts";
 import {
   claimRefundLinesQuery,
   markRefundBatchPostedQuery,
@@ -72,10 +72,11 @@ export async function runRefundPosting(deps: GlPostingDeps): Promise<RefundPosti
 }
 
 async function claimRefundGroup(deps: GlPostingDeps, pbcRefNumber: string, glDate: string, budget: Budget) {
-  budget.spend(2);
+  budget.spend(3);
   const results = await runBatch(deps.db, [
     createBatchIfWorkQuery(pbcRefNumber, glDate, postableRefundLinesExist(pbcRefNumber, glDate), deps.now, "refund"),
     claimRefundLinesQuery(pbcRefNumber, glDate, newestRefundBatchId(pbcRefNumber, glDate)),
+    recordRefundClaimEventsQuery(newestRefundBatchId(pbcRefNumber, glDate), deps.now),
   ]);
   const created = results[0]?.results[0] as { id: number } | undefined;
   if (!created) return null;
