@@ -27,6 +27,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { database } from "../src/db/client.ts";
 import { createPartner, DEMO_PARTNER } from "../src/services/onboarding.ts";
+import { reconcileSandbox } from "../src/services/reconciliation.ts";
 import { findCardNumbers, SECURITY_CODE_FIELD } from "../test/helpers/cardScan.ts";
 import { type DevPortal, ROOT, runWrangler, spawnGroup, startDevPortal, stopProcesses } from "./lib/devPortal.ts";
 import { ensureDevVars, OFFLINE_ENV, readDevVars, withPlatform } from "./lib/platform.ts";
@@ -160,6 +161,7 @@ try {
     TMPDIR: browserTmp,
   });
   if (!finishing) log(`vitest exited with code ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
+  const mismatches = (await reconcilePortal("main", persistDir)) + (await reconcilePortal("expiry", expiryDir));
   const leaks = sweepForCardData([
     persistDir,
     expiryDir,
@@ -167,9 +169,31 @@ try {
       .filter((f) => f.startsWith("wrangler-"))
       .map((f) => join(RESULTS_DIR, f)),
   ]);
-  await finish(leaks === 0 ? code : 1, leaks === 0 ? undefined : `FAILED: ${leaks} place(s) hold card data`);
+  const problem =
+    leaks > 0
+      ? `FAILED: ${leaks} place(s) hold card data`
+      : mismatches > 0
+        ? `FAILED: ${mismatches} reconciliation mismatch(es)`
+        : undefined;
+  await finish(problem === undefined ? code : 1, problem);
 } catch (error) {
   await finish(1, `FAILED: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+/**
+ * After the whole suite: every payment the browsers made, against the sandbox processor's own
+ * ledger, the signed responses and the journals (the money-integrity invariant). Returns the count
+ * of mismatches.
+ */
+async function reconcilePortal(name: string, persistDir: string): Promise<number> {
+  const report = await withPlatform({ remote: false, persistPath: join(persistDir, "v3") }, (env) =>
+    reconcileSandbox(database(env.DB)),
+  );
+  log(
+    `reconciliation (${name} portal): ${report.transactions} transactions, ${report.awaitingOutcome} awaiting an outcome, ${report.mismatches.length} mismatches`,
+  );
+  for (const mismatch of report.mismatches) log(`  ${mismatch.target}: ${mismatch.rule} (${mismatch.detail})`);
+  return report.mismatches.length;
 }
 
 /**

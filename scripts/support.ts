@@ -18,6 +18,7 @@ import { centsFromAmount } from "../src/domain/refund.ts";
 import { createLogger } from "../src/http/logger.ts";
 import { createProcessor } from "../src/processor/index.ts";
 import { auditRecorder } from "../src/services/audit.ts";
+import { reconcileSandbox } from "../src/services/reconciliation.ts";
 import { requestRefund } from "../src/services/refunds.ts";
 import { withPlatform } from "./lib/platform.ts";
 
@@ -32,6 +33,7 @@ const USAGE = `Usage:
     Refunds through the processor and records who asked (--operator, default the login name). With
     --remote the processor's credentials come from the environment (BAMBORA_MERCHANT_ID, BAMBORA_API_PASSCODE,
     BAMBORA_REPORT_PASSCODE), as they are Worker secrets.
+  npm run support -- reconcile [--json]   (sandbox environments: every payment against the sandbox's ledger)
 Options: --remote --env staging|production (deployed database), --persist-to DIR (local state)`;
 
 function fail(message: string): never {
@@ -199,6 +201,16 @@ await withPlatform(
         ].join("\n"),
       );
       if (refund.status === "DECLINED") process.exitCode = 1;
+    } else if (command === "reconcile") {
+      const report = await reconcileSandbox(db);
+      print(report, () =>
+        [
+          `${report.transactions} transactions, ${report.journals} posted journals, ${report.awaitingOutcome} awaiting an outcome: ${report.mismatches.length} mismatches`,
+          ...report.mismatches.map((m) => `  ${m.target}: ${m.rule} (${m.detail})`),
+          "",
+        ].join("\n"),
+      );
+      if (report.mismatches.length > 0) process.exitCode = 1;
     } else {
       fail(`unknown command "${command}"\n\n${USAGE}`);
     }

@@ -13,7 +13,7 @@ import worker from "../src/index.ts";
 import type { AuthorisationRequest, AuthorisationResult, LookupResult, PaymentProcessor } from "../src/processor/types.ts";
 import { issueToken, verifyToken } from "../src/services/accessTokens.ts";
 import { auditRecorder } from "../src/services/audit.ts";
-import { type CardDeps, loadContext, submitCard, sweepPayments } from "../src/services/cardPayment.ts";
+import { type CardDeps, loadContext, submitCard, sweepPayments } from "../src/services/cardPayment/index.ts";
 import { runGlPosting } from "../src/services/glPosting.ts";
 import { updateRevenue } from "../src/services/partnerApi.ts";
 import { failingD1 } from "./helpers/faults.ts";

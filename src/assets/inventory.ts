@@ -12,8 +12,9 @@ export interface InventoriedScript {
 export const SCRIPT_INVENTORY: InventoriedScript[] = [
   {
     path: "/public/assets/card.js",
-    purpose: "Card page convenience: client-side checks with the server's messages, double-submit guard",
-    sha256: "bbc176371681d1349980ec271effbecb96635de36c341ee838d5614fa0904b40",
+    purpose:
+      "Card page convenience: the server's own card checks (bundled from domain/card.ts by scripts/build-browser.ts), double-submit guard",
+    sha256: "3addc687fb4052e4d4bf3e7576086f432bd51978460c0cc52942d529250eb81b",
   },
   {
     path: "/public/assets/waiting.js",

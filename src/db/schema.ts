@@ -1,5 +1,6 @@
 /** Drizzle mirror of migrations/*.sql (the SQL files are the source of truth, applied by wrangler). */
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { ATTEMPT_STATES } from "../domain/paymentAttempt.ts";
 
 export const partners = sqliteTable("partners", {
   pbcRefNumber: text("pbc_ref_number").primaryKey(),
@@ -106,20 +107,8 @@ export const revenueLines = sqliteTable(
   (table) => [primaryKey({ columns: [table.transactionId, table.lineNumber] })],
 );
 
-export const ATTEMPT_STATES = [
-  "CREATED",
-  "OPEN",
-  "AUTHORISING",
-  "UNKNOWN",
-  "APPROVED",
-  "DECLINED",
-  "FAILED",
-  "CANCELLED",
-  "EXPIRED",
-  "SUPERSEDED",
-  "LOCKED",
-] as const;
-export type AttemptState = (typeof ATTEMPT_STATES)[number];
+// The attempt's states belong to its state machine (domain/paymentAttempt.ts).
+export { ATTEMPT_STATES, type AttemptState } from "../domain/paymentAttempt.ts";
 
 export const paymentAttempts = sqliteTable("payment_attempts", {
   id: integer("id").primaryKey({ autoIncrement: true }),

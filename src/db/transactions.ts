@@ -1,7 +1,9 @@
 /** Owns `transactions`. */
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { DirectSaleRequest } from "../domain/directSaleRequest.ts";
+import { AWAITING_OUTCOME, PAYABLE } from "../domain/paymentAttempt.ts";
 import type { Db } from "./client.ts";
+import { attemptStateIn } from "./paymentAttempts.ts";
 import { type Transaction, transactions } from "./schema.ts";
 
 /**
@@ -91,7 +93,7 @@ export function claimAuthorisationQuery(
     WHERE id = ${transactionId} AND payment_status = 'PNDNG' AND authorising_attempt_id IS NULL
       AND trn_amount_cents = ${money.trnAmountCents} AND money_digest IS ${money.moneyDigest}
       AND EXISTS (SELECT 1 FROM payment_attempts WHERE id = ${attemptId} AND transaction_id = ${transactionId}
-        AND state IN ('OPEN', 'FAILED'))`;
+        AND ${attemptStateIn(PAYABLE)})`;
 }
 
 export interface Approval {
@@ -189,7 +191,7 @@ export async function reconciliationFactsPage(db: Db, afterId: number, limit: nu
       (SELECT COUNT(*) FROM revenue_lines r JOIN journal_batches b ON b.id = r.journal_batch_id
         WHERE r.transaction_id = t.id AND b.status = 'POSTED') AS posted_line_count,
       (SELECT json_group_array(order_number) FROM payment_attempts WHERE transaction_id = t.id) AS order_numbers,
-      EXISTS (SELECT 1 FROM payment_attempts WHERE transaction_id = t.id AND state IN ('AUTHORISING', 'UNKNOWN')) AS awaiting,
+      EXISTS (SELECT 1 FROM payment_attempts WHERE transaction_id = t.id AND ${attemptStateIn(AWAITING_OUTCOME)}) AS awaiting,
       (SELECT json_group_array(json_extract(detail, '$.trnAmountCents')) FROM payment_events
         WHERE transaction_id = t.id AND event_type = 'redirected' AND json_extract(detail, '$.outcome') = 'approved') AS told,
       (SELECT COALESCE(SUM(amount_cents), 0) FROM refunds WHERE transaction_id = t.id AND status = 'APPROVED') AS refunded_cents,

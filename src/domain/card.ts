@@ -1,6 +1,6 @@
 /**
- * Card checks done before anything is sent to the processor. The same rules and messages run in
- * the browser as a convenience (public/card.js); the server is the authority.
+ * Card checks done before anything is sent to the processor. The same code runs in the browser as
+ * a convenience (public/card.js is bundled from cardFieldErrors); the server is the authority.
  * Nothing here keeps a card number: callers get the brand, the last four digits and errors only.
  */
 
@@ -101,10 +101,17 @@ export interface CheckedCard {
 export type CardCheck = { ok: true; card: CheckedCard } | { ok: false; errors: CardErrors };
 
 /**
+ * Every rule of the card form, as one function: the server runs it before calling the processor and
+ * the browser runs the very same code (bundled into public/card.js by scripts/build-browser.ts), so
+ * the two can never disagree (name length in code points, expiry against the Pacific date...).
  * @param today the cardholder's current month, yyyy-MM-dd (Pacific business date)
  * @param paymentMethod CC (credit: any accepted brand) or VI (debit: Visa only)
  */
-export function checkCard(input: CardInput, paymentMethod: string, today: string): CardCheck {
+export function cardFieldErrors(
+  input: CardInput,
+  paymentMethod: string,
+  today: string,
+): { errors: CardErrors; number: string; brand: CardBrand | null; month: number; year: number; name: string; code: string } {
   const errors: CardErrors = {};
   const number = input.cardNumber.replace(/[\s-]/g, "");
   let brand: CardBrand | null = null;
@@ -143,7 +150,12 @@ export function checkCard(input: CardInput, paymentMethod: string, today: string
   if (!/^\d+$/.test(code) || code.length !== codeLength) {
     errors.securityCode = brand === "amex" ? cardMessages.securityCodeAmex : cardMessages.securityCode;
   }
+  return { errors, number, brand, month, year, name, code };
+}
 
+/** The server's check: errors, or the card to pass to the processor. */
+export function checkCard(input: CardInput, paymentMethod: string, today: string): CardCheck {
+  const { errors, number, brand, month, year, name, code } = cardFieldErrors(input, paymentMethod, today);
   if (Object.keys(errors).length > 0 || brand === null) return { ok: false, errors };
   return {
     ok: true,

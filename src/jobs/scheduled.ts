@@ -7,7 +7,7 @@ import { database } from "../db/client.ts";
 import { createLogger } from "../http/logger.ts";
 import { createProcessor } from "../processor/index.ts";
 import { auditRecorder } from "../services/audit.ts";
-import { sweepPayments } from "../services/cardPayment.ts";
+import { sweepPayments } from "../services/cardPayment/index.ts";
 import { runGlPosting } from "../services/glPosting.ts";
 import { runRefundPosting } from "../services/refundPosting.ts";
 import { sweepRefunds } from "../services/refunds.ts";

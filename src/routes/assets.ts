@@ -1,6 +1,6 @@
 /** The portal's own static assets. Versioned by content hash in the script inventory. */
 import { Hono } from "hono";
-import { cardScript } from "../assets/cardScript.ts";
+import { cardScript } from "../assets/cardScript.generated.ts";
 import { portalCss } from "../assets/portalCss.ts";
 import { waitingScript } from "../assets/waitingScript.ts";
 import type { AppEnv } from "../http/types.ts";

@@ -3,10 +3,11 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
+import { pacificDate } from "../domain/businessTime.ts";
 import { formatCents } from "../domain/money.ts";
 import { targetOrigin } from "../domain/redirectTargets.ts";
 import { constantTimeEqual } from "../domain/signature.ts";
-import { BODY_LIMITS, limitBody } from "../http/limits.ts";
+import { BODY_LIMITS, clientAddress, limitBody, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { auditRecorder } from "../services/audit.ts";
 import {
@@ -14,20 +15,26 @@ import {
   type CardView,
   cancelPayment,
   cardPageView,
-  cardPath,
   csrfTokenFor,
   loadContext,
   openLink,
   outcomeKnown,
   type PaymentContext,
   returnToService,
-  SESSION_COOKIE,
   submitCard,
-} from "../services/cardPayment.ts";
+} from "../services/cardPayment/index.ts";
+import { outcomeWords, PROCESSING_FAILED_NOTICE, sessionlessWords } from "../views/cardOutcomes.ts";
 import { CardPage } from "../views/cardPage.tsx";
 import { OutcomePage, RequestErrorPage } from "../views/pages.tsx";
 
 export const cardPageRoutes = new Hono<AppEnv>();
+
+/** Session cookie scoped to one attempt's pages. */
+const SESSION_COOKIE = "pbc_session";
+
+export function cardPath(externalId: string): string {
+  return `/public/card/${externalId}`;
+}
 
 cardPageRoutes.use("/card/*", limitBody(BODY_LIMITS.publicForm));
 
@@ -38,7 +45,7 @@ function deps(c: Context<AppEnv>): CardDeps {
     config: c.get("config"),
     encryptionKey: c.env.API_KEY_ENCRYPTION_KEY,
     processor: c.get("processor"),
-    audit: auditRecorder(db, { actor: "public", sourceIp: c.req.header("CF-Connecting-IP") ?? null, log: c.get("log") }),
+    audit: auditRecorder(db, { actor: "public", sourceIp: clientAddress(c), log: c.get("log") }),
     log: c.get("log"),
     now: new Date(),
   };
@@ -46,19 +53,7 @@ function deps(c: Context<AppEnv>): CardDeps {
 
 /** Without the payment's session the page says only what the payment's state proves, never "no money taken". */
 function sessionExpiredPage(c: Context<AppEnv>, view: Extract<CardView, { kind: "session-expired" }> | null) {
-  const service = view?.serviceName ?? "the service you were using";
-  const [title, lead] =
-    view?.state === "paid"
-      ? ["This payment has been made", `You do not need to pay again. Return to ${service} to see your payment.`]
-      : view?.state === "in-progress"
-        ? [
-            "Your payment is being processed",
-            `Do not pay again. Return to ${service} later to see whether your payment went through.`,
-          ]
-        : [
-            "Your payment session has expired",
-            `For your security, a payment page works only in the browser that opened it, and only for a limited time. Return to ${service} to check your payment or to start again.`,
-          ];
+  const { title, lead } = sessionlessWords(view?.state ?? "not-known", view?.serviceName ?? null);
   c.status(403);
   return c.html(<RequestErrorPage nonce={c.get("nonce")} title={title} lead={lead} problems={[]} />);
 }
@@ -86,8 +81,14 @@ async function render(c: Context<AppEnv>, view: CardView, sessionToken: string |
     case "card-page":
       return c.redirect(cardPath(view.externalId), 303);
     case "outcome": {
-      const { context, page } = view;
-      c.status(view.status);
+      const { context } = view;
+      const page = outcomeWords(view.state, {
+        serviceName: context.partner.name,
+        amountCents: context.transaction.trnAmountCents,
+        description: context.transaction.description,
+        reference: context.transaction.trnOrderId,
+      });
+      c.status(view.state === "rate-limited" ? 429 : 200);
       return c.html(
         <OutcomePage
           nonce={c.get("nonce")}
@@ -109,7 +110,7 @@ async function render(c: Context<AppEnv>, view: CardView, sessionToken: string |
       // The form posts here, and the answer redirects to the partner: CSP form-action must allow both.
       const origin = targetOrigin(context.transaction.redirectUri);
       if (origin) c.set("formActionOrigins", [origin]);
-      c.status(view.status);
+      c.status(Object.keys(view.errors).length > 0 ? 400 : 200);
       return c.html(
         <CardPage
           nonce={c.get("nonce")}
@@ -117,6 +118,7 @@ async function render(c: Context<AppEnv>, view: CardView, sessionToken: string |
           description={context.transaction.description}
           amount={formatCents(context.transaction.trnAmountCents)}
           paymentMethod={context.transaction.paymentMethod}
+          today={pacificDate(new Date())}
           action={path}
           cancelAction={`${path}/cancel`}
           csrfToken={await csrfTokenFor(sessionToken ?? "")}
@@ -127,7 +129,7 @@ async function render(c: Context<AppEnv>, view: CardView, sessionToken: string |
             cardholderName: view.values.cardholderName ?? "",
           }}
           scripts={["/public/assets/card.js"]}
-          notice={view.notice}
+          notice={view.notice === "processing-failed" ? PROCESSING_FAILED_NOTICE : null}
         />,
       );
     }
@@ -143,7 +145,7 @@ cardPageRoutes.get("/pay/:linkToken", async (c) => {
     httpOnly: true,
     secure: true,
     sameSite: "Lax",
-    maxAge: result.maxAgeSeconds,
+    maxAge: Math.ceil((result.sessionValidUntil.getTime() - Date.now()) / 1000),
   });
   return c.redirect(cardPath(result.externalId), 303);
 });
@@ -193,23 +195,9 @@ cardPageRoutes.post("/card/:id", (c) =>
   withContext(
     c,
     async (d, context, form) => {
-      const limiter = c.env.CARD_RATE_LIMITER;
-      const client = c.req.header("CF-Connecting-IP") ?? "unknown";
-      if (limiter && !(await limiter.limit({ key: `card:${client}` })).success) {
+      if (!(await withinLimit(c.env.CARD_RATE_LIMITER, `card:${clientAddress(c) ?? "unknown"}`))) {
         await d.audit("card.rate_limited", "failure", { target: context.attempt.externalId });
-        return {
-          kind: "outcome",
-          context,
-          status: 429,
-          page: {
-            title: "Too many payment attempts",
-            paragraphs: [
-              "There have been too many payment attempts from your connection in a short time. Your card details were not sent for payment.",
-              "Wait a minute, then go back and try again.",
-            ],
-            returnLink: false,
-          },
-        } satisfies CardView;
+        return { kind: "outcome", context, state: "rate-limited" } satisfies CardView;
       }
       const text = (name: string) => form[name] ?? "";
       return submitCard(d, context, {

@@ -8,6 +8,8 @@ export interface CardPageProps {
   description: string;
   amount: string;
   paymentMethod: string;
+  /** The Pacific business date: the browser checks expiry against it, as the server does. */
+  today: string;
   action: string;
   cancelAction: string;
   csrfToken: string;
@@ -70,7 +72,14 @@ export const CardPage: FC<CardPageProps> = (props) => {
           </div>
         </dl>
       </section>
-      <form method="post" action={props.action} novalidate data-card-form data-payment-method={props.paymentMethod}>
+      <form
+        method="post"
+        action={props.action}
+        novalidate
+        data-card-form
+        data-payment-method={props.paymentMethod}
+        data-today={props.today}
+      >
         <input type="hidden" name="csrfToken" value={props.csrfToken} />
         <div class={group("cardNumber")}>
           <label class="label" for="cardNumber">

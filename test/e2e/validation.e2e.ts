@@ -116,4 +116,39 @@ describe("card validation errors", () => {
     expect(countOf(events, "approved")).toBe(1);
     expect(j.problems.filter((p) => !p.includes("status of 400"))).toEqual([]);
   });
+
+  test("the browser runs the server's own rules: names counted in characters, expiry by the Pacific date", async () => {
+    // The device's clock is a year and more ahead: only the page's Pacific date may judge expiry.
+    const j = await newJourney(browser);
+    await j.context.addInitScript(() => {
+      const RealDate = Date;
+      const shift = 400 * 86_400_000;
+      class DeviceDate extends RealDate {
+        constructor(...args: ConstructorParameters<DateConstructor> | []) {
+          if (args.length === 0) super(RealDate.now() + shift);
+          else super(...(args as ConstructorParameters<DateConstructor>));
+        }
+        static override now() {
+          return RealDate.now() + shift;
+        }
+      }
+      (globalThis as { Date: DateConstructor }).Date = DeviceDate as DateConstructor;
+    });
+    const { txnNumber } = await startPayment(j.page);
+    const [year, month] = new Intl.DateTimeFormat("en-CA", { timeZone: "America/Vancouver", year: "numeric", month: "2-digit" })
+      .format(new Date())
+      .split("-");
+    // 45 characters outside the Basic Multilingual Plane: 90 UTF-16 units, 45 characters, allowed.
+    await fillCard(j.page, {
+      number: CARDS.approved,
+      month: month as string,
+      year: year as string,
+      name: "\u{1D4D0}".repeat(45),
+    });
+    await payAndReturn(j.page);
+    expect((await demoResult(j.page)).params.trnApproved).toBe("1");
+    expect(j.cardPosts).toHaveLength(1);
+    expect(countOf(paymentEvents(txnNumber), "card_details_invalid")).toBe(0);
+    expect(j.problems).toEqual([]);
+  });
 });
