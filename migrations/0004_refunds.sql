@@ -42,7 +42,8 @@ CREATE INDEX refunds_transaction ON refunds (transaction_id, id);
 CREATE INDEX refunds_unsettled ON refunds (status, updated_at);
 
 -- The refund per revenue line (txn_refund_distribution_id = id). gl_status: NEW (refunded by the
--- processor, not posted), INPRG (in a reversal journal being written), CMPLT (posted), RJCT.
+-- processor, not posted), INPRG (in a reversal journal sent to the ledger), CMPLT (the ledger's
+-- feedback accepted it), RJCT (the ledger rejected it, with its message).
 CREATE TABLE refund_lines (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   refund_id INTEGER NOT NULL REFERENCES refunds (id),
@@ -53,12 +54,17 @@ CREATE TABLE refund_lines (
   revenue_account TEXT,
   gl_status TEXT NOT NULL DEFAULT 'NEW' CHECK (gl_status IN ('NEW', 'INPRG', 'CMPLT', 'RJCT')),
   gl_error_message TEXT,
+  -- the ledger's return code of an RJCT line
+  gl_error_code TEXT,
   journal_batch_id INTEGER,
+  -- the ledger feeder file (ledger_feeder_files, journal_kind 'refund') the line went out in
+  feeder_file_id INTEGER,
   UNIQUE (refund_id, line_number)
 );
 CREATE INDEX refund_lines_line ON refund_lines (transaction_id, line_number);
 CREATE INDEX refund_lines_gl ON refund_lines (gl_status, journal_batch_id);
 CREATE INDEX refund_lines_batch ON refund_lines (journal_batch_id, id);
+CREATE INDEX refund_lines_feeder ON refund_lines (feeder_file_id, revenue_account);
 
 -- A journal batch posts either revenue (payments) or reversals (refunds), never both.
 ALTER TABLE journal_batches ADD COLUMN kind TEXT NOT NULL DEFAULT 'revenue' CHECK (kind IN ('revenue', 'refund'));

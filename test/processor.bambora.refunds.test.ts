@@ -107,7 +107,12 @@ describe("Bambora refunds", () => {
       method: "return",
     });
     expect(broken.outcome).toBe("unknown");
-    const wrongPasscode = new BamboraProcessor({ merchantId: FAKE_MERCHANT_ID, apiPasscode: "wrong", baseUrl });
+    const wrongPasscode = new BamboraProcessor({
+      merchantId: FAKE_MERCHANT_ID,
+      apiPasscode: "wrong",
+      reportPasscode: FAKE_REPORT_PASSCODE,
+      baseUrl,
+    });
     expect(
       (await wrongPasscode.refund({ orderNumber: orderNumber(), purchaseId, amountCents: 100, method: "return" })).outcome,
     ).toBe("declined");

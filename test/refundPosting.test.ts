@@ -1,15 +1,18 @@
 /**
- * Reversal journals: a refund is posted on its GL date after its revenue, balanced to the cent, in
- * the same files as payments (refund rows negative in the detail CSV), once, under re-runs and crashes.
+ * Reversal journals: a refund is posted on its GL date after the ledger accepted its revenue,
+ * balanced to the cent, in the same files as payments (refund rows negative in the detail CSV),
+ * once, under re-runs and crashes; the ledger's feedback then makes its lines CMPLT or RJCT.
  */
 import { env, SELF } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
+import { readLedgerConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
 import { createLogger } from "../src/http/logger.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { type GlPostingDeps, runGlPosting } from "../src/services/glPosting.ts";
 import { runRefundPosting } from "../src/services/refundPosting.ts";
 import { getPayment } from "./helpers/api.ts";
+import { feedbackFor, feederFiles, ledgerAcceptsAll, sendFeedback } from "./helpers/ledger.ts";
 import { BASE } from "./helpers/portal.ts";
 import { expectReconciled } from "./helpers/reconcile.ts";
 import { type PaidPayment, paidPayment, restRefund } from "./helpers/refunds.ts";
@@ -25,7 +28,7 @@ function deps(overrides: Partial<GlPostingDeps> = {}): GlPostingDeps {
   return {
     db,
     bucket: env.JOURNALS,
-    feederNumber: "3535",
+    ledger: readLedgerConfig(env),
     audit: auditRecorder(db, { actor: "test", sourceIp: null, log }),
     log,
     now: RUN_AT,
@@ -72,14 +75,16 @@ async function lowerQuery(paid: PaidPayment) {
 }
 
 describe("refund posting", () => {
-  it("waits for the revenue to be posted, then posts a balanced reversal once, with the refund negative in the detail", async () => {
+  it("waits for the ledger to accept the revenue, then posts a balanced reversal once; feedback makes it CMPLT", async () => {
     const paid = await refunded();
     const ref = paid.partner.pbcRefNumber;
-    // Before the payment's own journal: nothing to post (the ledger never sees a refund first).
+    // Before the payment's own journal is accepted: nothing to post (the ledger never sees a refund first).
+    await runRefundPosting(deps());
+    await runGlPosting(deps());
     await runRefundPosting(deps());
     expect(await refundBatches(ref)).toEqual([]);
 
-    await runGlPosting(deps());
+    await ledgerAcceptsAll(ref);
     const report = await runRefundPosting(deps());
     expect(report.batchesPosted.filter((b) => b.pbcRefNumber === ref)).toHaveLength(1);
     const [batch] = await refundBatches(ref);
@@ -96,12 +101,17 @@ describe("refund posting", () => {
       (await (await env.JOURNALS.get(`${files["journal.csv"]?.key.replace("journal.csv", "manifest.json")}`))?.text()) ?? "{}",
     );
     expect(manifest).toMatchObject({ kind: "refund", debitTotal: "25.00", creditTotal: "25.00", refundLineCount: 1 });
-    const feeder = await (await env.JOURNALS.get(files.feeder?.key ?? ""))?.text();
-    // The feeder file is the same renderer as payments', turned round: written, with its trigger file.
-    expect(feeder?.length).toBeGreaterThan(0);
-    expect(await env.JOURNALS.head(files.trigger?.key ?? "")).not.toBeNull();
+    const sent = (await feederFiles(ref)).filter((file) => file.sourceBatchId === batch?.id);
+    expect(sent).toHaveLength(1);
+    expect(await env.JOURNALS.head(files[`trigger-${sent[0]?.batchType}`]?.key ?? "")).not.toBeNull();
 
-    const query = await lowerQuery(paid);
+    // Sent, not yet accepted: INPRG.
+    let query = await lowerQuery(paid);
+    expect(query.postedrefundamount).toBe(0);
+    expect(query.revenue[1]?.refundglstatus).toBe("INPRG");
+
+    await ledgerAcceptsAll(ref);
+    query = await lowerQuery(paid);
     expect(query.postedrefundamount).toBe(25);
     expect(query.revenue[1]?.refundglstatus).toBe("CMPLT");
     expect(query.revenue[1]?.refund_data[0]?.refundglstatus).toBe("CMPLT");
@@ -112,10 +122,32 @@ describe("refund posting", () => {
     expect(await refundBatches(ref)).toHaveLength(1);
   });
 
+  it("a reversal the ledger rejects shows RJCT with the ledger's message", async () => {
+    const paid = await refunded();
+    const ref = paid.partner.pbcRefNumber;
+    await runGlPosting(deps());
+    await ledgerAcceptsAll(ref);
+    await runRefundPosting(deps());
+    const sent = (await feederFiles(ref)).filter((file) => file.status === "SENT");
+    expect(sent).toHaveLength(1);
+    const file = sent[0] as (typeof sent)[number];
+    await sendFeedback(
+      await feedbackFor(sent, { [file.id]: { batch: { code: "0101", message: "GL date in a closed period" } } }),
+    );
+    const query = (await (await getPayment(paid.bearer, ref, paid.pbcTxnNumber, "?keys=lower")).json()) as {
+      postedrefundamount: number;
+      revenue: Array<{ refundglstatus: string | null; refundglerrormessage: string | null }>;
+    };
+    expect(query.postedrefundamount).toBe(0);
+    expect(query.revenue[1]?.refundglstatus).toBe("RJCT");
+    expect(query.revenue[1]?.refundglerrormessage).toMatch(/closed period/i);
+  });
+
   it("a run that dies between files is finished by the next, with the same bytes and one journal", async () => {
     const paid = await refunded();
     const ref = paid.partner.pbcRefNumber;
     await runGlPosting(deps());
+    await ledgerAcceptsAll(ref);
     let died = false;
     await expect(
       runRefundPosting(
@@ -137,6 +169,8 @@ describe("refund posting", () => {
     const after = await refundBatches(ref);
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ id: claimed?.id, status: "POSTED", debit_total_cents: 2500, credit_total_cents: 2500 });
+    expect((await feederFiles(ref)).filter((file) => file.sourceBatchId === claimed?.id)).toHaveLength(1);
+    await ledgerAcceptsAll(ref);
     expect((await lowerQuery(paid)).postedrefundamount).toBe(25);
     const events = await env.DB.prepare(
       "SELECT COUNT(*) AS n FROM payment_events WHERE pbc_ref_number = ? AND event_type = 'refund_gl_posted'",
@@ -151,6 +185,7 @@ describe("finance views of refunds", () => {
   it("the journals API and page show the reversal journal as a negative amount and net totals", async () => {
     const paid = await refunded();
     await runGlPosting(deps());
+    await ledgerAcceptsAll(paid.partner.pbcRefNumber);
     await runRefundPosting(deps());
     const headers = { Authorization: `Bearer ${env.FINANCE_TOKEN}` };
     const api = await SELF.fetch(`${BASE}/finance/api/journals?partner=${paid.partner.pbcRefNumber}`, { headers });

@@ -98,8 +98,8 @@ export async function postedBatchTotals(db: Db) {
   const rows = await db.all<{ id: number; debit: number; credit: number; lines: number }>(sql`SELECT b.id,
       COALESCE(b.debit_total_cents, 0) AS debit, COALESCE(b.credit_total_cents, 0) AS credit,
       CASE b.kind WHEN 'refund'
-        THEN (SELECT COALESCE(SUM(amount_cents), 0) FROM refund_lines WHERE journal_batch_id = b.id)
-        ELSE (SELECT COALESCE(SUM(revenue_amount_cents), 0) FROM revenue_lines WHERE journal_batch_id = b.id) END AS lines
+        THEN (SELECT COALESCE(SUM(amount_cents), 0) FROM refund_lines WHERE journal_batch_id = b.id AND gl_status <> 'RJCT')
+        ELSE (SELECT COALESCE(SUM(revenue_amount_cents), 0) FROM revenue_lines WHERE journal_batch_id = b.id AND gl_status <> 'REJECT') END AS lines
     FROM journal_batches b WHERE b.status = 'POSTED' ORDER BY b.id`);
   return rows.map((row) => ({
     batchId: row.id,

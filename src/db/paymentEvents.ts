@@ -106,18 +106,20 @@ export function recordAttemptEventsQuery(
     FROM payment_attempts a, (VALUES ${rows}) e WHERE a.link_token_hash = ${linkTokenHash} ORDER BY e.column1`;
 }
 
-/** One event per refund of a posted reversal batch, only if the statement before it changed one row (the batch was posted now). */
-export function recordRefundBatchEventsQuery(batchId: number, now: Date): SQL {
-  return sql`INSERT INTO payment_events (transaction_id, pbc_ref_number, pbc_txn_number, event_type, detail, created_at)
-    SELECT r.transaction_id, r.pbc_ref_number, r.pbc_txn_number, 'refund_gl_posted',
-      json_object('refundId', r.external_id, 'batchId', ${batchId}), ${now.toISOString()}
-    FROM refunds r WHERE r.id IN (SELECT DISTINCT refund_id FROM refund_lines WHERE journal_batch_id = ${batchId}) AND changes() = 1`;
-}
-
 /** One event per refund whose lines a reversal batch claimed; must follow the claim (acts only if it changed rows). */
 export function recordRefundClaimEventsQuery(batchId: SQL, now: Date): SQL {
   return sql`INSERT INTO payment_events (transaction_id, pbc_ref_number, pbc_txn_number, event_type, detail, created_at)
     SELECT r.transaction_id, r.pbc_ref_number, r.pbc_txn_number, 'refund_gl_claimed',
       json_object('refundId', r.external_id, 'batchId', ${batchId}), ${now.toISOString()}
     FROM refunds r WHERE r.id IN (SELECT DISTINCT refund_id FROM refund_lines WHERE journal_batch_id = ${batchId}) AND changes() > 0`;
+}
+
+/** One event per refund with lines in a feeder file whose feedback is being applied (guarded like the file's lines). */
+export function recordRefundFeedbackEventsQuery(feederFileId: number, unsettled: SQL, now: Date): SQL {
+  return sql`INSERT INTO payment_events (transaction_id, pbc_ref_number, pbc_txn_number, event_type, detail, created_at)
+    SELECT r.transaction_id, r.pbc_ref_number, r.pbc_txn_number, 'refund_gl_posted',
+      json_object('refundId', r.external_id, 'feederFileId', ${feederFileId},
+        'rejectedLines', (SELECT COUNT(*) FROM refund_lines x WHERE x.refund_id = r.id AND x.feeder_file_id = ${feederFileId} AND x.gl_status = 'RJCT')),
+      ${now.toISOString()}
+    FROM refunds r WHERE r.id IN (SELECT DISTINCT refund_id FROM refund_lines WHERE feeder_file_id = ${feederFileId}) AND ${unsettled}`;
 }

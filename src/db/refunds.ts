@@ -229,6 +229,47 @@ export async function refundBatchDetailPage(db: Db, batchId: number, afterId: nu
     WHERE rl.journal_batch_id = ${batchId} AND rl.id > ${afterId} ORDER BY rl.id LIMIT ${limit}`);
 }
 
-export function markRefundBatchPostedQuery(batchId: number): SQL {
-  return sql`UPDATE refund_lines SET gl_status = 'CMPLT' WHERE journal_batch_id = ${batchId} AND gl_status = 'INPRG'`;
+/** Which feeder file each of a reversal batch's lines went out in (GA: home client code, GI: others). */
+export function assignRefundFeederFileQuery(
+  batchId: number,
+  feederFileId: SQL,
+  homeClientCode: string,
+  batchType: "GA" | "GI",
+): SQL {
+  const client = sql`substr(revenue_account, 1, 3)`;
+  const home = homeClientCode.toUpperCase();
+  return sql`UPDATE refund_lines SET feeder_file_id = ${feederFileId}
+    WHERE journal_batch_id = ${batchId} AND gl_status = 'INPRG'
+      AND ${batchType === "GA" ? sql`${client} = ${home}` : sql`${client} <> ${home}`}`;
+}
+
+// ---------------------------------------------------------------- ledger feedback of reversals
+
+/** The ledger rejected a reversal's lines (all, or one account's): INPRG -> RJCT with its message. */
+export function rejectRefundFeederLinesQuery(
+  feederFileId: number,
+  account: string | null,
+  code: string,
+  message: string,
+  unsettled: SQL,
+): SQL {
+  return sql`UPDATE refund_lines SET gl_status = 'RJCT', gl_error_code = ${code}, gl_error_message = ${message}
+    WHERE feeder_file_id = ${feederFileId} AND gl_status = 'INPRG'
+      ${account === null ? sql`` : sql`AND revenue_account = ${account}`} AND ${unsettled}`;
+}
+
+/** The rest of the reversal's lines were accepted: INPRG -> CMPLT (posted). */
+export function acceptRefundFeederLinesQuery(feederFileId: number, unsettled: SQL): SQL {
+  return sql`UPDATE refund_lines SET gl_status = 'CMPLT', gl_error_code = NULL, gl_error_message = NULL
+    WHERE feeder_file_id = ${feederFileId} AND gl_status = 'INPRG' AND ${unsettled}`;
+}
+
+/**
+ * An RJCT refund line goes back to NEW, to be posted again by the next night (after the account was
+ * fixed in the partner's chart, or its revenue line re-coded), as REJECT revenue lines are after a
+ * revenue update.
+ */
+export function repostRejectedRefundLinesQuery(transactionId: SQL): SQL {
+  return sql`UPDATE refund_lines SET gl_status = 'NEW', journal_batch_id = NULL, feeder_file_id = NULL
+    WHERE transaction_id = ${transactionId} AND gl_status = 'RJCT'`;
 }

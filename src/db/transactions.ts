@@ -150,11 +150,14 @@ export function releaseAuthorisationQuery(
     .where(and(eq(transactions.id, transactionId), eq(transactions.authorisingAttemptId, attemptId)));
 }
 
-/** PAID -> CMPLT for the batch's payments whose every line is now PROCESSED. */
-export function completePostedQuery(batchId: number, now: Date) {
+/**
+ * PAID -> CMPLT for the payments with lines in this feeder file whose every line is now PROCESSED
+ * (lines of one payment may go out in a GA and a GI file: it completes when the ledger has accepted both).
+ */
+export function completeFeederFileQuery(feederFileId: number, now: Date) {
   return sql`UPDATE transactions SET payment_status = 'CMPLT', updated_at = ${now.toISOString()}
     WHERE payment_status = 'PAID'
-      AND id IN (SELECT transaction_id FROM revenue_lines WHERE journal_batch_id = ${batchId})
+      AND id IN (SELECT transaction_id FROM revenue_lines WHERE feeder_file_id = ${feederFileId})
       AND NOT EXISTS (SELECT 1 FROM revenue_lines r WHERE r.transaction_id = transactions.id AND r.gl_status <> 'PROCESSED')`;
 }
 
@@ -179,7 +182,7 @@ interface FactsRow {
 
 /**
  * One keyset page of what reconciliation compares for each transaction: its lines, what was posted
- * (lines in a POSTED journal batch), its attempts' order numbers and the amounts of the signed
+ * (lines in a POSTED journal batch that the ledger has not rejected), its attempts' order numbers and the amounts of the signed
  * "approved" responses sent to the partner (recorded with each delivery).
  */
 export async function reconciliationFactsPage(db: Db, afterId: number, limit: number) {
@@ -187,16 +190,15 @@ export async function reconciliationFactsPage(db: Db, afterId: number, limit: nu
       (SELECT COALESCE(SUM(revenue_amount_cents), 0) FROM revenue_lines WHERE transaction_id = t.id) AS lines_cents,
       (SELECT COUNT(*) FROM revenue_lines WHERE transaction_id = t.id) AS line_count,
       (SELECT COALESCE(SUM(r.revenue_amount_cents), 0) FROM revenue_lines r JOIN journal_batches b ON b.id = r.journal_batch_id
-        WHERE r.transaction_id = t.id AND b.status = 'POSTED') AS posted_cents,
+        WHERE r.transaction_id = t.id AND b.status = 'POSTED' AND r.gl_status <> 'REJECT') AS posted_cents,
       (SELECT COUNT(*) FROM revenue_lines r JOIN journal_batches b ON b.id = r.journal_batch_id
-        WHERE r.transaction_id = t.id AND b.status = 'POSTED') AS posted_line_count,
+        WHERE r.transaction_id = t.id AND b.status = 'POSTED' AND r.gl_status <> 'REJECT') AS posted_line_count,
       (SELECT json_group_array(order_number) FROM payment_attempts WHERE transaction_id = t.id) AS order_numbers,
       EXISTS (SELECT 1 FROM payment_attempts WHERE transaction_id = t.id AND ${attemptStateIn(AWAITING_OUTCOME)}) AS awaiting,
       (SELECT json_group_array(json_extract(detail, '$.trnAmountCents')) FROM payment_events
         WHERE transaction_id = t.id AND event_type = 'redirected' AND json_extract(detail, '$.outcome') = 'approved') AS told,
       (SELECT COALESCE(SUM(amount_cents), 0) FROM refunds WHERE transaction_id = t.id AND status = 'APPROVED') AS refunded_cents,
-      (SELECT COALESCE(SUM(rl.amount_cents), 0) FROM refund_lines rl JOIN journal_batches b ON b.id = rl.journal_batch_id
-        WHERE rl.transaction_id = t.id AND b.status = 'POSTED' AND b.kind = 'refund') AS posted_refund_cents,
+      (SELECT COALESCE(SUM(amount_cents), 0) FROM refund_lines WHERE transaction_id = t.id AND gl_status = 'CMPLT') AS posted_refund_cents,
       (SELECT json_group_array(order_number) FROM refunds WHERE transaction_id = t.id) AS refund_orders,
       EXISTS (SELECT 1 FROM refunds WHERE transaction_id = t.id AND status IN ('PENDING', 'UNKNOWN')) AS refund_awaiting
     FROM transactions t WHERE t.id > ${afterId} ORDER BY t.id LIMIT ${limit}`);

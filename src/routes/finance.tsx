@@ -1,8 +1,15 @@
-/** /finance: journal listing (HTML and JSON) and file downloads for finance staff only. */
+/**
+ * /finance: journal listing (HTML and JSON), file downloads and the ledger's feedback files (upload
+ * and outcomes) for finance staff only.
+ */
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { readLedgerConfig } from "../config.ts";
 import { findBatch, type JournalBatch, listBatches } from "../db/journalBatches.ts";
+import { findFeedbackFile, listFeedbackFiles } from "../db/ledgerFeedbackFiles.ts";
+import { feederFilesOfBatches } from "../db/ledgerFeederFiles.ts";
+import type { LedgerFeedbackFile, LedgerFeederFile } from "../db/schema.ts";
 import { isValidDate } from "../domain/businessTime.ts";
 import { formatCents } from "../domain/money.ts";
 import { negativeAmount } from "../domain/refundCsv.ts";
@@ -20,7 +27,14 @@ import {
   startFinanceSession,
   verifyAccessJwt,
 } from "../services/financeAuth.ts";
-import { FinanceJournalsPage, FinanceLoginPage } from "../views/finance.tsx";
+import {
+  FeedbackInputError,
+  type FeedbackOutcome,
+  MAX_FEEDBACK_BYTES,
+  receiveLedgerFile,
+  storedOutcome,
+} from "../services/ledgerFeedback.ts";
+import { FinanceFeedbackPage, FinanceJournalsPage, FinanceLoginPage } from "../views/finance.tsx";
 
 type FinanceEnv = AppEnv & { Variables: AppEnv["Variables"] & { financeUser: string; financeSession?: boolean } };
 
@@ -160,6 +174,8 @@ financeRoutes.post("/logout", async (c) => {
 financeRoutes.use("/journals", requireFinance);
 financeRoutes.use("/journals/*", requireFinance);
 financeRoutes.use("/api/*", requireFinance);
+financeRoutes.use("/feedback", requireFinance);
+financeRoutes.use("/feedback/*", requireFinance);
 
 interface Filters {
   from?: string;
@@ -186,8 +202,9 @@ function fileList(batch: JournalBatch) {
   }));
 }
 
-export function journalSummary(batch: JournalBatch) {
+export function journalSummary(batch: JournalBatch, ledgerFiles: LedgerFeederFile[] = []) {
   const total = batch.debitTotalCents;
+  const journalKind = batch.kind === "refund" ? "refund" : "payment";
   return {
     id: batch.id,
     glDate: batch.glDate,
@@ -205,6 +222,17 @@ export function journalSummary(batch: JournalBatch) {
     createdAt: batch.claimedAt,
     postedAt: batch.postedAt,
     files: fileList(batch),
+    /** The feeder files sent to the ledger and what its feedback said (SENT until then). */
+    ledger: ledgerFiles
+      .filter((file) => file.sourceBatchId === batch.id && file.journalKind === journalKind)
+      .map((file) => ({
+        fileName: file.fileName,
+        batchType: file.batchType,
+        batchNumber: file.id,
+        effectiveDate: file.effectiveDate,
+        status: file.status,
+        settledAt: file.settledAt,
+      })),
   };
 }
 
@@ -225,11 +253,20 @@ export function journalTotals(batches: readonly JournalBatch[]) {
   };
 }
 
+async function summaries(c: Context<FinanceEnv>, batches: JournalBatch[]) {
+  const ids = (kind: JournalBatch["kind"]) => batches.filter((batch) => batch.kind === kind).map((batch) => batch.id);
+  const ledgerFiles = [
+    ...(await feederFilesOfBatches(c.get("db"), "payment", ids("revenue"))),
+    ...(await feederFilesOfBatches(c.get("db"), "refund", ids("refund"))),
+  ];
+  return batches.map((batch) => journalSummary(batch, ledgerFiles));
+}
+
 financeRoutes.get("/api/journals", async (c) => {
   const filters = readFilters(c);
   if ("error" in filters) return c.json({ error: "invalid_filter", message: filters.error }, 400);
   const batches = await listBatches(c.get("db"), { from: filters.from, to: filters.to, pbcRefNumber: filters.partner });
-  return c.json({ journals: batches.map(journalSummary), totals: journalTotals(batches) });
+  return c.json({ journals: await summaries(c, batches), totals: journalTotals(batches) });
 });
 
 financeRoutes.get("/journals", async (c) => {
@@ -252,7 +289,7 @@ financeRoutes.get("/journals", async (c) => {
   return c.html(
     <FinanceJournalsPage
       nonce={c.get("nonce")}
-      journals={batches.map(journalSummary)}
+      journals={await summaries(c, batches)}
       totals={journalTotals(batches)}
       filters={filters}
       error={null}
@@ -288,4 +325,121 @@ financeRoutes.get("/journals/:id/files/:name", async (c) => {
       "Cache-Control": "no-store",
     },
   });
+});
+
+// ---------------------------------------------------------------- ledger feedback files
+
+export function feedbackSummary(row: LedgerFeedbackFile) {
+  const outcome = storedOutcome(row);
+  return {
+    id: row.id,
+    fileName: row.fileName,
+    kind: row.kind,
+    source: row.source,
+    receivedBy: row.receivedBy,
+    receivedAt: row.receivedAt,
+    processedAt: row.processedAt,
+    status: row.status,
+    sha256: row.sha256,
+    linesProcessed: outcome.linesProcessed,
+    linesRejected: outcome.linesRejected,
+    batches: outcome.batches,
+    problems: outcome.problems,
+  };
+}
+
+/** Upload refused before anything is kept: a clear 4xx. */
+type UploadRead = { ok: true; name: string; bytes: Uint8Array } | { ok: false; status: 400 | 413; message: string };
+
+async function readUpload(c: Context<FinanceEnv>): Promise<UploadRead> {
+  const length = Number(c.req.header("Content-Length") ?? "0");
+  if (length > MAX_FEEDBACK_BYTES + 64 * 1024) return { ok: false, status: 413, message: "The file is larger than 20 MiB" };
+  const type = c.req.header("Content-Type") ?? "";
+  if (type.startsWith("multipart/form-data")) {
+    let form: Record<string, unknown>;
+    try {
+      form = await c.req.parseBody();
+    } catch {
+      return { ok: false, status: 400, message: "The upload could not be read" };
+    }
+    const file = form.file;
+    if (!(file instanceof File) || file.size === 0)
+      return { ok: false, status: 400, message: "Choose the ledger's FEEDBACK or ACK file" };
+    return { ok: true, name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
+  }
+  const name = c.req.query("name") ?? "";
+  if (!name) return { ok: false, status: 400, message: "Give the file's name: ?name=FEEDBACK.F3535.20251201214139" };
+  return { ok: true, name, bytes: new Uint8Array(await c.req.arrayBuffer()) };
+}
+
+async function upload(c: Context<FinanceEnv>): Promise<{ outcome: FeedbackOutcome } | { status: 400 | 413; message: string }> {
+  const read = await readUpload(c);
+  if (!read.ok) return { status: read.status, message: read.message };
+  const log = c.get("log");
+  const db = c.get("db");
+  try {
+    const outcome = await receiveLedgerFile(
+      {
+        db,
+        bucket: c.env.JOURNALS,
+        ledger: readLedgerConfig(c.env),
+        audit: auditRecorder(db, { actor: c.get("financeUser"), sourceIp: c.req.header("CF-Connecting-IP") ?? null, log }),
+        log,
+        now: new Date(),
+      },
+      { name: read.name, bytes: read.bytes, source: "upload", receivedBy: c.get("financeUser") },
+    );
+    return { outcome };
+  } catch (error) {
+    if (error instanceof FeedbackInputError) return { status: 400, message: error.message };
+    throw error;
+  }
+}
+
+financeRoutes.get("/api/feedback", async (c) => {
+  const rows = await listFeedbackFiles(c.get("db"), 100);
+  return c.json({ feedback: rows.map(feedbackSummary) });
+});
+
+financeRoutes.get("/api/feedback/:id", async (c) => {
+  const id = Number(c.req.param("id"));
+  const row = Number.isSafeInteger(id) ? await findFeedbackFile(c.get("db"), id) : undefined;
+  if (!row) return c.json({ error: "not_found", message: "No such feedback file" }, 404);
+  return c.json(feedbackSummary(row));
+});
+
+financeRoutes.post("/api/feedback", async (c) => {
+  const result = await upload(c);
+  if ("message" in result) return c.json({ error: "invalid_file", message: result.message }, result.status);
+  return c.json(result.outcome, result.outcome.duplicate ? 200 : 201);
+});
+
+async function feedbackPage(c: Context<FinanceEnv>, extra: { outcome?: FeedbackOutcome; error?: string }) {
+  const rows = await listFeedbackFiles(c.get("db"), 50);
+  return c.html(
+    <FinanceFeedbackPage
+      nonce={c.get("nonce")}
+      files={rows.map(feedbackSummary)}
+      outcome={extra.outcome ?? null}
+      error={extra.error ?? null}
+      user={c.get("financeUser")}
+    />,
+  );
+}
+
+financeRoutes.get("/feedback", (c) => feedbackPage(c, {}));
+
+financeRoutes.post("/feedback", async (c) => {
+  // A form post from another site must not upload in a signed-in user's name.
+  const origin = c.req.header("Origin");
+  if (origin && origin !== new URL(c.req.url).origin) {
+    c.status(403);
+    return feedbackPage(c, { error: "This upload did not come from the finance page." });
+  }
+  const result = await upload(c);
+  if ("message" in result) {
+    c.status(result.status);
+    return feedbackPage(c, { error: result.message });
+  }
+  return feedbackPage(c, { outcome: result.outcome });
 });

@@ -5,13 +5,14 @@ import type { Db } from "../db/client.ts";
 import { findClientQuery } from "../db/oauthClients.ts";
 import { findPartnerQuery } from "../db/partners.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
-import { refundLinesOfTransactionQuery, refundsOfTransactionQuery } from "../db/refunds.ts";
-import { blockingLines, linesOfTransactionQuery, revenueUpdateQueries } from "../db/revenueLines.ts";
+import { refundLinesOfTransactionQuery, refundsOfTransactionQuery, repostRejectedRefundLinesQuery } from "../db/refunds.ts";
+import { blockingLines, linesOfTransactionQuery, processedLinesSignature, revenueUpdateQueries } from "../db/revenueLines.ts";
 import type { Partner, Refund, RefundLineRow, RevenueLineRow, Transaction } from "../db/schema.ts";
 import { findTransaction, findTransactionQuery } from "../db/transactions.ts";
 import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
 import { refundSummary } from "../domain/refund.ts";
 import { paymentRefundFields } from "../domain/refundView.ts";
+import type { RevenueLine } from "../domain/revenue.ts";
 import { checkRevenueUpdate, type RevenueUpdateLineInput } from "../domain/revenueUpdate.ts";
 import { randomToken } from "../lib/crypto.ts";
 import {
@@ -267,7 +268,7 @@ export async function updateRevenue(
   if (!own) return { kind: "not-found" };
   const { transaction } = own;
   const target = `${pbcRefNumber}/${pbcTxnNumber}`;
-  const conflict = async (): Promise<RevenueUpdateResult> => {
+  const conflict = async (update: readonly RevenueLine[] = []): Promise<RevenueUpdateResult> => {
     const current = (await findTransaction(deps.db, pbcRefNumber, pbcTxnNumber)) ?? transaction;
     let message: string;
     if (current.paymentStatus !== "PAID") {
@@ -276,11 +277,11 @@ export async function updateRevenue(
           ? "Revenue can only be updated for PAID payments: this payment is PNDNG (no payment was made)"
           : "Revenue can only be updated for PAID payments: this payment is CMPLT (its GL has been posted)";
     } else {
-      const blocking = await blockingLines(deps.db, current.id);
+      const blocking = await blockingLines(deps.db, current.id, update);
       message =
         blocking.length === 0
           ? "A refunded revenue line must keep its line number and at least the amount refunded from it"
-          : `Revenue can only be updated while every line's glStatus is NEW or REJECT: ${blocking
+          : `Revenue can only be updated for lines whose glStatus is NEW or REJECT (PROCESSED lines must be sent unchanged): ${blocking
               .map((line) => `line ${line.lineNumber} is ${line.glStatus}`)
               .join(", ")}`;
     }
@@ -291,8 +292,29 @@ export async function updateRevenue(
   const check = checkRevenueUpdate(lines, transaction.trnAmountCents);
   if (!check.ok) return { kind: "invalid", fields: check.fields };
 
-  const results = await runBatch(deps.db, revenueUpdateQueries(transaction.id, randomToken(12), check.lines, deps.now));
-  if (results[0]?.meta.changes !== 1) return conflict();
+  // Lines the ledger accepted stay posted: the update must repeat them unchanged, and only the others are replaced.
+  // From the read above; the guard statement re-checks the same set atomically.
+  const processed = own.lines.filter((line) => line.glStatus === "PROCESSED");
+  const unchanged = (line: RevenueLine) =>
+    processed.some(
+      (kept) =>
+        kept.lineNumber === line.lineNumber &&
+        kept.revenueAccount === line.revenueAccount &&
+        kept.revenueAmountCents === line.revenueAmountCents,
+    );
+  if (processed.some((kept) => !check.lines.some((line) => line.lineNumber === kept.lineNumber && unchanged(line)))) {
+    return conflict(check.lines);
+  }
+  const replaced = check.lines.filter((line) => !unchanged(line));
+  const token = randomToken(12);
+  const results = await runBatch(deps.db, [
+    ...revenueUpdateQueries(transaction.id, token, replaced, processedLinesSignature(processed), deps.now),
+    // Refund lines the ledger rejected are posted again with the corrected coding (only if the guard held).
+    repostRejectedRefundLinesQuery(
+      sql`(SELECT id FROM transactions WHERE id = ${transaction.id} AND revenue_update_token = ${token})`,
+    ),
+  ]);
+  if (results[0]?.meta.changes !== 1) return conflict(check.lines);
   await recordEvent(
     deps.db,
     {

@@ -1,11 +1,13 @@
 /**
  * Nightly posting of refunds: per (partner, GL date) a reversal journal (debit each refunded revenue
- * account, credit cash), in the same files as payments (journal CSV, feeder file + trigger, detail
- * CSV with refund rows as negative amounts, manifest last), written once to R2 and crash-safe by the
- * same machinery as services/glPosting.ts: one atomic claim (refund lines NEW -> INPRG into a
- * `journal_batches` row of kind `refund`), write-once files whose bytes depend on the batch alone,
- * and a CLAIMED batch finished by the next run. It runs after the payments' posting, and a refund
- * line is due only once its revenue line is PROCESSED: the ledger never sees a refund before its revenue.
+ * account, credit cash) through the same machinery as payments (services/glPosting.ts and
+ * ledgerFiles.ts): one atomic claim (refund lines NEW -> INPRG into a `journal_batches` row of kind
+ * `refund`), `ledger_feeder_files` rows of kind `refund` (GA/GI, unique inbox names, the journal as
+ * sent) recorded once before any file is written, write-once R2 files (journal CSV, feeder files and
+ * triggers, a detail CSV with refunds as negative amounts, manifest last), and a CLAIMED batch
+ * finished by the next run. Lines stay INPRG until the ledger's feedback: CMPLT or RJCT
+ * (services/ledgerFeedback.ts). It runs after the payments' posting, and a refund line is due only
+ * once its revenue line is PROCESSED (accepted by the ledger): the ledger never sees a refund first.
  */
 import { runBatch } from "../db/batch.ts";
 import {
@@ -17,27 +19,38 @@ import {
   newestRefundBatchId,
   type PostedTotals,
 } from "../db/journalBatches.ts";
+import { feederFilesOf } from "../db/ledgerFeederFiles.ts";
 import { findPartner } from "../db/partners.ts";
-import { recordRefundBatchEventsQuery, recordRefundClaimEventsQuery } from "../db/paymentEvents.ts";
+import { recordRefundClaimEventsQuery } from "../db/paymentEvents.ts";
 import {
+  assignRefundFeederFileQuery,
   claimRefundLinesQuery,
-  markRefundBatchPostedQuery,
   postableRefundLinesExist,
   refundBatchAccountTotals,
   refundBatchDetailPage,
   refundDueGroups,
 } from "../db/refunds.ts";
-import { journalObjectPrefix } from "../domain/journal.ts";
+import type { LedgerFeederFile } from "../db/schema.ts";
+import { ledgerEffectiveDate } from "../domain/businessDays.ts";
+import { type Journal, journalObjectPrefix, splitCreditsByClient } from "../domain/journal.ts";
 import { renderJournalCsv } from "../domain/journalCsv.ts";
-import { feederFileName, feederTriggerFileName, renderFeederFile } from "../domain/ledgerFeeder.ts";
 import { formatCents } from "../domain/money.ts";
 import { renderRefundDetailHeader, renderRefundDetailRow } from "../domain/refundCsv.ts";
 import { buildReversalJournal } from "../domain/refundJournal.ts";
 import { Budget, type FileRecord, type GlPostingDeps, lastDueGlDate, putOnce } from "./glPosting.ts";
+import { feederFileJournal, recordFeederFiles, renderFeederFileOf } from "./ledgerFiles.ts";
 
 export interface RefundPostingReport {
   lastDueGlDate: string;
-  batchesPosted: Array<{ id: number; pbcRefNumber: string; glDate: string; sequence: number; lines: number; totalCents: number }>;
+  batchesPosted: Array<{
+    id: number;
+    pbcRefNumber: string;
+    glDate: string;
+    sequence: number;
+    lines: number;
+    totalCents: number;
+    feederFiles: string[];
+  }>;
   queries: number;
 }
 
@@ -86,6 +99,46 @@ async function claimRefundGroup(deps: GlPostingDeps, pbcRefNumber: string, glDat
   return batch ?? null;
 }
 
+/** The batch's feeder files (GA/GI by the accounts' client code), recorded once before any file is written. */
+async function ensureFeederFiles(
+  deps: GlPostingDeps,
+  batch: JournalBatch,
+  partner: { name: string; cashAccount: string },
+  budget: Budget,
+): Promise<LedgerFeederFile[]> {
+  const { db, ledger } = deps;
+  budget.spend(2);
+  const existing = await feederFilesOf(db, "refund", batch.id);
+  if (existing.length > 0) return existing;
+  const debits = await refundBatchAccountTotals(db, batch.id);
+  const split = splitCreditsByClient(debits, ledger.homeClientCode);
+  const effectiveDate = ledgerEffectiveDate(batch.glDate, ledger.openFrom);
+  const journals: Partial<Record<"GA" | "GI", Journal>> = {};
+  for (const type of ["GA", "GI"] as const) {
+    if (split[type].length === 0) continue;
+    journals[type] = buildReversalJournal({
+      pbcRefNumber: batch.pbcRefNumber,
+      partnerName: partner.name,
+      glDate: batch.glDate,
+      sequence: batch.sequence,
+      cashAccount: partner.cashAccount,
+      debits: split[type],
+      journalName: "", // named from the feeder file row's id
+      effectiveDate,
+      lineStyle: ledger.lineStyle,
+    });
+  }
+  budget.spend(4);
+  return recordFeederFiles(db, ledger, deps.now, {
+    journalKind: "refund",
+    sourceBatchId: batch.id,
+    pbcRefNumber: batch.pbcRefNumber,
+    glDate: batch.glDate,
+    journals,
+    assignLines: (type, feederFileId) => assignRefundFeederFileQuery(batch.id, feederFileId, ledger.homeClientCode, type),
+  });
+}
+
 async function postRefundBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budget, report: RefundPostingReport) {
   const { db, bucket } = deps;
   budget.spend();
@@ -94,32 +147,24 @@ async function postRefundBatch(deps: GlPostingDeps, batch: JournalBatch, budget:
     deps.log.error("refund posting: partner has no cash account", { pbcRefNumber: batch.pbcRefNumber, batchId: batch.id });
     return;
   }
-  budget.spend();
-  const debits = await refundBatchAccountTotals(db, batch.id);
-  const journal = buildReversalJournal({
-    pbcRefNumber: batch.pbcRefNumber,
-    partnerName: partner.name,
-    glDate: batch.glDate,
-    sequence: batch.sequence,
-    cashAccount: partner.cashAccount,
-    debits,
-  });
-  // The claim time names and dates the files, so a re-run writes the same bytes.
-  const createdAt = new Date(batch.claimedAt);
+  const feederFiles = await ensureFeederFiles(deps, batch, { name: partner.name, cashAccount: partner.cashAccount }, budget);
+  await deps.afterStep?.("feeder-files", batch.id);
+  const journals = feederFiles.map(feederFileJournal);
   const prefix = journalObjectPrefix(batch.pbcRefNumber, batch.glDate, batch.sequence);
   const files: Record<string, FileRecord> = {};
-  files["journal.csv"] = await putOnce(bucket, `${prefix}journal.csv`, renderJournalCsv(journal), "text/csv; charset=utf-8");
+  files["journal.csv"] = await putOnce(bucket, `${prefix}journal.csv`, renderJournalCsv(journals), "text/csv; charset=utf-8");
   await deps.afterStep?.("journal.csv", batch.id);
-  const feederName = feederFileName(deps.feederNumber, createdAt);
-  files.feeder = await putOnce(
-    bucket,
-    `${prefix}${feederName}`,
-    renderFeederFile(journal, { feederNumber: deps.feederNumber, batchNumber: batch.id, createdAt }),
-    "text/plain; charset=us-ascii",
-  );
-  await deps.afterStep?.("feeder", batch.id);
-  files.trigger = await putOnce(bucket, `${prefix}${feederTriggerFileName(deps.feederNumber, createdAt)}`, "", "text/plain");
-  await deps.afterStep?.("trigger", batch.id);
+  for (const file of feederFiles) {
+    files[`feeder-${file.batchType}`] = await putOnce(
+      bucket,
+      `${prefix}${file.fileName}`,
+      renderFeederFileOf(file),
+      "text/plain; charset=us-ascii",
+    );
+    await deps.afterStep?.("feeder", batch.id);
+    files[`trigger-${file.batchType}`] = await putOnce(bucket, `${prefix}${file.fileName}.TRG`, "", "text/plain");
+    await deps.afterStep?.("trigger", batch.id);
+  }
 
   let detail = renderRefundDetailHeader();
   let after = 0;
@@ -134,11 +179,13 @@ async function postRefundBatch(deps: GlPostingDeps, batch: JournalBatch, budget:
   files["detail.csv"] = await putOnce(bucket, `${prefix}detail.csv`, detail, "text/csv; charset=utf-8");
   await deps.afterStep?.("detail.csv", batch.id);
 
+  const sum = (pick: (journal: Journal) => number) => journals.reduce((total, journal) => total + pick(journal), 0);
+  const lineCount = sum((journal) => journal.revenueLineCount);
   const totals: PostedTotals = {
-    lineCount: journal.revenueLineCount,
-    accountCount: journal.accountCount,
-    debitTotalCents: journal.debitTotalCents,
-    creditTotalCents: journal.creditTotalCents,
+    lineCount,
+    accountCount: sum((journal) => journal.accountCount),
+    debitTotalCents: sum((journal) => journal.debitTotalCents),
+    creditTotalCents: sum((journal) => journal.creditTotalCents),
     files,
   };
   const manifest = {
@@ -148,38 +195,49 @@ async function postRefundBatch(deps: GlPostingDeps, batch: JournalBatch, budget:
     partnerName: partner.name,
     glDate: batch.glDate,
     sequence: batch.sequence,
-    journalName: journal.journalName,
-    fiscalYear: journal.fiscalYear,
-    refundLineCount: journal.revenueLineCount,
-    journalLineCount: journal.lines.length,
-    accountCount: journal.accountCount,
-    debitTotal: formatCents(journal.debitTotalCents),
-    creditTotal: formatCents(journal.creditTotalCents),
-    createdAt: createdAt.toISOString(),
+    refundLineCount: lineCount,
+    journalLineCount: sum((journal) => journal.lines.length),
+    accountCount: totals.accountCount,
+    debitTotal: formatCents(totals.debitTotalCents),
+    creditTotal: formatCents(totals.creditTotalCents),
+    createdAt: batch.claimedAt,
+    ledgerFiles: feederFiles.map((file, index) => {
+      const journal = journals[index] as Journal;
+      return {
+        fileName: file.fileName,
+        batchType: file.batchType,
+        batchNumber: file.id,
+        journalName: journal.journalName,
+        effectiveDate: journal.effectiveDate,
+        fiscalYear: journal.fiscalYear,
+        lineStyle: journal.lineStyle,
+        refundLineCount: journal.revenueLineCount,
+        total: formatCents(journal.debitTotalCents),
+      };
+    }),
     files,
   };
   await putOnce(bucket, `${prefix}manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`, "application/json");
   await deps.afterStep?.("manifest.json", batch.id);
 
-  budget.spend(3);
-  const results = await runBatch(db, [
-    markPostedQuery(db, batch.id, totals, deps.now),
-    recordRefundBatchEventsQuery(batch.id, deps.now),
-    markRefundBatchPostedQuery(batch.id),
-  ]);
+  // Lines stay INPRG: the ledger's feedback decides (CMPLT or RJCT).
+  budget.spend();
+  const results = await runBatch(db, [markPostedQuery(db, batch.id, totals, deps.now)]);
   await deps.afterStep?.("posted", batch.id);
   if (results[0]?.meta.changes !== 1) return; // another run finished it
+  const fileNames = feederFiles.map((file) => file.fileName);
   await deps.audit("gl.refund_journal_posted", "success", {
     actor: "system:gl-posting",
     target: `${batch.pbcRefNumber}/${batch.glDate}/${batch.sequence}`,
-    detail: { batchId: batch.id, lines: journal.revenueLineCount, totalCents: journal.debitTotalCents },
+    detail: { batchId: batch.id, lines: lineCount, totalCents: totals.debitTotalCents, feederFiles: fileNames },
   });
   report.batchesPosted.push({
     id: batch.id,
     pbcRefNumber: batch.pbcRefNumber,
     glDate: batch.glDate,
     sequence: batch.sequence,
-    lines: journal.revenueLineCount,
-    totalCents: journal.debitTotalCents,
+    lines: lineCount,
+    totalCents: totals.debitTotalCents,
+    feederFiles: fileNames,
   });
 }
