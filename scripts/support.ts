@@ -6,11 +6,13 @@
 import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { sql } from "drizzle-orm";
 import { readConfig } from "../src/config.ts";
 import { queryAudit } from "../src/db/auditLog.ts";
+import { runBatch } from "../src/db/batch.ts";
 import { database } from "../src/db/client.ts";
 import { listEvents } from "../src/db/paymentEvents.ts";
-import { refundsOfTransaction } from "../src/db/refunds.ts";
+import { refundsOfTransaction, repostRejectedRefundLinesQuery } from "../src/db/refunds.ts";
 import { listLines } from "../src/db/revenueLines.ts";
 import { findTransaction } from "../src/db/transactions.ts";
 import { formatCents } from "../src/domain/money.ts";
@@ -33,6 +35,9 @@ const USAGE = `Usage:
     Refunds through the processor and records who asked (--operator, default the login name). With
     --remote the processor's credentials come from the environment (BAMBORA_MERCHANT_ID, BAMBORA_API_PASSCODE,
     BAMBORA_REPORT_PASSCODE), as they are Worker secrets.
+  npm run support -- repost-refunds --ref N --txn PBC_TXN_NUMBER --operator NAME
+    Sends the payment's refund lines the ledger rejected (RJCT) again with the next nightly run,
+    once the cause (closed period, closed account) is fixed at the ledger.
   npm run support -- reconcile [--json]   (sandbox environments: every payment against the sandbox's ledger)
 Options: --remote --env staging|production (deployed database), --persist-to DIR (local state)`;
 
@@ -201,6 +206,19 @@ await withPlatform(
         ].join("\n"),
       );
       if (refund.status === "DECLINED") process.exitCode = 1;
+    } else if (command === "repost-refunds") {
+      if (!values.ref || !values.txn) fail("repost-refunds needs --ref and --txn");
+      const operator = (values.operator ?? userInfo().username).trim();
+      const txn = await findTransaction(db, values.ref, values.txn);
+      if (!txn) fail(`no payment ${values.txn} for partner ${values.ref}`);
+      const [result] = await runBatch(db, [repostRejectedRefundLinesQuery(sql`${txn.id}`)]);
+      const lines = result?.meta.changes ?? 0;
+      const log = createLogger(`support-repost-${Date.now()}`, (line) => process.stderr.write(`${line}\n`));
+      await auditRecorder(db, { actor: `staff:${operator}`, sourceIp: null, log })("refund.repost", "success", {
+        target: `${txn.pbcRefNumber}/${txn.pbcTxnNumber}`,
+        detail: { lines },
+      });
+      print({ reposted: lines }, () => `${lines} rejected refund line(s) will be sent again by the next nightly run\n`);
     } else if (command === "reconcile") {
       const report = await reconcileSandbox(db);
       print(report, () =>

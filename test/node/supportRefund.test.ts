@@ -132,4 +132,19 @@ describe("support refund", () => {
     const events = (JSON.parse(payment.stdout) as { events: Array<{ eventType: string }> }).events.map((e) => e.eventType);
     expect(events).toEqual(["refund_requested", "refund_approved"]);
   });
+
+  it("sends refund lines the ledger rejected again (repost-refunds), audited", async () => {
+    const state = (sql: string) =>
+      withPlatform({ remote: false, persistPath: join(dir, "v3") }, (env) => env.DB.prepare(sql).all<{ gl_status: string }>());
+    // As the ledger's feedback would have left the reversal of the refund above.
+    await state(
+      "UPDATE refund_lines SET gl_status = 'RJCT', gl_error_message = 'GL date in a closed period', journal_batch_id = 1",
+    );
+    const result = await support(["repost-refunds", "--ref", "10009", "--txn", TXN, "--operator", "Sam Support", "--json"], dir);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ reposted: 1 });
+    expect((await state("SELECT gl_status FROM refund_lines")).results.map((row) => row.gl_status)).toEqual(["NEW"]);
+    const audit = await support(["audit", "--action", "refund.repost", "--json"], dir);
+    expect((JSON.parse(audit.stdout) as Array<{ actor: string }>).map((row) => row.actor)).toEqual(["staff:Sam Support"]);
+  });
 });
