@@ -19,6 +19,7 @@ import {
   searchPayments,
   updateRevenue,
 } from "../services/partnerApi.ts";
+import { registerRefundRoutes } from "./refunds.ts";
 import { getPaymentRoute, searchPaymentsRoute, tokenRoute, updateRevenueRoute } from "./routes.ts";
 import { type Payment, type PaymentSearch, REVENUE_LINE_KEYS } from "./schemas.ts";
 
@@ -26,7 +27,7 @@ import { type Payment, type PaymentSearch, REVENUE_LINE_KEYS } from "./schemas.t
 type PaymentBody = z.infer<typeof Payment>;
 
 /** The partner the bearer token authenticated, set before any body is read or validated. */
-type ApiEnv = AppEnv & { Variables: AppEnv["Variables"] & { partner: Extract<AuthResult, { ok: true }> } };
+export type ApiEnv = AppEnv & { Variables: AppEnv["Variables"] & { partner: Extract<AuthResult, { ok: true }> } };
 
 function deps(c: Context<ApiEnv>, actor: string): PartnerApiDeps {
   const db = c.get("db");
@@ -198,6 +199,8 @@ export function createPartnerApi() {
         : { payments: result.payments, nextcursor: result.nextCursor };
     return c.json(body as z.infer<typeof PaymentSearch>, 200);
   });
+
+  registerRefundRoutes(api);
 
   api.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

@@ -3,6 +3,7 @@ import { createRoute } from "@hono/zod-openapi";
 import {
   ApiError,
   KeyStyleQuery,
+  LOWER_EXAMPLE,
   OAuthError,
   Payment,
   PaymentPathParams,
@@ -25,31 +26,7 @@ const error = (code: string, message: string, fields?: Record<string, string>) =
   ...(fields ? { fields } : {}),
 });
 const oauthError = (code: string, description: string) => ({ error: code, error_description: description, message: description });
-const PAYMENT_EXAMPLE = {
-  pbcrefnumber: "10006",
-  trnnumber: "EZ000101",
-  trndate: "2026-11-23",
-  description: "Direct Sale",
-  trnamount: "100.00",
-  paymentmethod: "CC",
-  currency: "CAD",
-  gldate: "2026-11-23",
-  paymentstatus: "PAID",
-  lastattemptstatus: "APPROVED",
-  lastattempttime: "2026-11-23T18:02:11.512Z",
-  trnorderid: "45678",
-  paymentauthcode: "04066N",
-  cardtype: "VI",
-  revenue: [
-    {
-      linenumber: "1",
-      revenueaccount: "039.18ACE.14691.8928.1800000.000000.0000",
-      revenueamount: "100.00",
-      glstatus: "NEW",
-      glerrormessage: null,
-    },
-  ],
-};
+const PAYMENT_EXAMPLE = LOWER_EXAMPLE;
 const security = [{ oauth2: [] }];
 const unauthorized = {
   ...json(

@@ -74,7 +74,7 @@ const lastAttemptStatus = z.enum(["APPROVED", "DECLINED", "CANCELLED", "EXPIRED"
 });
 const lastAttemptTime = z.string().nullable().openapi({ description: "When that attempt ended (ISO 8601, UTC)" });
 
-const CAMEL_EXAMPLE = {
+export const CAMEL_EXAMPLE = {
   pbcRefNumber: "10006",
   pbcTxnNumber: "EZ000101",
   trnDate: "2026-11-23",
@@ -89,6 +89,9 @@ const CAMEL_EXAMPLE = {
   trnOrderId: "45678",
   paymentAuthCode: "04066N",
   cardType: "VI",
+  refundedAmount: 25,
+  postedRefundAmount: 0,
+  refundSummary: { status: "partial", amountAvailable: "75.00", amountRefunded: "25.00" },
   revenue: [
     {
       lineNumber: "1",
@@ -96,16 +99,56 @@ const CAMEL_EXAMPLE = {
       revenueAmount: "75.00",
       glStatus: "NEW",
       glErrorMessage: null,
+      refundGlStatus: null,
+      refundGlErrorMessage: null,
+      refundData: [],
     },
     {
       lineNumber: "2",
       revenueAccount: "039.18ACE.14692.8928.1800000.000000.0000",
       revenueAmount: "25.00",
-      glStatus: "NEW",
+      glStatus: "PROCESSED",
       glErrorMessage: null,
+      refundGlStatus: "PAID",
+      refundGlErrorMessage: null,
+      refundData: [
+        {
+          txnRefundDistributionId: 41,
+          revenueAmount: 25,
+          refundDate: "2026-11-24",
+          refundGlStatus: "PAID",
+          refundGlErrorMessage: null,
+        },
+      ],
     },
   ],
 };
+
+const refundGlStatus = z.enum(["PAID", "INPRG", "CMPLT", "RJCT", "DECLINED"]).nullable().openapi({
+  description:
+    "The line's newest settled refund: PAID refunded by the processor, INPRG GL posting in progress, CMPLT posted to the GL, RJCT rejected by the GL (see the error message), DECLINED refused by the processor. Null: never refunded.",
+});
+const refundAmount = z.number().openapi({ description: "Dollars as a JSON number (as PayBC's ORDS returns amounts)" });
+const refundSummaryStatus = z.enum(["available", "partial", "full", "pending", "unavailable"]).openapi({
+  description:
+    "available: nothing refunded yet; partial; full; pending: a refund's outcome is not known yet; unavailable: no payment was made.",
+});
+const RefundSummaryCamel = z.object({ status: refundSummaryStatus, amountAvailable: amount, amountRefunded: amount });
+const RefundSummaryLower = z.object({ status: refundSummaryStatus, amountavailable: amount, amountrefunded: amount });
+const RefundDataCamel = z.object({
+  txnRefundDistributionId: z.number().int(),
+  revenueAmount: refundAmount,
+  refundDate: z.string().nullable(),
+  refundGlStatus: refundGlStatus.unwrap(),
+  refundGlErrorMessage: z.string().nullable(),
+});
+const RefundDataLower = z.object({
+  txn_refund_distribution_id: z.number().int(),
+  revenue_amount: refundAmount,
+  refund_date: z.string().nullable(),
+  refundglstatus: refundGlStatus.unwrap(),
+  refundglerrormessage: z.string().nullable(),
+});
 
 export const PaymentCamel = z
   .object({
@@ -123,6 +166,9 @@ export const PaymentCamel = z
     trnOrderId: z.string().nullable(),
     paymentAuthCode: z.string().nullable(),
     cardType: z.enum(["VI", "MC", "AM", "DI"]).nullable(),
+    refundedAmount: refundAmount,
+    postedRefundAmount: refundAmount,
+    refundSummary: RefundSummaryCamel,
     revenue: z.array(
       z.object({
         lineNumber: z.string(),
@@ -130,6 +176,9 @@ export const PaymentCamel = z
         revenueAmount: amount,
         glStatus,
         glErrorMessage: z.string().nullable(),
+        refundGlStatus,
+        refundGlErrorMessage: z.string().nullable(),
+        refundData: z.array(RefundDataCamel),
       }),
     ),
   })
@@ -139,7 +188,7 @@ export const PaymentCamel = z
     example: CAMEL_EXAMPLE,
   });
 
-const LOWER_EXAMPLE = {
+export const LOWER_EXAMPLE = {
   pbcrefnumber: "10006",
   trnnumber: "EZ000101",
   trndate: "2026-11-23",
@@ -154,6 +203,9 @@ const LOWER_EXAMPLE = {
   trnorderid: "45678",
   paymentauthcode: "04066N",
   cardtype: "VI",
+  refundedamount: 0,
+  postedrefundamount: 0,
+  refundsummary: { status: "available", amountavailable: "100.00", amountrefunded: "0.00" },
   revenue: [
     {
       linenumber: "1",
@@ -161,6 +213,9 @@ const LOWER_EXAMPLE = {
       revenueamount: "100.00",
       glstatus: "NEW",
       glerrormessage: null,
+      refundglstatus: null,
+      refundglerrormessage: null,
+      refund_data: [],
     },
   ],
 };
@@ -181,6 +236,9 @@ export const PaymentLower = z
     trnorderid: z.string().nullable(),
     paymentauthcode: z.string().nullable(),
     cardtype: z.enum(["VI", "MC", "AM", "DI"]).nullable(),
+    refundedamount: refundAmount,
+    postedrefundamount: refundAmount,
+    refundsummary: RefundSummaryLower,
     revenue: z.array(
       z.object({
         linenumber: z.string(),
@@ -188,6 +246,9 @@ export const PaymentLower = z
         revenueamount: amount,
         glstatus: glStatus,
         glerrormessage: z.string().nullable(),
+        refundglstatus: refundGlStatus,
+        refundglerrormessage: z.string().nullable(),
+        refund_data: z.array(RefundDataLower),
       }),
     ),
   })

@@ -49,6 +49,23 @@ export function insertPostedEventsQuery(feederFileId: number, now: Date): SQL {
       AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = 'payment.posted')`;
 }
 
+/**
+ * `refund.posted` for every refund of a feeder file whose lines the ledger has now all accepted
+ * (CMPLT), set-based like `payment.posted`.
+ */
+export function insertRefundPostedEventsQuery(feederFileId: number, now: Date): SQL {
+  const at = now.toISOString();
+  return sql`INSERT OR IGNORE INTO webhook_outbox
+      (message_id, event_key, pbc_ref_number, event_type, transaction_id, refund_id, occurred_at, created_at, updated_at)
+    SELECT 'msg_' || lower(hex(randomblob(16))), 'refund.posted:refund:' || r.id, r.pbc_ref_number, 'refund.posted',
+      r.transaction_id, r.id, ${at}, ${at}, ${at}
+    FROM refunds r JOIN partner_webhooks w ON w.pbc_ref_number = r.pbc_ref_number
+    WHERE r.id IN (SELECT refund_id FROM refund_lines WHERE feeder_file_id = ${feederFileId})
+      AND NOT EXISTS (SELECT 1 FROM refund_lines l WHERE l.refund_id = r.id AND l.gl_status <> 'CMPLT')
+      AND w.status = 'ACTIVE'
+      AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = 'refund.posted')`;
+}
+
 /** A ping for `test-webhook`: written directly, whatever the subscription. */
 export async function insertPing(db: Db, pbcRefNumber: string, now: Date): Promise<OutboxRow> {
   const at = now.toISOString();

@@ -8,7 +8,13 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Statement } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
-import { claimForEnqueue, insertEventQuery, insertPostedEventsQuery, releaseEnqueue } from "../db/webhookOutbox.ts";
+import {
+  claimForEnqueue,
+  insertEventQuery,
+  insertPostedEventsQuery,
+  insertRefundPostedEventsQuery,
+  releaseEnqueue,
+} from "../db/webhookOutbox.ts";
 import type { WebhookEventType } from "../domain/webhookPolicy.ts";
 import type { Logger } from "../lib/logger.ts";
 
@@ -82,6 +88,8 @@ export interface Notifier {
   refund(type: "refund.approved" | "refund.declined" | "refund.posted", subject: RefundSubject, when: SQL): Statement;
   /** `payment.posted` for every payment of a feeder file the ledger accepted that became CMPLT. */
   postedFeederFile(feederFileId: number): Statement;
+  /** `refund.posted` for every refund of a feeder file whose lines are now all CMPLT. */
+  refundsPostedFeederFile(feederFileId: number): Statement;
   /** Whether any event statement was handed out (the caller then flushes after its batch). */
   readonly pending: boolean;
   /** Send rows written so far to the queue. Never throws: the sweep covers a failed send. */
@@ -134,6 +142,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     },
     postedFeederFile(feederFileId) {
       return mark(insertPostedEventsQuery(feederFileId, new Date()));
+    },
+    refundsPostedFeederFile(feederFileId) {
+      return mark(insertRefundPostedEventsQuery(feederFileId, new Date()));
     },
     get pending() {
       return pending;

@@ -1,5 +1,4 @@
 /** The partner web service: OAuth2 client credentials, payment query and revenue update. */
-
 import { sql } from "drizzle-orm";
 import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
@@ -8,15 +7,24 @@ import { findPartnerQuery } from "../db/partners.ts";
 import { lastAttemptOutcomeQuery, lastAttemptOutcomes } from "../db/paymentAttempts.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
 import {
+  refundLinesOfTransactionQuery,
+  refundLinesOfTransactions,
+  refundsOfTransactionQuery,
+  refundsOfTransactions,
+  repostRejectedRefundLinesQuery,
+} from "../db/refunds.ts";
+import {
   blockingLines,
   linesOfTransactionQuery,
   linesOfTransactions,
   processedLinesSignature,
   revenueUpdateQueries,
 } from "../db/revenueLines.ts";
-import type { Partner, RevenueLineRow, Transaction } from "../db/schema.ts";
+import type { Partner, Refund, RefundLineRow, RevenueLineRow, Transaction } from "../db/schema.ts";
 import { findTransaction, findTransactionQuery, searchTransactionsPage } from "../db/transactions.ts";
 import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
+import { refundSummary } from "../domain/refund.ts";
+import { paymentRefundFields } from "../domain/refundView.ts";
 import type { RevenueLine } from "../domain/revenue.ts";
 import { checkRevenueUpdate, type RevenueUpdateLineInput } from "../domain/revenueUpdate.ts";
 import { randomToken } from "../lib/crypto.ts";
@@ -114,10 +122,22 @@ export interface PartnerSession {
 interface OwnPayment {
   transaction: Transaction;
   lines: RevenueLineRow[];
+  refunds: Refund[];
+  refundLines: RefundLineRow[];
   lastAttempt: LastAttempt;
 }
 
 export type LastAttempt = { status: string; at: string } | null;
+
+function lastAttemptOf(rows: ReadonlyArray<{ state: string; at: string }>): LastAttempt {
+  const row = rows[0];
+  return row ? { status: row.state, at: row.at } : null;
+}
+
+/** SQL: the id of the payment named by partner and number (the refund reads batched with it). */
+function paymentIdSql(pbcRefNumber: string, pbcTxnNumber: string) {
+  return sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber})`;
+}
 
 export type AuthResult =
   | ({ ok: true } & PartnerSession)
@@ -139,15 +159,17 @@ export async function authenticate(
   let client: StoredClient | undefined;
   let prefetched: OwnPayment | null | undefined;
   if (payment && payment.pbcRefNumber === claims.ref) {
-    const [partners, clients, rows, lines, attempts] = await deps.db.batch([
+    const [partners, clients, rows, lines, refunds, refundLines, attempts] = await deps.db.batch([
       findPartnerQuery(deps.db, claims.ref),
       findClientQuery(deps.db, claims.sub),
       findTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
       linesOfTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
-      lastAttemptOutcomeQuery(deps.db, transactionIdOf(payment.pbcRefNumber, payment.pbcTxnNumber)),
+      refundsOfTransactionQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
+      refundLinesOfTransactionQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
+      lastAttemptOutcomeQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
     ]);
     [partner, client] = [partners[0], clients[0]];
-    prefetched = rows[0] ? { transaction: rows[0], lines, lastAttempt: lastAttemptOf(attempts) } : null;
+    prefetched = rows[0] ? { transaction: rows[0], lines, refunds, refundLines, lastAttempt: lastAttemptOf(attempts) } : null;
   } else {
     const [partners, clients] = await deps.db.batch([
       findPartnerQuery(deps.db, claims.ref),
@@ -158,15 +180,6 @@ export async function authenticate(
   if (partner?.status !== "ACTIVE" || !tokenCurrent(claims, client, deps.now))
     return { ok: false, error: "invalid_token", description: "The access token is no longer valid" };
   return { ok: true, claims, keyStyle: partner.keyStyle, ...(prefetched !== undefined ? { prefetched } : {}) };
-}
-
-function transactionIdOf(pbcRefNumber: string, pbcTxnNumber: string) {
-  return sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber})`;
-}
-
-function lastAttemptOf(rows: ReadonlyArray<{ state: string; at: string }>): LastAttempt {
-  const row = rows[0];
-  return row ? { status: row.state, at: row.at } : null;
 }
 
 function record(transaction: Transaction, lastAttempt: LastAttempt): PaymentRecord {
@@ -187,15 +200,24 @@ function record(transaction: Transaction, lastAttempt: LastAttempt): PaymentReco
   };
 }
 
-/** The payment as the query service shows it (also the `data` of partner notifications). */
-export function partnerPaymentView(
-  transaction: Transaction,
-  lines: readonly RevenueLineRow[],
-  lastAttempt: LastAttempt,
-  style: KeyStyle,
-) {
-  const payment = record(transaction, lastAttempt);
-  return style === "camel" ? paymentViewCamel(payment, lines) : paymentViewLower(payment, lines);
+/** The payment as the query service shows it (also the `data` of partner notifications and search results). */
+export function partnerPaymentView(payment: OwnPayment, style: KeyStyle) {
+  const { transaction, lines } = payment;
+  const amountOf = (statuses: readonly Refund["status"][]) =>
+    payment.refunds.filter((r) => statuses.includes(r.status)).reduce((sum, r) => sum + r.amountCents, 0);
+  const refunds = paymentRefundFields({
+    refunds: payment.refunds,
+    lines: payment.refundLines,
+    summary: refundSummary(
+      transaction.paymentStatus !== "PNDNG",
+      transaction.trnAmountCents,
+      amountOf(["APPROVED"]),
+      amountOf(["PENDING", "UNKNOWN"]),
+    ),
+  });
+  return style === "camel"
+    ? paymentViewCamel(record(transaction, payment.lastAttempt), lines, refunds)
+    : paymentViewLower(record(transaction, payment.lastAttempt), lines, refunds);
 }
 
 /**
@@ -204,13 +226,15 @@ export function partnerPaymentView(
  */
 async function ownPayment(deps: PartnerApiDeps, claims: TokenClaims, pbcRefNumber: string, pbcTxnNumber: string) {
   if (claims.ref !== pbcRefNumber) return null;
-  const [rows, lines, attempts] = await deps.db.batch([
+  const [rows, lines, refunds, refundLines, attempts] = await deps.db.batch([
     findTransactionQuery(deps.db, pbcRefNumber, pbcTxnNumber),
     linesOfTransactionQuery(deps.db, pbcRefNumber, pbcTxnNumber),
-    lastAttemptOutcomeQuery(deps.db, transactionIdOf(pbcRefNumber, pbcTxnNumber)),
+    refundsOfTransactionQuery(deps.db, paymentIdSql(pbcRefNumber, pbcTxnNumber)),
+    refundLinesOfTransactionQuery(deps.db, paymentIdSql(pbcRefNumber, pbcTxnNumber)),
+    lastAttemptOutcomeQuery(deps.db, paymentIdSql(pbcRefNumber, pbcTxnNumber)),
   ]);
   const transaction = rows[0];
-  return transaction ? { transaction, lines, lastAttempt: lastAttemptOf(attempts) } : null;
+  return transaction ? { transaction, lines, refunds, refundLines, lastAttempt: lastAttemptOf(attempts) } : null;
 }
 
 export async function queryPayment(
@@ -225,7 +249,7 @@ export async function queryPayment(
       ? session.prefetched
       : await ownPayment(deps, session.claims, pbcRefNumber, pbcTxnNumber);
   if (!payment) return null;
-  return partnerPaymentView(payment.transaction, payment.lines, payment.lastAttempt, requestedStyle ?? session.keyStyle);
+  return partnerPaymentView(payment, requestedStyle ?? session.keyStyle);
 }
 
 export type RevenueUpdateResult =
@@ -257,9 +281,12 @@ export async function updateRevenue(
           : "Revenue can only be updated for PAID payments: this payment is CMPLT (its GL has been posted)";
     } else {
       const blocking = await blockingLines(deps.db, current.id, update);
-      message = `Revenue can only be updated for lines whose glStatus is NEW or REJECT (PROCESSED lines must be sent unchanged): ${blocking
-        .map((line) => `line ${line.lineNumber} is ${line.glStatus}`)
-        .join(", ")}`;
+      message =
+        blocking.length === 0
+          ? "A refunded revenue line must keep its line number and at least the amount refunded from it"
+          : `Revenue can only be updated for lines whose glStatus is NEW or REJECT (PROCESSED lines must be sent unchanged): ${blocking
+              .map((line) => `line ${line.lineNumber} is ${line.glStatus}`)
+              .join(", ")}`;
     }
     await deps.audit("payment.revenue_update_refused", "failure", { actor: `client:${claims.sub}`, target, detail: { message } });
     return { kind: "conflict", message };
@@ -282,10 +309,14 @@ export async function updateRevenue(
     return conflict(check.lines);
   }
   const replaced = check.lines.filter((line) => !unchanged(line));
-  const results = await runBatch(
-    deps.db,
-    revenueUpdateQueries(transaction.id, randomToken(12), replaced, processedLinesSignature(processed), deps.now),
-  );
+  const token = randomToken(12);
+  const results = await runBatch(deps.db, [
+    ...revenueUpdateQueries(transaction.id, token, replaced, processedLinesSignature(processed), deps.now),
+    // Refund lines the ledger rejected are posted again with the corrected coding (only if the guard held).
+    repostRejectedRefundLinesQuery(
+      sql`(SELECT id FROM transactions WHERE id = ${transaction.id} AND revenue_update_token = ${token})`,
+    ),
+  ]);
   if (results[0]?.meta.changes !== 1) return conflict(check.lines);
   await recordEvent(
     deps.db,
@@ -306,10 +337,7 @@ export async function updateRevenue(
   const updated = (await ownPayment(deps, claims, pbcRefNumber, pbcTxnNumber)) as NonNullable<
     Awaited<ReturnType<typeof ownPayment>>
   >;
-  return {
-    kind: "updated",
-    payment: partnerPaymentView(updated.transaction, updated.lines, updated.lastAttempt, requestedStyle ?? session.keyStyle),
-  };
+  return { kind: "updated", payment: partnerPaymentView(updated, requestedStyle ?? session.keyStyle) };
 }
 
 export interface SearchRequest {
@@ -368,11 +396,25 @@ export async function searchPayments(
   });
   const page = rows.slice(0, request.limit);
   const ids = page.map((row) => row.id);
-  const [lines, attempts] = await Promise.all([linesOfTransactions(deps.db, ids), lastAttemptOutcomes(deps.db, ids)]);
+  const [lines, attempts, refunds, refundLines] = await Promise.all([
+    linesOfTransactions(deps.db, ids),
+    lastAttemptOutcomes(deps.db, ids),
+    refundsOfTransactions(deps.db, ids),
+    refundLinesOfTransactions(deps.db, ids),
+  ]);
   const style = requestedStyle ?? session.keyStyle;
   const payments = page.map((row) => {
     const attempt = attempts.get(row.id);
-    return partnerPaymentView(row, lines.get(row.id) ?? [], attempt ? { status: attempt.state, at: attempt.at } : null, style);
+    return partnerPaymentView(
+      {
+        transaction: row,
+        lines: lines.get(row.id) ?? [],
+        refunds: refunds.get(row.id) ?? [],
+        refundLines: refundLines.get(row.id) ?? [],
+        lastAttempt: attempt ? { status: attempt.state, at: attempt.at } : null,
+      },
+      style,
+    );
   });
   const last = page.at(-1);
   const lastDate = last ? (request.by === "paid" ? last.glBusinessDate : last.trnDate) : null;

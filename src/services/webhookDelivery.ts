@@ -11,6 +11,7 @@ import type { Db } from "../db/client.ts";
 import { findPartner } from "../db/partners.ts";
 import { disableWebhookQuery, findWebhook } from "../db/partnerWebhooks.ts";
 import { lastAttemptOutcomeQuery } from "../db/paymentAttempts.ts";
+import { refundLinesOfTransactionQuery, refundsOfTransactionQuery } from "../db/refunds.ts";
 import { listLinesQuery } from "../db/revenueLines.ts";
 import type { OutboxRow, PartnerWebhook } from "../db/schema.ts";
 import { findTransactionById } from "../db/transactions.ts";
@@ -22,6 +23,7 @@ import {
   freezePayloadQuery,
   recordOutcomeQuery,
 } from "../db/webhookOutbox.ts";
+import { refundResource } from "../domain/refundView.ts";
 import { webhookHeaders } from "../domain/standardWebhooks.ts";
 import {
   DELIVERY_TIMEOUT_MS,
@@ -66,7 +68,10 @@ export async function signingSecrets(deps: Pick<DeliveryDeps, "encryptionKey">, 
   return secrets;
 }
 
-/** The event body `{type, timestamp, data}`: the payment in the partner's key style, as the query service shows it. */
+/**
+ * The event body `{type, timestamp, data}`: the payment in the partner's key style, as the query
+ * service shows it, and for refund events the refund as the refunds resource shows it (`data.refund`).
+ */
 export async function renderEvent(db: Db, row: OutboxRow): Promise<string> {
   let data: Record<string, unknown> = {};
   if (row.transactionId !== null) {
@@ -75,12 +80,23 @@ export async function renderEvent(db: Db, row: OutboxRow): Promise<string> {
       findPartner(db, row.pbcRefNumber),
     ]);
     if (transaction && partner && transaction.pbcRefNumber === row.pbcRefNumber) {
-      const [lines, attempts] = await db.batch([
+      const [lines, attempts, refunds, refundLines] = await db.batch([
         listLinesQuery(db, transaction.id),
         lastAttemptOutcomeQuery(db, sql`${transaction.id}`),
+        refundsOfTransactionQuery(db, transaction.id),
+        refundLinesOfTransactionQuery(db, transaction.id),
       ]);
       const last = attempts[0];
-      data = { ...partnerPaymentView(transaction, lines, last ? { status: last.state, at: last.at } : null, partner.keyStyle) };
+      const payment = {
+        transaction,
+        lines,
+        refunds,
+        refundLines,
+        lastAttempt: last ? { status: last.state, at: last.at } : null,
+      };
+      data = { ...partnerPaymentView(payment, partner.keyStyle) };
+      const refund = row.refundId === null ? undefined : refunds.find((candidate) => candidate.id === row.refundId);
+      if (refund) data.refund = refundResource(refund, refundLines);
     }
   } else if (row.eventType === "ping") {
     data = { pbcRefNumber: row.pbcRefNumber, message: "Test notification from the PayBC portal" };

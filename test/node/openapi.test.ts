@@ -36,6 +36,7 @@ describe("OpenAPI document", () => {
     expect(Object.keys(document.paths).sort()).toEqual([
       "/oauth/token",
       "/paybc/payment/{pbcRefNumber}/{pbcTxnNumber}",
+      "/paybc/payment/{pbcRefNumber}/{pbcTxnNumber}/refunds",
       "/paybc/payments",
     ]);
 
