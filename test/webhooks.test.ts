@@ -13,10 +13,12 @@ import { createLogger } from "../src/lib/logger.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { runGlPosting } from "../src/services/glPosting.ts";
 import { createNotifier } from "../src/services/notifications.ts";
+import { runRefundPosting } from "../src/services/refundPosting.ts";
 import { removeWebhook, rotateSecret } from "../src/services/webhookConfig.ts";
 import { handleWebhookMessage } from "../src/services/webhookDelivery.ts";
 import { ledgerAcceptsAll } from "./helpers/ledger.ts";
 import { BASE, openPayment, payWith, post, seedPartner, type TestPartner } from "./helpers/portal.ts";
+import { paidPayment, restRefund } from "./helpers/refunds.ts";
 import {
   configureWebhook,
   deliverPending,
@@ -377,5 +379,68 @@ describe("each payment event, as the partner receives it", () => {
       "PROCESSED",
       "PROCESSED",
     ]);
+  });
+});
+
+describe("each refund event, as the partner receives it", () => {
+  async function refundedPayment(amount: string, bucketFor: (ref: string) => Promise<{ bucket: string; secret: string }>) {
+    const paid = await paidPayment({ keyStyle: "camel" });
+    const hook = await bucketFor(paid.partner.pbcRefNumber);
+    // Set after the payment was paid: only the refund's events follow.
+    const response = await restRefund(
+      paid.bearer,
+      paid.partner.pbcRefNumber,
+      paid.pbcTxnNumber,
+      { amount, refundAmountAvailable: "100.00", lines: [{ lineNumber: "2", amount }] },
+      crypto.randomUUID(),
+    );
+    return { paid, response, ...hook };
+  }
+
+  it("refund.approved carries the payment with its refund fields and the refund itself", async () => {
+    const { paid, response, bucket, secret } = await refundedPayment("25.00", (ref) => configureWebhook(ref));
+    expect(response.status).toBe(201);
+    await deliverPending(paid.partner.pbcRefNumber);
+    const events = (await received(bucket)).map((delivery) => verified(secret, delivery));
+    expect(events.map((event) => event.type)).toEqual(["refund.approved"]);
+    expect(events[0]?.data).toMatchObject({
+      pbcTxnNumber: paid.pbcTxnNumber,
+      refundedAmount: 25,
+      refund: { status: "APPROVED", amount: "25.00", lines: [{ lineNumber: "2", amount: "25.00" }] },
+    });
+  });
+
+  it("refund.declined when the processor refuses the refund", async () => {
+    const { paid, response, bucket, secret } = await refundedPayment("0.91", (ref) => configureWebhook(ref));
+    expect(response.status).toBe(201);
+    await deliverPending(paid.partner.pbcRefNumber);
+    const events = (await received(bucket)).map((delivery) => verified(secret, delivery));
+    expect(events.map((event) => event.type)).toEqual(["refund.declined"]);
+    expect(events[0]?.data).toMatchObject({ refund: { status: "DECLINED", amount: "0.91" } });
+  });
+
+  it("refund.posted once the ledger accepts the reversal", async () => {
+    const { paid, bucket, secret } = await refundedPayment("25.00", (ref) => configureWebhook(ref));
+    const ref = paid.partner.pbcRefNumber;
+    await env.DB.prepare("UPDATE transactions SET gl_date = '2026-02-16' WHERE pbc_ref_number = ?").bind(ref).run();
+    await env.DB.prepare("UPDATE refunds SET gl_date = '2026-02-16' WHERE pbc_ref_number = ?").bind(ref).run();
+    const db = database(env.DB);
+    const log = createLogger("test");
+    const posting = {
+      db,
+      bucket: env.JOURNALS,
+      ledger: readLedgerConfig(env),
+      audit: auditRecorder(db, { actor: "t", sourceIp: null, log }),
+      log,
+      now: new Date("2026-02-17T09:00:00Z"),
+    };
+    await runGlPosting(posting);
+    await ledgerAcceptsAll(ref);
+    await runRefundPosting(posting);
+    await ledgerAcceptsAll(ref);
+    await deliverPending(ref);
+    const events = (await received(bucket)).map((delivery) => verified(secret, delivery));
+    expect(events.map((event) => event.type)).toEqual(["refund.approved", "payment.posted", "refund.posted"]);
+    expect(events[2]?.data).toMatchObject({ postedRefundAmount: 25, refund: { status: "APPROVED" } });
   });
 });
