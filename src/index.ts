@@ -1,6 +1,7 @@
-/** Worker entry point: HTTP through the Hono app, Cron Triggers through the scheduled handler. */
+/** Worker entry point: HTTP through the Hono app, Cron Triggers through the scheduled handler, queues by name. */
 import { createApp } from "./app.tsx";
 import { readConfig } from "./config.ts";
+import { runQueue } from "./jobs/queue.ts";
 import { runScheduled } from "./jobs/scheduled.ts";
 
 // The app depends on one deployment setting (the API base path); build it once per isolate.
@@ -18,5 +19,8 @@ export default {
   },
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(runScheduled(controller, env));
+  },
+  async queue(batch, env) {
+    await runQueue(batch, env);
   },
 } satisfies ExportedHandler<Env>;

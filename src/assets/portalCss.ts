@@ -59,5 +59,18 @@ a:focus{background:#fcba19;color:#0b0c0c;box-shadow:0 -2px #fcba19,0 4px #0b0c0c
 .tag{display:inline-block;padding:2px 8px;font-weight:700}
 .tag-ok{background:#cce2d8;color:#005a30}.tag-bad{background:#f6d7d2;color:#942514}
 code,pre{font-family:monospace;font-size:1rem;overflow-wrap:anywhere;white-space:pre-wrap}
+.header-inner{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:5px 20px}
+.language-switch{color:#fff;font-size:1rem}
+.language-switch:hover{color:#fff}
+.language-switch:focus{color:#0b0c0c}
+.partner-logo{display:block;max-height:60px;max-width:240px;margin-bottom:10px;background:#fff}
+.accepted-cards{margin-bottom:25px}
+.brand-list{display:flex;flex-wrap:wrap;gap:8px;list-style:none;margin:0;padding:0}
+.brand-list img{display:block}
+.button-group{display:flex;flex-wrap:wrap;align-items:flex-start}
+.inline-form{display:inline}
+.privacy-notice,.partner-contact{border-top:1px solid #b1b4b6;padding-top:20px;margin-top:20px;font-size:1rem}
+.receipt-list .summary-row{border-bottom:1px solid #b1b4b6;padding:5px 0}
+@media print{.header,.footer,.skip-link,.no-print,.language-switch{display:none!important}body{font-size:12pt;color:#000}.main{padding:0}a{color:#000;text-decoration:none}.receipt-list .summary-row dt{min-width:12em}}
 @media (max-width:640px){.heading-l{font-size:1.6rem}.button{width:100%;margin-right:0;text-align:center}}
 `;

@@ -26,6 +26,8 @@ export interface NewPartner {
   keyStyle: "lower" | "camel";
   glPosting: boolean;
   cashAccount: string | null;
+  /** After a decline: retry in place (default for new partners) or return at once. */
+  onDecline?: "retry" | "return";
 }
 
 /** Insert; returns false when the partner already exists (idempotent seeding). */
@@ -42,7 +44,23 @@ export async function insertPartner(db: Db, partner: NewPartner, now: Date): Pro
 export async function updatePartner(
   db: Db,
   pbcRefNumber: string,
-  changes: Partial<Pick<Partner, "name" | "status" | "keyStyle" | "glPosting" | "cashAccount">>,
+  changes: Partial<
+    Pick<
+      Partner,
+      | "name"
+      | "status"
+      | "keyStyle"
+      | "glPosting"
+      | "cashAccount"
+      | "onDecline"
+      | "nameFr"
+      | "contactEmail"
+      | "contactPhone"
+      | "contactUrl"
+      | "privacyNoticeEn"
+      | "privacyNoticeFr"
+    >
+  >,
   now: Date,
 ): Promise<boolean> {
   const rows = await db

@@ -24,7 +24,10 @@ export type PaymentEventType =
   | "gl_claimed"
   | "gl_rejected"
   | "gl_processed"
-  | "completed";
+  | "completed"
+  | "retry_after_decline"
+  | "receipt_sent"
+  | "receipt_failed";
 
 export interface PaymentEvent {
   eventType: PaymentEventType;

@@ -14,6 +14,16 @@ export const partners = sqliteTable("partners", {
   cashAccount: text("cash_account"),
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),
+  onDecline: text("on_decline", { enum: ["retry", "return"] })
+    .notNull()
+    .default("retry"),
+  nameFr: text("name_fr"),
+  contactEmail: text("contact_email"),
+  contactPhone: text("contact_phone"),
+  contactUrl: text("contact_url"),
+  logoSha256: text("logo_sha256"),
+  privacyNoticeEn: text("privacy_notice_en"),
+  privacyNoticeFr: text("privacy_notice_fr"),
 });
 
 export const partnerApiKeys = sqliteTable("partner_api_keys", {
@@ -136,6 +146,11 @@ export const paymentAttempts = sqliteTable("payment_attempts", {
   expiresAt: text("expires_at").notNull(),
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),
+  language: text("language", { enum: ["en", "fr"] }),
+  receiptEmail: text("receipt_email"),
+  receiptLanguage: text("receipt_language", { enum: ["en", "fr"] }),
+  receiptStatus: text("receipt_status", { enum: ["REQUESTED", "SENT", "FAILED", "ERASED"] }),
+  receiptUpdatedAt: text("receipt_updated_at"),
 });
 
 export const paymentEvents = sqliteTable("payment_events", {
@@ -226,3 +241,22 @@ export const sandboxLedger = sqliteTable("sandbox_ledger", {
   createdAt: text("created_at").notNull(),
 });
 export type SandboxLedgerEntry = typeof sandboxLedger.$inferSelect;
+
+export const emailOutbox = sqliteTable("email_outbox", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  toAddress: text("to_address").notNull(),
+  subject: text("subject").notNull(),
+  textBody: text("text_body").notNull(),
+  htmlBody: text("html_body").notNull(),
+  language: text("language").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+export type OutboxMessage = typeof emailOutbox.$inferSelect;
+
+export const partnerLogos = sqliteTable("partner_logos", {
+  pbcRefNumber: text("pbc_ref_number").primaryKey(),
+  contentType: text("content_type", { enum: ["image/png", "image/svg+xml"] }).notNull(),
+  dataBase64: text("data_base64").notNull(),
+  sha256: text("sha256").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});

@@ -9,6 +9,7 @@ import { createProcessor } from "../processor/index.ts";
 import { auditRecorder } from "../services/audit.ts";
 import { sweepPayments } from "../services/cardPayment.ts";
 import { runGlPosting } from "../services/glPosting.ts";
+import { sweepReceipts } from "../services/receipts.ts";
 
 /** Must match the nightly entry of `[triggers] crons` in wrangler.toml. */
 export const NIGHTLY_CRON = "0 9 * * *";
@@ -31,8 +32,11 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     audit: auditRecorder(db, { actor: "system:sweep", sourceIp: null, log }),
     log,
     now,
+    receipts: env.RECEIPTS,
   });
   log.info("payment sweep finished", { cron: controller.cron, ...report });
+  const receipts = await sweepReceipts({ db, queue: env.RECEIPTS, log, now });
+  log.info("receipt sweep finished", receipts);
   if (controller.cron === NIGHTLY_CRON) {
     await runGlPosting({
       db,

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { clientAddress, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
+import { catalogue, chooseLanguage } from "../i18n/index.ts";
 import { auditRecorder } from "../services/audit.ts";
 import { startDirectSale } from "../services/directSale.ts";
 import { RequestErrorPage } from "../views/pages.tsx";
@@ -30,18 +31,28 @@ directSaleRoutes.get("/directsale", async (c) => {
     rawQuery,
   );
   switch (outcome.kind) {
-    case "refused":
+    case "refused": {
       Object.assign(c.get("logFields"), { outcome: "refused", problems: outcome.problems });
+      // The partner's `language` may be read here: it only chooses the words of this page.
+      const t = catalogue(
+        c.get("langChosen")
+          ? c.get("lang")
+          : chooseLanguage({ requested: c.req.query("language"), acceptLanguage: c.req.header("Accept-Language") }),
+      );
       c.status(outcome.status);
       return c.html(
         <RequestErrorPage
+          t={t}
           nonce={c.get("nonce")}
-          title={outcome.title}
+          title={outcome.reason === "in-progress" ? t.request.inProgressTitle : t.request.startTitle}
           // A 400 is refused before anything is written; a 409 concerns a payment that may be under way.
-          lead={outcome.status === 400 ? "No payment was started from this request." : undefined}
-          problems={outcome.problems}
+          lead={outcome.status === 400 ? t.request.noPaymentStarted : undefined}
+          // The partner's technical problem is in the logs; the public gets what it means for them.
+          problems={[t.request.reasons[outcome.reason]]}
+          serviceProblems={outcome.status === 400}
         />,
       );
+    }
     case "validation-redirect":
       Object.assign(c.get("logFields"), { outcome: "validation errors", fields: Object.keys(outcome.errors) });
       return c.redirect(outcome.location, 303);

@@ -17,6 +17,7 @@ import {
   listExpiredOpenAttempts,
   listUnknownAttempts,
   markRedirectedQuery,
+  setReceiptRequestQuery,
   startAuthorisingAfterClaimQuery,
   transitionAttempt,
   transitionAttemptQuery,
@@ -32,14 +33,16 @@ import {
   releaseAuthorisationQuery,
 } from "../db/transactions.ts";
 import { effectiveGlDate, pacificDate } from "../domain/businessTime.ts";
-import { type CardErrors, type CardInput, checkCard, redisplayableValues } from "../domain/card.ts";
-import { formatCents } from "../domain/money.ts";
+import { type CardInput, type CardMessages, checkCard, redisplayableValues } from "../domain/card.ts";
+import { parseReceiptEmail, redisplayableEmail } from "../domain/email.ts";
 import { paymentResponsePairs, type ResponseOutcome, signedRedirectUrl } from "../domain/paymentResponse.ts";
 import { constantTimeEqual } from "../domain/signature.ts";
 import type { Logger } from "../http/logger.ts";
+import { catalogue } from "../i18n/index.ts";
 import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import type { AuthorisationResult, PaymentProcessor } from "../processor/types.ts";
 import type { AuditRecorder } from "./audit.ts";
+import { enqueueReceipt, type ReceiptQueue } from "./receipts.ts";
 
 export interface CardDeps {
   db: Db;
@@ -49,6 +52,8 @@ export interface CardDeps {
   audit: AuditRecorder;
   log: Logger;
   now: Date;
+  /** Receipt emails (wrangler.toml RECEIPTS); absent only where nothing can be paid (tests of other parts). */
+  receipts?: ReceiptQueue | undefined;
 }
 
 export interface PaymentContext {
@@ -60,30 +65,52 @@ export interface PaymentContext {
 /** What a page may say about a payment to a browser without its session: only what the state proves. */
 export type SessionlessState = "paid" | "in-progress" | "not-known";
 
+/** The card form's fields as typed (the card number and security code are never shown again). */
+export interface CardFormInput extends CardInput {
+  /** The optional receipt address ("" = none). */
+  email?: string;
+}
+
+/** Which field is wrong, in the page's language (card fields from domain/card.ts, the receipt address). */
+export type FormErrors = Partial<Record<keyof CardFormInput, string>>;
+
+/** What the form's checks say, in the page's language. */
+export interface FormMessages {
+  card: CardMessages;
+  emailInvalid: string;
+  language: "en" | "fr";
+}
+
+const ENGLISH_MESSAGES: FormMessages = {
+  card: catalogue("en").cardErrors,
+  emailInvalid: catalogue("en").card.emailInvalid,
+  language: "en",
+};
+
 export type CardView =
   | { kind: "not-found" }
   | { kind: "session-expired"; state: SessionlessState; serviceName: string | null }
   | {
       kind: "form";
       context: PaymentContext;
-      errors: CardErrors;
-      values: Partial<CardInput>;
-      notice: string | null;
+      errors: FormErrors;
+      values: Partial<Omit<CardFormInput, "cardNumber" | "securityCode">>;
+      /** A note above the form: the last try failed (no money taken) or was declined. */
+      notice: "failed" | "declined" | null;
       status: 200 | 400;
     }
   | { kind: "outcome"; context: PaymentContext; page: OutcomePage; status: 200 | 429 }
   | { kind: "redirect"; location: string }
   | { kind: "card-page"; externalId: string };
 
+/** A page without a form; its words are the view's (views/pages.tsx, one catalogue per language). */
 export interface OutcomePage {
-  title: string;
-  paragraphs: string[];
+  key: OutcomeKey;
   returnLink: boolean;
-  returnLabel?: string;
   /** The outcome is not known yet: the page checks the status until it is. */
   waiting?: boolean;
-  panel?: boolean;
-  reference?: string | null;
+  /** Declined with retry in place: "Try another card" and how many tries are left. */
+  retry?: { triesLeft: number };
 }
 
 /** Session cookie scoped to one attempt's pages. */
@@ -237,6 +264,11 @@ async function deliver(deps: CardDeps, context: PaymentContext, outcome: Respons
   return { kind: "redirect", location };
 }
 
+/** The partner lets the person try another card after a decline (partners.on_decline). */
+function retriesInPlace(context: PaymentContext): boolean {
+  return context.partner.onDecline === "retry";
+}
+
 /** Every card-page GET lands here: show the page that fits the payment's state, never a form that can charge twice. */
 export async function cardPageView(deps: CardDeps, initial: PaymentContext): Promise<CardView> {
   let context = initial;
@@ -246,14 +278,19 @@ export async function cardPageView(deps: CardDeps, initial: PaymentContext): Pro
     context = await resolveUnknown(deps, context);
   }
   const outcome = responseOutcome(context);
+  if (outcome === "declined" && retriesInPlace(context) && context.attempt.redirectedAt === null) {
+    if (isExpired(deps, context.attempt)) return expire(deps, context);
+    // Retry in place: the person chooses between another card and the signed Declined response.
+    return { kind: "outcome", context, page: declinedRetryPage(deps, context), status: 200 };
+  }
   if (outcome !== null) {
     // First view after the outcome is known (e.g. from the waiting page): take the user back.
     if (context.attempt.redirectedAt === null && (context.attempt.state !== "EXPIRED" || paid(context.transaction))) {
       if (paid(context.transaction) && context.attempt.state !== "APPROVED")
-        return { kind: "outcome", context, page: successPage(context), status: 200 };
+        return { kind: "outcome", context, page: successPage(), status: 200 };
       return deliver(deps, context, outcome);
     }
-    return { kind: "outcome", context, page: outcomePage(context, outcome), status: 200 };
+    return { kind: "outcome", context, page: outcomePage(outcome), status: 200 };
   }
 
   switch (context.attempt.state) {
@@ -261,19 +298,7 @@ export async function cardPageView(deps: CardDeps, initial: PaymentContext): Pro
     case "UNKNOWN":
       return { kind: "outcome", context, page: waitingPage(), status: 200 };
     case "SUPERSEDED":
-      return {
-        kind: "outcome",
-        context,
-        status: 200,
-        page: {
-          title: "This payment was started again",
-          paragraphs: [
-            "You started this payment again from the service, in this or another window. No money has been taken through this page.",
-            "Use the newest payment page, or go back to the service to start again.",
-          ],
-          returnLink: false,
-        },
-      };
+      return { kind: "outcome", context, status: 200, page: { key: "superseded", returnLink: false } };
     case "CREATED":
     case "OPEN":
     case "FAILED": {
@@ -290,8 +315,10 @@ export async function cardPageView(deps: CardDeps, initial: PaymentContext): Pro
         status: 200,
         notice:
           context.attempt.state === "FAILED"
-            ? "Your payment could not be processed and no money has been taken. Check your card details and try again."
-            : null,
+            ? "failed"
+            : context.attempt.outcomeMessage !== null && context.transaction.declineCount > 0 && retriesInPlace(context)
+              ? "declined"
+              : null,
       };
     }
     default:
@@ -299,80 +326,65 @@ export async function cardPageView(deps: CardDeps, initial: PaymentContext): Pro
   }
 }
 
-function successPage(context: PaymentContext): OutcomePage {
-  return {
-    title: "Your payment was successful",
-    paragraphs: [
-      `You paid $${formatCents(context.transaction.trnAmountCents)} CAD to ${context.partner.name} for ${context.transaction.description}.`,
-      "You do not need to pay again.",
-    ],
-    returnLink: true,
-    returnLabel: `Continue to ${context.partner.name}`,
-    panel: true,
-    reference: context.transaction.trnOrderId,
-  };
+/** Every state a page without a form can show (the words are in views/pages.tsx). */
+export type OutcomeKey =
+  | "success"
+  | "waiting"
+  | "in-progress"
+  | "superseded"
+  | "declined"
+  | "declined-retry"
+  | "cancelled"
+  | "expired"
+  | "locked"
+  | "too-many";
+
+function successPage(): OutcomePage {
+  return { key: "success", returnLink: true };
 }
 
 function waitingPage(): OutcomePage {
-  return {
-    title: "Checking your card details",
-    paragraphs: ["Your payment is being processed. This page will move on by itself when it is done: do not pay again."],
-    returnLink: false,
-    waiting: true,
-  };
+  return { key: "waiting", returnLink: false, waiting: true };
 }
 
 function inProgressPage(): OutcomePage {
-  return {
-    title: "Your payment is in progress",
-    paragraphs: [
-      "We are already processing a payment for this. Do not pay again.",
-      "This page will update by itself when the outcome is known.",
-    ],
-    returnLink: false,
-    waiting: true,
-  };
+  return { key: "in-progress", returnLink: false, waiting: true };
 }
 
-function outcomePage(context: PaymentContext, outcome: ResponseOutcome): OutcomePage {
-  const name = context.partner.name;
+function declinedRetryPage(deps: CardDeps, context: PaymentContext): OutcomePage {
+  const triesLeft = Math.max(1, deps.config.maxDeclinesPerPayment - context.transaction.declineCount);
+  return { key: "declined-retry", returnLink: true, retry: { triesLeft } };
+}
+
+function outcomePage(outcome: ResponseOutcome): OutcomePage {
   switch (outcome) {
     case "approved":
-      return successPage(context);
+      return successPage();
     case "declined":
-      return {
-        title: "Your payment was declined",
-        paragraphs: [
-          "No money has been taken from your account.",
-          `Return to ${name} to try again or to choose another way to pay.`,
-        ],
-        returnLink: true,
-      };
+      return { key: "declined", returnLink: true };
     case "cancelled":
-      return {
-        title: "Your payment has been cancelled",
-        paragraphs: ["No money has been taken from your account."],
-        returnLink: true,
-      };
+      return { key: "cancelled", returnLink: true };
     case "expired":
-      return {
-        title: "Your payment session has expired",
-        paragraphs: [
-          "You did not finish paying in time, so this payment has been stopped. No money has been taken from your account.",
-          `Return to ${name} to start again.`,
-        ],
-        returnLink: true,
-      };
+      return { key: "expired", returnLink: true };
     case "locked":
-      return {
-        title: "We could not take your payment",
-        paragraphs: [
-          "Your card was declined too many times, so we have stopped this payment to protect you. No money has been taken from your account.",
-          `Return to ${name}, check your card details with your bank, and try again later.`,
-        ],
-        returnLink: true,
-      };
+      return { key: "locked", returnLink: true };
   }
+}
+
+/** "Try another card" after a decline (retry in place): the attempt is payable again; declines still count. */
+export async function retryAfterDecline(deps: CardDeps, context: PaymentContext): Promise<CardView> {
+  const { attempt } = context;
+  if (
+    attempt.state === "DECLINED" &&
+    attempt.redirectedAt === null &&
+    retriesInPlace(context) &&
+    !paid(context.transaction) &&
+    !isExpired(deps, attempt) &&
+    (await transitionAttempt(deps.db, attempt.id, ["DECLINED"], "OPEN", deps.now))
+  ) {
+    await recordEvent(deps.db, event(context, "retry_after_decline", { declines: context.transaction.declineCount }), deps.now);
+  }
+  return { kind: "card-page", externalId: attempt.externalId };
 }
 
 async function expire(deps: CardDeps, context: PaymentContext): Promise<CardView> {
@@ -381,12 +393,17 @@ async function expire(deps: CardDeps, context: PaymentContext): Promise<CardView
   }
   const updated = await reload(deps, context);
   const outcome = responseOutcome(updated);
-  return { kind: "outcome", context: updated, page: outcomePage(updated, outcome ?? "expired"), status: 200 };
+  return { kind: "outcome", context: updated, page: outcomePage(outcome ?? "expired"), status: 200 };
 }
 
 // ---------------------------------------------------------------- paying
 
-export async function submitCard(deps: CardDeps, context: PaymentContext, input: CardInput): Promise<CardView> {
+export async function submitCard(
+  deps: CardDeps,
+  context: PaymentContext,
+  input: CardFormInput,
+  messages: FormMessages = ENGLISH_MESSAGES,
+): Promise<CardView> {
   const { attempt, transaction } = context;
   if (
     !(attempt.state === "OPEN" || attempt.state === "FAILED") ||
@@ -397,23 +414,28 @@ export async function submitCard(deps: CardDeps, context: PaymentContext, input:
   }
   if (isExpired(deps, attempt)) return expire(deps, context);
 
-  const check = checkCard(input, transaction.paymentMethod, pacificDate(deps.now));
-  const safeValues = redisplayableValues(input);
-  if (!check.ok) {
-    await recordEvent(deps.db, event(context, "card_details_invalid", { fields: Object.keys(check.errors) }), deps.now);
-    return { kind: "form", context, errors: check.errors, values: safeValues, notice: null, status: 400 };
+  const check = checkCard(input, transaction.paymentMethod, pacificDate(deps.now), messages.card);
+  const receipt = parseReceiptEmail(input.email ?? "");
+  const safeValues = { ...redisplayableValues(input), email: redisplayableEmail(input.email ?? "") };
+  if (!check.ok || !receipt.ok) {
+    const errors: FormErrors = { ...(check.ok ? {} : check.errors), ...(receipt.ok ? {} : { email: messages.emailInvalid }) };
+    await recordEvent(deps.db, event(context, "card_details_invalid", { fields: Object.keys(errors) }), deps.now);
+    return { kind: "form", context, errors, values: safeValues, notice: null, status: 400 };
   }
   const card = check.card;
 
   // The double-charge guard: one conditional UPDATE takes the transaction's authorisation lock, and
   // in the same round trip the attempt moves to AUTHORISING and the partner's signing keys are read.
-  const [claim, , , keys] = await runBatch(deps.db, [
+  const [claim, , , , keys] = await runBatch(deps.db, [
     claimAuthorisationQuery(transaction.id, attempt.id, transaction, deps.now),
     startAuthorisingAfterClaimQuery(attempt.id, deps.now),
     recordEventIfChangedQuery(
       event(context, "authorisation_started", { cardType: card.cardType, lastFour: card.lastFour }),
       deps.now,
     ),
+    // The receipt address rides with the claim: kept only if this submission is the one authorising
+    // (changes() = 1 of the event above, written only when the attempt moved to AUTHORISING).
+    setReceiptRequestQuery(attempt.id, receipt.address, messages.language, deps.now),
     validApiKeysQuery(deps.db, transaction.pbcRefNumber, deps.now),
   ]);
   if (claim?.meta.changes !== 1 || !keys) {
@@ -439,9 +461,16 @@ export async function submitCard(deps: CardDeps, context: PaymentContext, input:
     result = { outcome: "unknown", message: "The processor call failed" };
   }
   try {
-    return await applyResult(deps, { ...context, attempt: { ...attempt, state: "AUTHORISING" } }, result, card.lastFour, {
-      keyRows: apiKeyRowsFromBatch(keys),
-    });
+    return await applyResult(
+      deps,
+      {
+        ...context,
+        attempt: { ...attempt, state: "AUTHORISING", receiptStatus: receipt.address ? "REQUESTED" : attempt.receiptStatus },
+      },
+      result,
+      card.lastFour,
+      { keyRows: apiKeyRowsFromBatch(keys) },
+    );
   } catch (error) {
     // The processor was asked: whatever failed here, the person must not be told nothing was taken.
     throw new OutcomeUncertainError(attempt.externalId, error);
@@ -516,6 +545,8 @@ async function applyResult(
           target: `${transaction.pbcRefNumber}/${transaction.pbcTxnNumber}`,
         }),
       ]);
+      // Only now that the approval is committed; the queue sends it after the person has moved on.
+      if (attempt.receiptStatus === "REQUESTED") await enqueueReceipt(deps.receipts, attempt.id, deps.log);
       return location ? { kind: "redirect", location } : { kind: "card-page", externalId: attempt.externalId };
     }
     case "declined": {
@@ -533,7 +564,9 @@ async function applyResult(
           authorisingAttemptId: null,
         },
       };
-      const location = delivery ? await partnerReturnUrl(deps, updated, outcome, delivery.keyRows) : null;
+      // Retry in place: the page offers another card first; the partner hears only if the person returns.
+      const redirectNow = delivery && (lock || !retriesInPlace(context));
+      const location = redirectNow ? await partnerReturnUrl(deps, updated, outcome, delivery.keyRows) : null;
       await runBatch(db, [
         releaseAuthorisationQuery(
           db,
@@ -565,7 +598,7 @@ async function applyResult(
         errors: {},
         values: {},
         status: 200,
-        notice: "Your payment could not be processed and no money has been taken. Check your card details and try again.",
+        notice: "failed",
       };
     }
     case "unknown": {

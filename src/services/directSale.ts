@@ -28,11 +28,19 @@ import { signedRedirectUrl, validationErrorPairs } from "../domain/paymentRespon
 import { matchRedirectUri } from "../domain/redirectTargets.ts";
 import { type SignedQuery, signedParameters, splitSignedQuery, verifyRequestSignature } from "../domain/signature.ts";
 import { parseQuery } from "../domain/urlencoding.ts";
+import { type Language, parseLanguage } from "../i18n/index.ts";
 import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import type { AuditRecorder } from "./audit.ts";
 
 export type DirectSaleOutcome =
-  | { kind: "refused"; status: 400 | 409; title: string; problems: string[] }
+  | {
+      kind: "refused";
+      status: 400 | 409;
+      /** For the person paying, in words the page's catalogue gives (views/pages.tsx). */
+      reason: RefusalReason;
+      /** For the partner's developers: logged, never shown to the public. */
+      problems: string[];
+    }
   | { kind: "validation-redirect"; location: string; errors: FieldErrors }
   | { kind: "card-page"; location: string; transactionId: number; attemptId: number };
 
@@ -44,8 +52,10 @@ export interface DirectSaleDeps {
   now: Date;
 }
 
-const refused = (problems: string[], status: 400 | 409 = 400, title = "We could not start your payment") =>
-  ({ kind: "refused", status, title, problems }) as const;
+export type RefusalReason = "not-verified" | "unknown-service" | "return-address" | "in-progress" | "registration-changed";
+
+const refused = (reason: RefusalReason, problems: string[], status: 400 | 409 = 400) =>
+  ({ kind: "refused", status, reason, problems }) as const;
 
 /** What a partner's right to ask rests on, read in one round trip. */
 interface PartnerAuthority {
@@ -91,7 +101,14 @@ type Decision =
   | { kind: "ambiguous"; problem: string }
   | { kind: "redirect-problem"; problem: string; audit: boolean }
   | { kind: "invalid"; pbcTxnNumber: string | null; errors: FieldErrors; apiKey: ApiKey; redirectUri: string; refs: Refs }
-  | { kind: "accepted"; request: DirectSaleRequest; apiKey: ApiKey; redirectTarget: string; moneyDigest: string };
+  | {
+      kind: "accepted";
+      request: DirectSaleRequest;
+      apiKey: ApiKey;
+      redirectTarget: string;
+      moneyDigest: string;
+      language: Language | null;
+    };
 
 type Refs = { ref1: string; ref2: string; ref3: string };
 
@@ -147,7 +164,14 @@ async function decide(
   }
   // Stored and redirected to as the URL parser serialises it: exactly what the Location header carries.
   const request = { ...validation.request, redirectUri: redirect.url };
-  return { kind: "accepted", request, apiKey, redirectTarget: redirect.target, moneyDigest: await moneyDigest(request) };
+  return {
+    kind: "accepted",
+    request,
+    apiKey,
+    redirectTarget: redirect.target,
+    moneyDigest: await moneyDigest(request),
+    language: parseLanguage(bag.values.get("language")),
+  };
 }
 
 export async function startDirectSale(deps: DirectSaleDeps, rawQuery: string): Promise<DirectSaleOutcome> {
@@ -160,13 +184,15 @@ export async function startDirectSale(deps: DirectSaleDeps, rawQuery: string): P
       target: isPbcRefNumber(pbcRefNumber) ? pbcRefNumber : null,
       detail: { reason: signed.problem },
     });
-    return refused([signed.problem]);
+    return refused("not-verified", [signed.problem]);
   }
   if (pbcRefNumber === "" || bag.duplicates.has("pbcRefNumber")) {
-    return refused(["The PayBC reference number (pbcRefNumber) is missing or given more than once."]);
+    return refused("unknown-service", ["The PayBC reference number (pbcRefNumber) is missing or given more than once."]);
   }
   if (!isPbcRefNumber(pbcRefNumber)) {
-    return refused(["The PayBC reference number (pbcRefNumber) must be the service's number: digits only, with no spaces."]);
+    return refused("unknown-service", [
+      "The PayBC reference number (pbcRefNumber) must be the service's number: digits only, with no spaces.",
+    ]);
   }
 
   // Warm path: one round trip, or nothing written and on to the fresh read below.
@@ -188,16 +214,16 @@ export async function startDirectSale(deps: DirectSaleDeps, rawQuery: string): P
         target: pbcRefNumber,
         detail: { reason: "unknown or disabled partner" },
       });
-      return refused(["The PayBC reference number (pbcRefNumber) is not one we accept payments for."]);
+      return refused("unknown-service", ["The PayBC reference number (pbcRefNumber) is not one we accept payments for."]);
     case "bad-hash":
       await deps.audit("directsale.hash_failed", "failure", { target: pbcRefNumber });
-      return refused(["The request's signature (hashValue) does not match its parameters."]);
+      return refused("not-verified", ["The request's signature (hashValue) does not match its parameters."]);
     case "ambiguous":
       await deps.audit("directsale.hash_failed", "failure", { target: pbcRefNumber, detail: { reason: "ambiguous parameters" } });
-      return refused([decision.problem]);
+      return refused("not-verified", [decision.problem]);
     case "redirect-problem":
       if (decision.audit) await deps.audit("directsale.redirect_refused", "failure", { target: pbcRefNumber });
-      return refused([decision.problem]);
+      return refused("return-address", [decision.problem]);
     case "invalid": {
       await recordEvent(
         db,
@@ -255,7 +281,8 @@ async function writeAttempt(
     upsertPendingQuery(request, accepted.moneyDigest, apiKey.id, maxDeclines, now, authority),
     supersedeOpenAttemptsQuery(openId, now),
     ...replaceLinesQueries(openId, request.revenue),
-    insertAttemptQuery(openId, { externalId, linkTokenHash, orderNumber, expiresAt }, now),
+    // `language` is signed like every other parameter; an unknown value leaves the choice to the browser.
+    insertAttemptQuery(openId, { externalId, linkTokenHash, orderNumber, expiresAt, language: accepted.language }, now),
     recordAttemptEventsQuery(
       linkTokenHash,
       request,
@@ -338,9 +365,9 @@ async function explainNoAttempt(
   }
   if (existing?.authorisingAttemptId != null) {
     return refused(
+      "in-progress",
       ["A payment for this transaction is already being processed. Do not pay again: return to the service to see its status."],
       409,
-      "Your payment is already in progress",
     );
   }
   // Open and free, so the batch's authority check failed: the partner's registration changed (disabled,
@@ -350,6 +377,7 @@ async function explainNoAttempt(
     detail: { reason: "partner registration changed during the request" },
   });
   return refused(
+    "registration-changed",
     [
       "This service's registration changed while your payment was being started. No payment was started: return to the service and try again.",
     ],

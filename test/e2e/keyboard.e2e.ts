@@ -117,15 +117,17 @@ test("keyboard only: Tab reaches every field and the Pay button in order, with v
   await demo.expectVisibleFocus();
   await Promise.all([page.waitForURL(/\/public\/card\//), page.keyboard.press("Enter")]);
 
-  // The card page: the skip link first, then every field, Pay, and Cancel.
+  // The card page: the skip link, the language switch, then every field, Pay, and Cancel.
   const order = [
     "Skip to main content",
+    "Lire cette page en français",
     "cardNumber",
     "expiryMonth",
     "expiryYear",
     "cardholderName",
     "securityCode",
-    "Pay",
+    "email",
+    "Pay $100.00",
     "Cancel payment",
   ];
   const card = new FocusWalk(page);
@@ -154,13 +156,14 @@ test("keyboard only: Tab reaches every field and the Pay button in order, with v
     ["expiryYear", futureYear()],
     ["cardholderName", "Pat Example"],
     ["securityCode", "123"],
+    ["email", "pat@example.com"],
   ];
   const typing = new FocusWalk(page);
   for (const [field, value] of values) {
     expect((await typing.tab()).name).toBe(field);
     await page.keyboard.type(value);
   }
-  expect((await typing.tab()).name).toBe("Pay");
+  expect((await typing.tab()).name).toBe("Pay $100.00");
   await screenshot(page, "card-form-keyboard-focus-pay");
   await Promise.all([page.waitForURL(/\/demo\/return\?/), page.keyboard.press("Enter")]);
   const result = await demoResult(page);

@@ -416,7 +416,7 @@ describe("end to end: a partner onboarded with the CLI takes a payment on the Wo
       redirect: "manual",
     });
     expect(response.status).toBe(400);
-    expect(await response.text()).toContain("signature (hashValue) does not match");
+    expect(await response.text()).toContain("could not confirm that the payment request came from the service");
   });
 
   it("issues a token for the CLI's OAuth client credentials and answers payment queries with it", async () => {
