@@ -70,6 +70,11 @@ describe("receipt email", () => {
     const after = await receiptRow(payment.pbcTxnNumber);
     expect(after).toMatchObject({ receipt_email: null, receipt_status: "SENT" });
 
+    // A developer reads it at /demo/outbox (capture sender, local only).
+    const outbox = await (await get("/demo/outbox")).text();
+    expect(outbox).toContain(address);
+    expect(outbox).toContain("Your payment receipt: Ministry of Receipts");
+
     // The same message again (a queue redelivery) sends nothing more.
     await deliverReceipt(before?.id as number, 2);
     expect(await outboxFor(address)).toHaveLength(1);
