@@ -12,13 +12,13 @@ import type { AppEnv } from "./http/types.ts";
 import { catalogue } from "./i18n/index.ts";
 import { createProcessor } from "./processor/index.ts";
 import { assetRoutes } from "./routes/assets.ts";
-import { cardPageRoutes } from "./routes/cardPage.tsx";
+import { cardPageRoutes, cardPath } from "./routes/cardPage.tsx";
 import { cspReportRoutes } from "./routes/cspReport.ts";
 import { demoRoutes } from "./routes/demo.tsx";
 import { directSaleRoutes } from "./routes/directSale.tsx";
 import { financeRoutes } from "./routes/finance.tsx";
 import { healthRoutes } from "./routes/health.ts";
-import { cardPath, OutcomeUncertainError } from "./services/cardPayment.ts";
+import { OutcomeUncertainError } from "./services/cardPayment/index.ts";
 import { PaymentUncertainPage, RequestErrorPage, UnavailablePage } from "./views/pages.tsx";
 
 // The environment object lives as long as the isolate: check and parse it once, not per request.

@@ -10,10 +10,20 @@ export interface AppConfig {
   apiHostname: string;
   portalHostname: string;
   benchMode: boolean;
+  /** HTTP timeout of a Bambora call (BAMBORA_TIMEOUT_MS). */
+  bamboraTimeoutMs: number;
   /** Receipt emails: "ches" (BC's Common Hosted Email Service) or "capture" (local only, /demo/outbox). */
   emailSender: "ches" | "capture";
   ches: { apiUrl: string; tokenUrl: string; from: string };
 }
+
+/**
+ * Bambora timeout bounds: above the gateway's own (~45 s) by default, and below the 2 minutes after
+ * which an authorising attempt is presumed dead and looked up (services/cardPayment.ts).
+ */
+export const BAMBORA_TIMEOUT_MIN_MS = 1_000;
+export const BAMBORA_TIMEOUT_MAX_MS = 100_000;
+const BAMBORA_TIMEOUT_DEFAULT_MS = 60_000;
 
 function positiveNumber(text: string | undefined, fallback: number): number {
   const value = Number(text);
@@ -38,6 +48,7 @@ export function readConfig(env: Env): AppConfig {
     apiHostname: env.API_HOSTNAME ?? "",
     portalHostname: env.PORTAL_HOSTNAME ?? "",
     benchMode: (env as { BENCH?: string }).BENCH === "true",
+    bamboraTimeoutMs: env.BAMBORA_TIMEOUT_MS ? Number(env.BAMBORA_TIMEOUT_MS) : BAMBORA_TIMEOUT_DEFAULT_MS,
     emailSender: env.EMAIL_SENDER === "capture" ? "capture" : "ches",
     ches: { apiUrl: env.CHES_API_URL ?? "", tokenUrl: env.CHES_TOKEN_URL ?? "", from: env.RECEIPT_FROM ?? "" },
   };
@@ -67,9 +78,18 @@ export function configurationProblems(env: Env): string[] {
   if (env.PROCESSOR === "bambora") {
     if (!env.BAMBORA_MERCHANT_ID) problems.push("Secret BAMBORA_MERCHANT_ID is not set (PROCESSOR=bambora)");
     if (!env.BAMBORA_API_PASSCODE) problems.push("Secret BAMBORA_API_PASSCODE is not set (PROCESSOR=bambora)");
+    // Lookups of unknown outcomes need the Reporting API's own passcode; there is no fallback.
+    if (!env.BAMBORA_REPORT_PASSCODE) problems.push("Secret BAMBORA_REPORT_PASSCODE is not set (PROCESSOR=bambora)");
   } else if (env.PROCESSOR !== "sandbox") {
     problems.push(`PROCESSOR must be sandbox or bambora, not "${env.PROCESSOR}"`);
   }
+  if (env.BAMBORA_TIMEOUT_MS) {
+    const timeout = Number(env.BAMBORA_TIMEOUT_MS);
+    if (!Number.isInteger(timeout) || timeout < BAMBORA_TIMEOUT_MIN_MS || timeout > BAMBORA_TIMEOUT_MAX_MS) {
+      problems.push(`BAMBORA_TIMEOUT_MS must be whole milliseconds from ${BAMBORA_TIMEOUT_MIN_MS} to ${BAMBORA_TIMEOUT_MAX_MS}`);
+    }
+  }
+  problems.push(...ledgerConfigurationProblems(env));
   if (env.EMAIL_SENDER === "capture") {
     // Captured messages hold real addresses in a table anyone with /demo could read.
     if (env.ENVIRONMENT !== "local") problems.push("EMAIL_SENDER=capture is for local development only");
@@ -93,5 +113,63 @@ export function configurationProblems(env: Env): string[] {
     if (env.PROCESSOR === "sandbox") problems.push("The sandbox processor is not allowed in production");
     if (env.DEMO === "true") problems.push("DEMO must be off in production");
   }
+  return problems;
+}
+
+/** How the feeder file balances a journal (GL_JOURNAL_LINES); see docs/OPERATIONS.md. */
+export type JournalLineStyle = "summary" | "pairs";
+
+/** The CAS ledger feeder settings, all from wrangler.toml vars. */
+export interface LedgerConfig {
+  /** GL_FEEDER_NUMBER: 4 characters assigned by CAS. */
+  feederNumber: string;
+  /** GL_MINISTRY_PREFIX: 2 characters that start every journal and journal batch name. */
+  ministryPrefix: string;
+  /** GL_HOME_CLIENT_CODE: accounts of this client (first segment) go in GA files, others in GI. */
+  homeClientCode: string;
+  /** GL_SUPPLIER_NUMBER: up to 9 characters, blank by default. */
+  supplierNumber: string;
+  /** GL_OPEN_FROM: first day of the ledger's open period (yyyy-MM-dd), or null when not set. */
+  openFrom: string | null;
+  /** GL_JOURNAL_LINES: one summarized debit per journal, or a C/D pair per journal line. */
+  lineStyle: JournalLineStyle;
+}
+
+type LedgerEnv = Partial<
+  Record<
+    | "GL_FEEDER_NUMBER"
+    | "GL_MINISTRY_PREFIX"
+    | "GL_HOME_CLIENT_CODE"
+    | "GL_SUPPLIER_NUMBER"
+    | "GL_OPEN_FROM"
+    | "GL_JOURNAL_LINES",
+    string
+  >
+>;
+
+export function readLedgerConfig(env: LedgerEnv): LedgerConfig {
+  return {
+    feederNumber: (env.GL_FEEDER_NUMBER || "3535").trim(),
+    ministryPrefix: (env.GL_MINISTRY_PREFIX ?? "").trim().toUpperCase(),
+    homeClientCode: (env.GL_HOME_CLIENT_CODE ?? "").trim().toUpperCase(),
+    supplierNumber: (env.GL_SUPPLIER_NUMBER ?? "").trim(),
+    openFrom: env.GL_OPEN_FROM?.trim() ? env.GL_OPEN_FROM.trim() : null,
+    lineStyle: env.GL_JOURNAL_LINES?.trim() === "pairs" ? "pairs" : "summary",
+  };
+}
+
+/** A feeder file the ledger cannot read misposts or loses revenue: refuse to run half-configured. */
+export function ledgerConfigurationProblems(env: LedgerEnv): string[] {
+  const problems: string[] = [];
+  const config = readLedgerConfig(env);
+  if (!/^[0-9A-Z]{4}$/.test(config.feederNumber)) problems.push("GL_FEEDER_NUMBER must be 4 digits or capitals");
+  if (!/^[0-9A-Z]{2}$/.test(config.ministryPrefix)) problems.push("GL_MINISTRY_PREFIX must be 2 letters or digits");
+  if (!/^[0-9A-Z]{3}$/.test(config.homeClientCode)) problems.push("GL_HOME_CLIENT_CODE must be 3 letters or digits");
+  if (!/^[\x20-\x7e]{0,9}$/.test(config.supplierNumber)) problems.push("GL_SUPPLIER_NUMBER must be at most 9 characters");
+  if (config.openFrom !== null && !/^\d{4}-\d{2}-\d{2}$/.test(config.openFrom)) {
+    problems.push("GL_OPEN_FROM must be a date in yyyy-MM-dd format, or empty");
+  }
+  const lines = env.GL_JOURNAL_LINES?.trim() ?? "";
+  if (lines !== "" && lines !== "summary" && lines !== "pairs") problems.push("GL_JOURNAL_LINES must be summary or pairs");
   return problems;
 }

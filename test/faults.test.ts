@@ -5,7 +5,7 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
-import { readConfig } from "../src/config.ts";
+import { readConfig, readLedgerConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
 import type { ProcessorCharge } from "../src/domain/reconciliation.ts";
 import { createLogger } from "../src/http/logger.ts";
@@ -13,7 +13,7 @@ import worker from "../src/index.ts";
 import type { AuthorisationRequest, AuthorisationResult, LookupResult, PaymentProcessor } from "../src/processor/types.ts";
 import { issueToken, verifyToken } from "../src/services/accessTokens.ts";
 import { auditRecorder } from "../src/services/audit.ts";
-import { type CardDeps, loadContext, submitCard, sweepPayments } from "../src/services/cardPayment.ts";
+import { type CardDeps, loadContext, submitCard, sweepPayments } from "../src/services/cardPayment/index.ts";
 import { runGlPosting } from "../src/services/glPosting.ts";
 import { updateRevenue } from "../src/services/partnerApi.ts";
 import { failingD1 } from "./helpers/faults.ts";
@@ -271,7 +271,7 @@ describe("D1 faults in the journal export", () => {
         return runGlPosting({
           db,
           bucket: env.JOURNALS,
-          feederNumber: "3535",
+          ledger: readLedgerConfig(env),
           audit: auditRecorder(db, { actor: "t", sourceIp: null, log }),
           log,
           now: new Date("2026-03-03T09:00:00Z"),
@@ -281,11 +281,12 @@ describe("D1 faults in the journal export", () => {
       await run(faulty.db).catch(() => undefined);
       await run(env.DB);
       const lines = await env.DB.prepare(
-        "SELECT r.gl_status AS gl, r.journal_batch_id AS batch FROM revenue_lines r JOIN transactions t ON t.id = r.transaction_id WHERE t.pbc_ref_number = ?",
+        "SELECT r.gl_status AS gl, r.journal_batch_id AS batch, r.feeder_file_id AS file FROM revenue_lines r JOIN transactions t ON t.id = r.transaction_id WHERE t.pbc_ref_number = ?",
       )
         .bind(partner.pbcRefNumber)
-        .all<{ gl: string; batch: number }>();
-      expect(lines.results.every((l) => l.gl === "PROCESSED")).toBe(true);
+        .all<{ gl: string; batch: number; file: number | null }>();
+      // Sent and waiting for the ledger's feedback, each line in exactly one feeder file.
+      expect(lines.results.every((l) => l.gl === "IN PROCESS" && l.file !== null)).toBe(true);
       const batches = await env.DB.prepare("SELECT * FROM journal_batches WHERE pbc_ref_number = ?")
         .bind(partner.pbcRefNumber)
         .all<Record<string, number>>();

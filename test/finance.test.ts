@@ -1,5 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { readLedgerConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
 import { createLogger } from "../src/http/logger.ts";
 import { auditRecorder } from "../src/services/audit.ts";
@@ -21,7 +22,7 @@ async function postedJournal() {
   await runGlPosting({
     db,
     bucket: env.JOURNALS,
-    feederNumber: "3535",
+    ledger: readLedgerConfig(env),
     audit: auditRecorder(db, { actor: "t", sourceIp: null, log }),
     log,
     now: new Date("2026-02-03T09:00:00Z"),
@@ -88,7 +89,7 @@ describe("finance journal downloads", () => {
       journals: Array<{ files: Array<{ name: string; url: string; sha256: string }> }>;
     };
     const files = journals[0]?.files ?? [];
-    expect(files.map((f) => f.name).sort()).toEqual(["detail.csv", "feeder", "journal.csv", "trigger"]);
+    expect(files.map((f) => f.name).sort()).toEqual(["detail.csv", "feeder-GA", "journal.csv", "trigger-GA"]);
     for (const file of files) {
       const response = await SELF.fetch(`${BASE}${file.url}`, { headers: FINANCE });
       expect(response.status).toBe(200);

@@ -1,5 +1,6 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { readLedgerConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
 import { detailCsvFirstChunk } from "../src/domain/journalCsv.ts";
 import { createLogger } from "../src/http/logger.ts";
@@ -9,6 +10,7 @@ import { auditRecorder } from "../src/services/audit.ts";
 import { type GlPostingDeps, lastDueGlDate, type PostingStep, runGlPosting } from "../src/services/glPosting.ts";
 import { loadChartOfAccounts } from "../src/services/onboarding.ts";
 import { getPayment, postRevenue, token } from "./helpers/api.ts";
+import { ledgerAcceptsAll } from "./helpers/ledger.ts";
 import { openPayment, payWith, seedPartner, type TestPartner } from "./helpers/portal.ts";
 import { expectReconciled } from "./helpers/reconcile.ts";
 
@@ -34,7 +36,7 @@ function deps(overrides: Partial<GlPostingDeps> = {}): GlPostingDeps {
   return {
     db,
     bucket: env.JOURNALS,
-    feederNumber: "3535",
+    ledger: readLedgerConfig(env),
     audit: auditRecorder(db, { actor: "test", sourceIp: null, log }),
     log,
     now: RUN_AT,
@@ -85,7 +87,8 @@ describe("which GL dates are due", () => {
 });
 
 describe("nightly GL posting", () => {
-  it("the scheduled handler posts a balanced journal, lines become PROCESSED and payments CMPLT", async () => {
+  it("the scheduled handler posts a balanced journal; lines stay IN PROCESS until the ledger accepts them", async () => {
+    // Changed with ledger feedback (issue 17): writing the files no longer makes lines PROCESSED.
     const partner = await seedPartner({ keyStyle: "camel", name: "GL Ministry" });
     const txns = await paidPayments(partner, 3);
     const controller = createScheduledController({ scheduledTime: RUN_AT, cron: NIGHTLY_CRON });
@@ -93,6 +96,14 @@ describe("nightly GL posting", () => {
     await worker.scheduled(controller, env, ctx);
     await waitOnExecutionContext(ctx);
 
+    const sent = await lineStates(partner.pbcRefNumber);
+    expect(sent.every((s) => s.gl === "IN PROCESS" && s.status === "PAID")).toBe(true);
+    const bearer = await token(partner);
+    const pending = (await (await getPayment(bearer, partner.pbcRefNumber, txns[0] as string)).json()) as Record<string, unknown>;
+    expect(pending.paymentStatus).toBe("PAID");
+    expect((pending.revenue as Array<{ glStatus: string }>).map((l) => l.glStatus)).toEqual(["IN PROCESS", "IN PROCESS"]);
+
+    await ledgerAcceptsAll(partner.pbcRefNumber);
     const states = await lineStates(partner.pbcRefNumber);
     expect(states.every((s) => s.gl === "PROCESSED" && s.status === "CMPLT")).toBe(true);
     const [batch] = await batches(partner.pbcRefNumber);
@@ -121,10 +132,7 @@ describe("nightly GL posting", () => {
     expect(detail.trim().split("\r\n")).toHaveLength(7);
 
     // The partner service shows the new states.
-    const body = (await (await getPayment(await token(partner), partner.pbcRefNumber, txns[0] as string)).json()) as Record<
-      string,
-      unknown
-    >;
+    const body = (await (await getPayment(bearer, partner.pbcRefNumber, txns[0] as string)).json()) as Record<string, unknown>;
     expect(body.paymentStatus).toBe("CMPLT");
     expect((body.revenue as Array<{ glStatus: string }>).map((l) => l.glStatus)).toEqual(["PROCESSED", "PROCESSED"]);
   });
@@ -159,7 +167,7 @@ describe("nightly GL posting", () => {
     await runGlPosting(deps());
     const states = await lineStates(partner.pbcRefNumber);
     expect(states.map((s) => [s.line, s.gl, s.message])).toEqual([
-      [1, "PROCESSED", null],
+      [1, "IN PROCESS", null],
       [2, "REJECT", "Invalid revenue account"],
     ]);
     expect(states[0]?.status).toBe("PAID");
@@ -169,7 +177,7 @@ describe("nightly GL posting", () => {
       revenue: Array<{ glErrorMessage: string | null }>;
     };
     expect(shown.revenue[1]?.glErrorMessage).toBe("Invalid revenue account");
-    // Line 1 is PROCESSED, so the update is refused until... it is not: both lines must be NEW or REJECT.
+    // Line 1 is IN PROCESS (sent, the ledger has not answered): no update until it has.
     const refused = await postRevenue(bearer, partner.pbcRefNumber, txn as string, {
       revenue: [{ lineNumber: "1", revenueAccount: "039.18ACE.14691.8928.1800000.000000.0000", revenueAmount: "100.00" }],
     });
@@ -190,6 +198,8 @@ describe("nightly GL posting", () => {
     });
     expect(fixed.status).toBe(200);
     await runGlPosting(deps({ now: new Date(RUN_AT.getTime() + 86_400_000) }));
+    expect((await lineStates(partner.pbcRefNumber)).map((s) => [s.gl, s.status])).toEqual([["IN PROCESS", "PAID"]]);
+    await ledgerAcceptsAll(partner.pbcRefNumber);
     const states = await lineStates(partner.pbcRefNumber);
     expect(states.map((s) => [s.gl, s.status])).toEqual([["PROCESSED", "CMPLT"]]);
   });
@@ -213,13 +223,26 @@ describe("nightly GL posting", () => {
     await paidPayments(partner, 4);
     await Promise.all([runGlPosting(deps()), runGlPosting(deps()), runGlPosting(deps())]);
     const states = await lineStates(partner.pbcRefNumber);
-    expect(states.every((s) => s.gl === "PROCESSED")).toBe(true);
+    expect(states.every((s) => s.gl === "IN PROCESS")).toBe(true);
+    const names = await env.DB.prepare("SELECT file_name FROM ledger_feeder_files WHERE pbc_ref_number = ?")
+      .bind(partner.pbcRefNumber)
+      .all<{ file_name: string }>();
+    expect(new Set(names.results.map((row) => row.file_name)).size).toBe(names.results.length);
     const rows = await batches(partner.pbcRefNumber);
     expect(rows.reduce((sum, b) => sum + Number(b.line_count), 0)).toBe(8);
     for (const b of rows) expect(b.debit_total_cents).toBe(b.credit_total_cents);
   });
 
-  const steps: PostingStep[] = ["claimed", "journal.csv", "feeder", "trigger", "detail.csv", "manifest.json", "posted"];
+  const steps: PostingStep[] = [
+    "claimed",
+    "feeder-files",
+    "journal.csv",
+    "feeder",
+    "trigger",
+    "detail.csv",
+    "manifest.json",
+    "posted",
+  ];
   for (const step of steps) {
     it(`a run that dies after "${step}" is finished by the next run: no line lost, nothing posted twice`, async () => {
       const partner = await seedPartner();
@@ -233,6 +256,8 @@ describe("nightly GL posting", () => {
       );
       await expect(crash).rejects.toThrow(`injected crash after ${step}`);
       await runGlPosting(deps());
+      expect((await lineStates(partner.pbcRefNumber)).every((s) => s.gl === "IN PROCESS" && s.status === "PAID")).toBe(true);
+      await ledgerAcceptsAll(partner.pbcRefNumber);
       const states = await lineStates(partner.pbcRefNumber);
       expect(states.every((s) => s.gl === "PROCESSED" && s.status === "CMPLT")).toBe(true);
       const rows = await batches(partner.pbcRefNumber);

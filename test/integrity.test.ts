@@ -12,7 +12,7 @@ import worker from "../src/index.ts";
 import type { AuthorisationRequest, AuthorisationResult, PaymentProcessor } from "../src/processor/types.ts";
 import { clientAuthenticates } from "../src/services/accessTokens.ts";
 import { auditRecorder } from "../src/services/audit.ts";
-import { type CardDeps, loadContext, submitCard } from "../src/services/cardPayment.ts";
+import { type CardDeps, loadContext, submitCard } from "../src/services/cardPayment/index.ts";
 import { rotateOAuthSecret } from "../src/services/onboarding.ts";
 import { getPayment, token } from "./helpers/api.ts";
 import { md5, pacificToday, pythonClientQuery, pyUnquotePlus, pyUrlencode, responseParams } from "./helpers/independent.ts";
@@ -415,18 +415,20 @@ describe("finding 9: no unbounded work for unauthenticated callers", () => {
     expect(invalid.status).toBe(401);
   });
 
+  // The limiters count per fixed 60-second window of 30: 70 requests in a few seconds span at most
+  // two windows, so at most 60 get through and at least one is refused.
   it("direct sale refusals and CSP reports from one address stop writing rows past the limit", async () => {
     const ip = "192.0.2.91";
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 70; i++) {
       const response = await SELF.fetch(`${BASE}/public/directsale?pbcRefNumber=99999999&a=1&hashValue=${"0".repeat(32)}`, {
         headers: { "CF-Connecting-IP": ip },
       });
       expect(response.status).toBe(400);
     }
     const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE source_ip = ?").bind(ip).first<{ n: number }>();
-    expect(rows?.n).toBeLessThanOrEqual(30);
+    expect(rows?.n).toBeLessThanOrEqual(60);
     const statuses: number[] = [];
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 70; i++) {
       const report = await SELF.fetch(`${BASE}/public/csp-report`, {
         method: "POST",
         headers: { "Content-Type": "application/csp-report", "CF-Connecting-IP": "192.0.2.92" },
@@ -434,10 +436,17 @@ describe("finding 9: no unbounded work for unauthenticated callers", () => {
       });
       statuses.push(report.status);
     }
-    expect(statuses.filter((status) => status === 204).length).toBeLessThanOrEqual(30);
+    expect(statuses.filter((status) => status === 204).length).toBeLessThanOrEqual(60);
     expect(statuses).toContain(429);
   });
 });
+
+/** 70 quick attempts against a limit of 30 a minute: answered or refused, at most two windows' worth answered. */
+function expectThrottled(statuses: number[], answered: number): void {
+  expect(statuses.every((status) => status === answered || status === 429)).toBe(true);
+  expect(statuses.filter((status) => status === answered).length).toBeLessThanOrEqual(60);
+  expect(statuses).toContain(429);
+}
 
 describe("finding 10: the token endpoint", () => {
   const tokenRequest = (clientId: string, secret: string, ip: string) =>
@@ -454,15 +463,14 @@ describe("finding 10: the token endpoint", () => {
   it("throttles wrong secrets per client id, whatever the address", async () => {
     const partner = await seedPartner();
     const statuses: number[] = [];
-    for (let i = 0; i < 40; i++) statuses.push((await tokenRequest(partner.clientId, `wrong-${i}`, `192.0.2.${100 + i}`)).status);
-    expect(statuses.slice(0, 30).every((status) => status === 401)).toBe(true);
-    expect(statuses.slice(30)).toContain(429);
+    for (let i = 0; i < 70; i++) statuses.push((await tokenRequest(partner.clientId, `wrong-${i}`, `192.0.2.${100 + i}`)).status);
+    expectThrottled(statuses, 401);
   });
 
   it("throttles per address across client ids", async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 40; i++) statuses.push((await tokenRequest(`nobody-${i}`, "x", "192.0.2.250")).status);
-    expect(statuses.slice(30)).toContain(429);
+    for (let i = 0; i < 70; i++) statuses.push((await tokenRequest(`nobody-${i}`, "x", "192.0.2.250")).status);
+    expectThrottled(statuses, 401);
   });
 
   it("rotating the secret with no grace period revokes existing tokens at once; a grace period keeps them", async () => {
@@ -517,9 +525,8 @@ describe("finding 11: finance sign-in", () => {
 
   it("throttles sign-in attempts per address", async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 40; i++) statuses.push((await login(`token=wrong-${i}`, "192.0.2.31")).status);
-    expect(statuses.slice(0, 30).every((status) => status === 401)).toBe(true);
-    expect(statuses.slice(30)).toContain(429);
+    for (let i = 0; i < 70; i++) statuses.push((await login(`token=wrong-${i}`, "192.0.2.31")).status);
+    expectThrottled(statuses, 401);
   });
 
   it("refuses the finance token outside local unless explicitly enabled", async () => {

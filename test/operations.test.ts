@@ -1,6 +1,6 @@
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { configurationProblems } from "../src/config.ts";
+import { configurationProblems, readConfig } from "../src/config.ts";
 import worker from "../src/index.ts";
 import { BASE } from "./helpers/portal.ts";
 
@@ -37,6 +37,27 @@ describe("configuration checks", () => {
     expect(configurationProblems({ ...env, API_KEY_ENCRYPTION_KEY: "c2hvcnQ=" } as Env).join()).toContain("32 bytes");
     expect(configurationProblems({ ...env, TOKEN_SIGNING_KEY: "short" } as Env).join()).toContain("TOKEN_SIGNING_KEY");
     expect(configurationProblems({ ...env, PROCESSOR: "paypal" } as Env).join()).toContain("PROCESSOR");
+  });
+
+  it("refuses PROCESSOR=bambora without the reporting passcode (no fallback to the payments passcode)", () => {
+    const bambora = { ...env, PROCESSOR: "bambora", BAMBORA_MERCHANT_ID: "300200578", BAMBORA_API_PASSCODE: "p" } as Env;
+    expect(configurationProblems(bambora)).toContain("Secret BAMBORA_REPORT_PASSCODE is not set (PROCESSOR=bambora)");
+    expect(configurationProblems({ ...bambora, BAMBORA_REPORT_PASSCODE: "r" } as Env)).toEqual([]);
+  });
+
+  it("the Bambora timeout is 60 s unless set, and must stay below the stale-authorisation lookup", () => {
+    expect(readConfig(env).bamboraTimeoutMs).toBe(60_000);
+    expect(readConfig({ ...env, BAMBORA_TIMEOUT_MS: "75000" } as Env).bamboraTimeoutMs).toBe(75_000);
+    expect(configurationProblems({ ...env, BAMBORA_TIMEOUT_MS: "300000" } as Env).join()).toContain("BAMBORA_TIMEOUT_MS");
+    expect(configurationProblems({ ...env, BAMBORA_TIMEOUT_MS: "soon" } as Env).join()).toContain("BAMBORA_TIMEOUT_MS");
+  });
+
+  it("refuses a ledger configuration the feeder files cannot carry", () => {
+    expect(configurationProblems({ ...env, GL_MINISTRY_PREFIX: "ABC" } as Env).join()).toContain("GL_MINISTRY_PREFIX");
+    expect(configurationProblems({ ...env, GL_HOME_CLIENT_CODE: "" } as Env).join()).toContain("GL_HOME_CLIENT_CODE");
+    expect(configurationProblems({ ...env, GL_SUPPLIER_NUMBER: "1234567890" } as Env).join()).toContain("GL_SUPPLIER_NUMBER");
+    expect(configurationProblems({ ...env, GL_OPEN_FROM: "April" } as Env).join()).toContain("GL_OPEN_FROM");
+    expect(configurationProblems({ ...env, GL_JOURNAL_LINES: "both" } as Env).join()).toContain("GL_JOURNAL_LINES");
   });
 
   it("the demo partner page exists only when DEMO is on", async () => {

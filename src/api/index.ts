@@ -6,6 +6,7 @@
 import type { z } from "@hono/zod-openapi";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { basicCredentials, bearerToken } from "../http/credentials.ts";
 import { BODY_LIMITS, clientAddress, limitBody, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { auditRecorder } from "../services/audit.ts";
@@ -69,7 +70,7 @@ export function createPartnerApi() {
 
   // Credentials are checked before any body is read, limited or validated.
   api.use("/paybc/payment/:pbcRefNumber/:pbcTxnNumber", async (c, next) => {
-    const auth = await authenticate(deps(c, "partner-api"), c.req.header("Authorization"), {
+    const auth = await authenticate(deps(c, "partner-api"), bearerToken(c.req.header("Authorization")), {
       pbcRefNumber: c.req.param("pbcRefNumber"),
       pbcTxnNumber: c.req.param("pbcTxnNumber"),
     });
@@ -97,18 +98,22 @@ export function createPartnerApi() {
       for (const [key, value] of Object.entries(body)) if (typeof value === "string") form[key] = value;
     }
     const result = await requestToken(deps(c, "partner-api"), {
-      authorization: c.req.header("Authorization"),
+      basic: basicCredentials(c.req.header("Authorization")),
       form,
       sourceAddress: clientAddress(c),
     });
     if (result.ok) return c.json(result.body, 200);
     const body = { error: result.error, error_description: result.description };
-    if (result.status === 429) {
+    // RFC 6749 5.2: a failed client authentication is 401 with a challenge; other errors 400.
+    if (result.error === "slow_down") {
       c.header("Retry-After", "60");
       return c.json(body, 429);
     }
-    if (result.status === 401) c.header("WWW-Authenticate", 'Basic realm="paybc"');
-    return result.status === 401 ? c.json(body, 401) : c.json(body, 400);
+    if (result.error === "invalid_client") {
+      c.header("WWW-Authenticate", 'Basic realm="paybc"');
+      return c.json(body, 401);
+    }
+    return c.json(body, 400);
   });
 
   api.openapi(getPaymentRoute, async (c) => {

@@ -65,7 +65,7 @@ export const updateRevenueRoute = createRoute({
   tags: ["Payments"],
   summary: "Replace the revenue coding of a paid payment",
   description:
-    "Allowed only while the payment is PAID and every revenue line's glStatus is NEW or REJECT. The new amounts must add up to trnAmount exactly. Lines go back to NEW and are posted by the next nightly GL run.",
+    "Allowed only while the payment is PAID and no revenue line is IN PROCESS. NEW and REJECT lines are replaced; PROCESSED lines (accepted by the ledger) must be sent unchanged. The new amounts must add up to trnAmount exactly. Replaced lines go back to NEW and are posted by the next nightly GL run.",
   security: [{ bearerAuth: [] }],
   request: {
     params: PaymentPathParams,

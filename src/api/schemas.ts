@@ -42,11 +42,12 @@ export const ValidationError = z
   });
 
 const paymentStatus = z.enum(["PNDNG", "PAID", "CMPLT"]).openapi({
-  description: "PNDNG: no payment made. PAID: payment received. CMPLT: payment received and GL posted.",
+  description:
+    "PNDNG: no payment made. PAID: payment received. CMPLT: payment received and every revenue line accepted by the ledger.",
 });
 const glStatus = z.enum(["NEW", "IN PROCESS", "REJECT", "PROCESSED"]).openapi({
   description:
-    "NEW: created. IN PROCESS: GL posting in progress. REJECT: GL posting failed (see glErrorMessage). PROCESSED: posted.",
+    "NEW: created. IN PROCESS: sent to the ledger, awaiting its answer. REJECT: refused by the portal's checks or by the ledger (see glErrorMessage). PROCESSED: accepted by the ledger.",
 });
 const amount = z.string().regex(/^\d+\.\d{2}$/);
 

@@ -22,7 +22,8 @@ export async function setAccounts(
   let changed = 0;
   // 3 parameters a row: stay well under D1's 100 bound parameters per statement.
   for (let i = 0; i < accounts.length; i += 30) {
-    const rows = accounts.slice(i, i + 30).map((account) => ({ pbcRefNumber, account, status }));
+    // Stored upper case, as the ledger and the revenue lines have them.
+    const rows = accounts.slice(i, i + 30).map((account) => ({ pbcRefNumber, account: account.toUpperCase(), status }));
     const result = await db
       .insert(chartOfAccounts)
       .values(rows)
@@ -36,7 +37,7 @@ export async function setAccounts(
 export async function removeAccount(db: Db, pbcRefNumber: string, account: string): Promise<boolean> {
   const rows = await db
     .delete(chartOfAccounts)
-    .where(and(eq(chartOfAccounts.pbcRefNumber, pbcRefNumber), eq(chartOfAccounts.account, account)))
+    .where(and(eq(chartOfAccounts.pbcRefNumber, pbcRefNumber), eq(chartOfAccounts.account, account.toUpperCase())))
     .returning({ account: chartOfAccounts.account });
   return rows.length === 1;
 }

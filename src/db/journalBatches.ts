@@ -84,7 +84,7 @@ export async function listBatches(db: Db, filter: BatchFilter): Promise<JournalB
 export async function postedBatchTotals(db: Db) {
   const rows = await db.all<{ id: number; debit: number; credit: number; lines: number }>(sql`SELECT b.id,
       COALESCE(b.debit_total_cents, 0) AS debit, COALESCE(b.credit_total_cents, 0) AS credit,
-      (SELECT COALESCE(SUM(revenue_amount_cents), 0) FROM revenue_lines WHERE journal_batch_id = b.id) AS lines
+      (SELECT COALESCE(SUM(revenue_amount_cents), 0) FROM revenue_lines WHERE journal_batch_id = b.id AND gl_status <> 'REJECT') AS lines
     FROM journal_batches b WHERE b.status = 'POSTED' ORDER BY b.id`);
   return rows.map((row) => ({
     batchId: row.id,

@@ -35,7 +35,14 @@ export async function insertPartner(db: Db, partner: NewPartner, now: Date): Pro
   const at = now.toISOString();
   const rows = await db
     .insert(partners)
-    .values({ ...partner, status: "ACTIVE", createdAt: at, updatedAt: at })
+    // Accounts are stored upper case, as the ledger has them.
+    .values({
+      ...partner,
+      cashAccount: partner.cashAccount?.toUpperCase() ?? null,
+      status: "ACTIVE",
+      createdAt: at,
+      updatedAt: at,
+    })
     .onConflictDoNothing()
     .returning({ pbcRefNumber: partners.pbcRefNumber });
   return rows.length === 1;
@@ -65,7 +72,11 @@ export async function updatePartner(
 ): Promise<boolean> {
   const rows = await db
     .update(partners)
-    .set({ ...changes, updatedAt: now.toISOString() })
+    .set({
+      ...changes,
+      ...(changes.cashAccount ? { cashAccount: changes.cashAccount.toUpperCase() } : {}),
+      updatedAt: now.toISOString(),
+    })
     .where(eq(partners.pbcRefNumber, pbcRefNumber))
     .returning({ pbcRefNumber: partners.pbcRefNumber });
   return rows.length === 1;

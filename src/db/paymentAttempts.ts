@@ -1,7 +1,16 @@
 /** Owns `payment_attempts`: one card-page visit, reached through a single-use link bound to one browser. */
 import { and, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { AWAITING_OUTCOME, CLOSABLE, TRANSITIONS, type Transition } from "../domain/paymentAttempt.ts";
 import type { Db } from "./client.ts";
 import { type AttemptState, type PaymentAttempt, paymentAttempts } from "./schema.ts";
+
+/** SQL: the attempt's state is one of a named set of domain/paymentAttempt.ts. */
+export function attemptStateIn(set: readonly AttemptState[], column: SQL = sql`state`): SQL {
+  return sql`${column} IN (${sql.join(
+    set.map((state) => sql`${state}`),
+    sql`, `,
+  )})`;
+}
 
 export interface NewAttempt {
   externalId: string;
@@ -12,10 +21,10 @@ export interface NewAttempt {
   language?: "en" | "fr" | null;
 }
 
-/** Every payable attempt of the transaction (FAILED ones too) is superseded: only the newest link can pay. */
+/** Every closable attempt of the transaction (FAILED ones too) is superseded: only the newest link can pay. */
 export function supersedeOpenAttemptsQuery(transactionIdSql: SQL, now: Date): SQL {
-  return sql`UPDATE payment_attempts SET state = 'SUPERSEDED', updated_at = ${now.toISOString()}
-    WHERE transaction_id = ${transactionIdSql} AND state IN ('CREATED', 'OPEN', 'FAILED')`;
+  return sql`UPDATE payment_attempts SET state = ${TRANSITIONS.supersede.to}, updated_at = ${now.toISOString()}
+    WHERE transaction_id = ${transactionIdSql} AND ${attemptStateIn(TRANSITIONS.supersede.from)}`;
 }
 
 export function insertAttemptQuery(transactionIdSql: SQL, attempt: NewAttempt, now: Date): SQL {
@@ -59,8 +68,14 @@ export async function useLink(
 ): Promise<{ externalId: string; expiresAt: string } | undefined> {
   const rows = await db
     .update(paymentAttempts)
-    .set({ linkUsedAt: now.toISOString(), sessionHash, state: "OPEN", updatedAt: now.toISOString() })
-    .where(and(eq(paymentAttempts.linkTokenHash, linkTokenHash), eq(paymentAttempts.state, "CREATED"), sql`link_used_at IS NULL`))
+    .set({ linkUsedAt: now.toISOString(), sessionHash, state: TRANSITIONS.open.to, updatedAt: now.toISOString() })
+    .where(
+      and(
+        eq(paymentAttempts.linkTokenHash, linkTokenHash),
+        inArray(paymentAttempts.state, [...TRANSITIONS.open.from]),
+        sql`link_used_at IS NULL`,
+      ),
+    )
     .returning({ externalId: paymentAttempts.externalId, expiresAt: paymentAttempts.expiresAt });
   return rows[0];
 }
@@ -69,31 +84,20 @@ export async function useLink(
 export async function transitionAttempt(
   db: Db,
   attemptId: number,
-  from: readonly AttemptState[],
-  to: AttemptState,
+  transition: Transition,
   now: Date,
   outcomeMessage?: string,
 ): Promise<boolean> {
-  const rows = await db
-    .update(paymentAttempts)
-    .set({ state: to, updatedAt: now.toISOString(), ...(outcomeMessage !== undefined ? { outcomeMessage } : {}) })
-    .where(and(eq(paymentAttempts.id, attemptId), inArray(paymentAttempts.state, [...from])))
-    .returning({ id: paymentAttempts.id });
+  const rows = await transitionAttemptQuery(db, attemptId, transition, now, outcomeMessage).returning({ id: paymentAttempts.id });
   return rows.length === 1;
 }
 
-export function transitionAttemptQuery(
-  db: Db,
-  attemptId: number,
-  from: readonly AttemptState[],
-  to: AttemptState,
-  now: Date,
-  outcomeMessage?: string,
-) {
+/** A transition of domain/paymentAttempt.ts: changes the row only from one of its allowed states. */
+export function transitionAttemptQuery(db: Db, attemptId: number, transition: Transition, now: Date, outcomeMessage?: string) {
   return db
     .update(paymentAttempts)
-    .set({ state: to, updatedAt: now.toISOString(), ...(outcomeMessage !== undefined ? { outcomeMessage } : {}) })
-    .where(and(eq(paymentAttempts.id, attemptId), inArray(paymentAttempts.state, [...from])));
+    .set({ state: transition.to, updatedAt: now.toISOString(), ...(outcomeMessage !== undefined ? { outcomeMessage } : {}) })
+    .where(and(eq(paymentAttempts.id, attemptId), inArray(paymentAttempts.state, [...transition.from])));
 }
 
 /**
@@ -101,8 +105,8 @@ export function transitionAttemptQuery(
  * batch (SQLite's changes() is the row count of the previous statement), so lock and state move together.
  */
 export function startAuthorisingAfterClaimQuery(attemptId: number, now: Date) {
-  return sql`UPDATE payment_attempts SET state = 'AUTHORISING', updated_at = ${now.toISOString()}
-    WHERE id = ${attemptId} AND state IN ('OPEN', 'FAILED') AND changes() = 1`;
+  return sql`UPDATE payment_attempts SET state = ${TRANSITIONS.startAuthorising.to}, updated_at = ${now.toISOString()}
+    WHERE id = ${attemptId} AND ${attemptStateIn(TRANSITIONS.startAuthorising.from)} AND changes() = 1`;
 }
 
 export function markRedirectedQuery(db: Db, attemptId: number, now: Date) {
@@ -122,12 +126,12 @@ export async function markRedirected(db: Db, attemptId: number, now: Date): Prom
   return rows.length === 1;
 }
 
-/** Open attempts past their expiry time, oldest first (bounded page for the sweep). */
+/** Closable attempts past their expiry time, oldest first (bounded page for the sweep). */
 export async function listExpiredOpenAttempts(db: Db, now: Date, limit: number): Promise<PaymentAttempt[]> {
   return db
     .select()
     .from(paymentAttempts)
-    .where(and(inArray(paymentAttempts.state, ["CREATED", "OPEN"]), lt(paymentAttempts.expiresAt, now.toISOString())))
+    .where(and(inArray(paymentAttempts.state, [...CLOSABLE]), lt(paymentAttempts.expiresAt, now.toISOString())))
     .orderBy(paymentAttempts.expiresAt)
     .limit(limit)
     .all();
@@ -137,7 +141,7 @@ export async function listUnknownAttempts(db: Db, limit: number): Promise<Paymen
   return db
     .select()
     .from(paymentAttempts)
-    .where(inArray(paymentAttempts.state, ["UNKNOWN", "AUTHORISING"]))
+    .where(inArray(paymentAttempts.state, [...AWAITING_OUTCOME]))
     .orderBy(paymentAttempts.updatedAt)
     .limit(limit)
     .all();
@@ -153,10 +157,10 @@ export function setReceiptRequestQuery(attemptId: number, email: string | null, 
   const at = now.toISOString();
   return email === null
     ? sql`UPDATE payment_attempts SET receipt_email = NULL, receipt_status = NULL, receipt_updated_at = ${at}
-        WHERE id = ${attemptId} AND state = 'AUTHORISING' AND receipt_status = 'REQUESTED' AND changes() = 1`
+        WHERE id = ${attemptId} AND state = ${TRANSITIONS.startAuthorising.to} AND receipt_status = 'REQUESTED' AND changes() = 1`
     : sql`UPDATE payment_attempts SET receipt_email = ${email}, receipt_language = ${language},
         receipt_status = 'REQUESTED', receipt_updated_at = ${at}
-        WHERE id = ${attemptId} AND state = 'AUTHORISING' AND changes() = 1`;
+        WHERE id = ${attemptId} AND state = ${TRANSITIONS.startAuthorising.to} AND changes() = 1`;
 }
 
 /** The receipt request of an attempt: address, language, status. */
@@ -200,7 +204,7 @@ export async function listStalledReceipts(db: Db, before: Date, limit: number): 
     .where(
       and(
         eq(paymentAttempts.receiptStatus, "REQUESTED"),
-        eq(paymentAttempts.state, "APPROVED"),
+        eq(paymentAttempts.state, TRANSITIONS.approve.to),
         lt(paymentAttempts.receiptUpdatedAt, before.toISOString()),
       ),
     )
@@ -214,11 +218,12 @@ export async function listStalledReceipts(db: Db, before: Date, limit: number): 
  */
 export async function eraseUnusableReceiptAddresses(db: Db, now: Date, approvedBefore: Date): Promise<number> {
   const at = now.toISOString();
+  const approved = TRANSITIONS.approve.to;
   const result = await db.run(sql`UPDATE payment_attempts
     SET receipt_email = NULL, receipt_updated_at = ${at},
-      receipt_status = CASE WHEN state = 'APPROVED' THEN 'FAILED' ELSE 'ERASED' END
+      receipt_status = CASE WHEN state = ${approved} THEN 'FAILED' ELSE 'ERASED' END
     WHERE receipt_status = 'REQUESTED' AND (
-      (state NOT IN ('APPROVED', 'AUTHORISING', 'UNKNOWN') AND expires_at < ${at})
-      OR (state = 'APPROVED' AND receipt_updated_at < ${approvedBefore.toISOString()}))`);
+      (NOT ${attemptStateIn([approved, ...AWAITING_OUTCOME])} AND expires_at < ${at})
+      OR (state = ${approved} AND receipt_updated_at < ${approvedBefore.toISOString()}))`);
   return result.meta.changes ?? 0;
 }

@@ -47,25 +47,57 @@ export async function listLines(db: Db, transactionId: number): Promise<RevenueL
     .all();
 }
 
+/** Canonical text of a payment's PROCESSED lines (what the ledger has accepted), for the update guard. */
+export function processedLinesSignature(
+  lines: readonly Pick<RevenueLine, "lineNumber" | "revenueAccount" | "revenueAmountCents">[],
+): string {
+  return [...lines]
+    .sort((a, b) => a.lineNumber - b.lineNumber)
+    .map((line) => `${line.lineNumber}:${line.revenueAccount}:${line.revenueAmountCents}`)
+    .join("|");
+}
+
 /**
- * Replace a PAID payment's revenue lines, all or nothing. The guard statement marks the
- * transaction with this update's token only if it is PAID and every line is NEW or REJECT; the
- * other statements act only on a transaction carrying that token, so a batch whose guard failed
- * changes nothing, and concurrent updates (each one batch, one D1 transaction) never interleave.
+ * Replace a PAID payment's NEW and REJECT revenue lines, all or nothing. Lines the ledger has
+ * accepted (PROCESSED) stay as they are: the caller checked the update repeats them unchanged and
+ * passes their signature; lines being posted (IN PROCESS) forbid any update. The guard statement
+ * marks the transaction with this update's token only if that still holds; the other statements act
+ * only on a transaction carrying that token, so a batch whose guard failed changes nothing, and
+ * concurrent updates (each one batch, one D1 transaction) never interleave.
  */
-export function revenueUpdateQueries(transactionId: number, token: string, lines: readonly RevenueLine[], now: Date): SQL[] {
+export function revenueUpdateQueries(
+  transactionId: number,
+  token: string,
+  newLines: readonly RevenueLine[],
+  processedSignature: string,
+  now: Date,
+): SQL[] {
   const guarded = sql`(SELECT id FROM transactions WHERE id = ${transactionId} AND revenue_update_token = ${token})`;
+  const [, ...inserts] = replaceLinesQueries(guarded, newLines);
   return [
     sql`UPDATE transactions SET revenue_update_token = ${token}, updated_at = ${now.toISOString()}
       WHERE id = ${transactionId} AND payment_status = 'PAID'
-      AND NOT EXISTS (SELECT 1 FROM revenue_lines WHERE transaction_id = ${transactionId} AND gl_status NOT IN ('NEW', 'REJECT'))`,
-    ...replaceLinesQueries(guarded, lines),
+      AND NOT EXISTS (SELECT 1 FROM revenue_lines WHERE transaction_id = ${transactionId} AND gl_status = 'IN PROCESS')
+      AND COALESCE((SELECT group_concat(signature, '|') FROM (SELECT line_number || ':' || revenue_account || ':' || revenue_amount_cents AS signature
+        FROM revenue_lines WHERE transaction_id = ${transactionId} AND gl_status = 'PROCESSED' ORDER BY line_number)), '') = ${processedSignature}`,
+    sql`DELETE FROM revenue_lines WHERE transaction_id = ${guarded} AND gl_status IN ('NEW', 'REJECT')`,
+    ...inserts,
   ];
 }
 
-/** Lines whose state forbids a revenue update (for the 409 message). */
-export async function blockingLines(db: Db, transactionId: number): Promise<RevenueLineRow[]> {
-  return (await listLines(db, transactionId)).filter((line) => line.glStatus !== "NEW" && line.glStatus !== "REJECT");
+/** Lines whose state forbids a revenue update (for the 409 message): IN PROCESS, or PROCESSED and changed. */
+export async function blockingLines(
+  db: Db,
+  transactionId: number,
+  update: readonly RevenueLine[] = [],
+): Promise<RevenueLineRow[]> {
+  const wanted = new Map(update.map((line) => [line.lineNumber, line]));
+  return (await listLines(db, transactionId)).filter((line) => {
+    if (line.glStatus === "IN PROCESS") return true;
+    if (line.glStatus !== "PROCESSED") return false;
+    const same = wanted.get(line.lineNumber);
+    return !same || same.revenueAccount !== line.revenueAccount || same.revenueAmountCents !== line.revenueAmountCents;
+  });
 }
 
 // ---------------------------------------------------------------- GL posting
@@ -98,13 +130,14 @@ export async function dueGroups(
 
 /** Ledger validation: lines whose account is not open in the partner's chart become REJECT. */
 export function rejectClosedAccountsQuery(pbcRefNumber: string, glDate: string, notOpen: SQL, message: string): SQL {
-  return sql`UPDATE revenue_lines SET gl_status = 'REJECT', gl_error_message = ${message}
+  return sql`UPDATE revenue_lines SET gl_status = 'REJECT', gl_error_message = ${message}, gl_error_code = NULL
     WHERE ${postableLines(pbcRefNumber, glDate)} AND ${notOpen}`;
 }
 
 /** Claim the group's NEW lines for the batch: NEW -> IN PROCESS, each line in exactly one journal. */
 export function claimLinesQuery(pbcRefNumber: string, glDate: string, batchId: SQL): SQL {
-  return sql`UPDATE revenue_lines SET gl_status = 'IN PROCESS', gl_error_message = NULL, journal_batch_id = ${batchId}
+  return sql`UPDATE revenue_lines SET gl_status = 'IN PROCESS', gl_error_message = NULL, gl_error_code = NULL,
+    feeder_file_id = NULL, journal_batch_id = ${batchId}
     WHERE ${postableLines(pbcRefNumber, glDate)} AND ${batchId} IS NOT NULL`;
 }
 
@@ -147,6 +180,64 @@ export async function batchDetailPage(db: Db, batchId: number, after: DetailCurs
   ).raw<BatchDetailRow>();
 }
 
-export function markBatchProcessedQuery(batchId: number): SQL {
-  return sql`UPDATE revenue_lines SET gl_status = 'PROCESSED' WHERE journal_batch_id = ${batchId} AND gl_status = 'IN PROCESS'`;
+/**
+ * Record which feeder file each of a batch's lines went out in: GA takes the accounts of the home
+ * client code, GI every other. Runs in the D1 batch that creates the file's row.
+ */
+export function assignFeederFileQuery(batchId: number, feederFileId: SQL, homeClientCode: string, batchType: "GA" | "GI"): SQL {
+  const client = sql`substr(revenue_account, 1, 3)`;
+  const home = homeClientCode.toUpperCase();
+  return sql`UPDATE revenue_lines SET feeder_file_id = ${feederFileId}
+    WHERE journal_batch_id = ${batchId} AND gl_status = 'IN PROCESS'
+      AND ${batchType === "GA" ? sql`${client} = ${home}` : sql`${client} <> ${home}`}`;
+}
+
+// ---------------------------------------------------------------- ledger feedback
+
+/**
+ * The ledger rejected a file's lines (all of them, or one account's): IN PROCESS -> REJECT with its
+ * message, which the partner sees as glErrorMessage and a revenue update re-posts. `unsettled` is
+ * the file's guard, so feedback applies once.
+ */
+export function rejectFeederLinesQuery(
+  feederFileId: number,
+  account: string | null,
+  code: string,
+  message: string,
+  unsettled: SQL,
+): SQL {
+  return sql`UPDATE revenue_lines SET gl_status = 'REJECT', gl_error_code = ${code}, gl_error_message = ${message}
+    WHERE feeder_file_id = ${feederFileId} AND gl_status = 'IN PROCESS'
+      ${account === null ? sql`` : sql`AND revenue_account = ${account}`} AND ${unsettled}`;
+}
+
+/** The rest of the file's lines were accepted (return code 0000): IN PROCESS -> PROCESSED. */
+export function processFeederLinesQuery(feederFileId: number, unsettled: SQL): SQL {
+  return sql`UPDATE revenue_lines SET gl_status = 'PROCESSED', gl_error_code = NULL, gl_error_message = NULL
+    WHERE feeder_file_id = ${feederFileId} AND gl_status = 'IN PROCESS' AND ${unsettled}`;
+}
+
+export interface RejectedLine {
+  pbcRefNumber: string;
+  pbcTxnNumber: string;
+  glDate: string;
+  lineNumber: number;
+  revenueAccount: string;
+  amountCents: number;
+  glErrorCode: string | null;
+  glErrorMessage: string | null;
+  feederFileId: number | null;
+}
+
+/** REJECT lines with their message, partner and GL date, newest GL date first (finance's "needs attention"). */
+export async function listRejectedLines(db: Db, filter: { pbcRefNumber?: string; limit?: number } = {}): Promise<RejectedLine[]> {
+  return runStatement<RejectedLine>(
+    db,
+    sql`SELECT t.pbc_ref_number AS pbcRefNumber, t.pbc_txn_number AS pbcTxnNumber, t.gl_date AS glDate, r.line_number AS lineNumber,
+        r.revenue_account AS revenueAccount, r.revenue_amount_cents AS amountCents, r.gl_error_code AS glErrorCode,
+        r.gl_error_message AS glErrorMessage, r.feeder_file_id AS feederFileId
+      FROM revenue_lines r JOIN transactions t ON t.id = r.transaction_id
+      WHERE r.gl_status = 'REJECT' ${filter.pbcRefNumber ? sql`AND t.pbc_ref_number = ${filter.pbcRefNumber}` : sql``}
+      ORDER BY t.gl_date DESC, t.pbc_ref_number, t.id, r.line_number LIMIT ${Math.min(filter.limit ?? 200, 1000)}`,
+  );
 }

@@ -1,5 +1,6 @@
 /** Drizzle mirror of migrations/*.sql (the SQL files are the source of truth, applied by wrangler). */
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { ATTEMPT_STATES } from "../domain/paymentAttempt.ts";
 
 export const partners = sqliteTable("partners", {
   pbcRefNumber: text("pbc_ref_number").primaryKey(),
@@ -112,24 +113,16 @@ export const revenueLines = sqliteTable(
     glStatus: text("gl_status", { enum: GL_STATUSES }).notNull().default("NEW"),
     glErrorMessage: text("gl_error_message"),
     journalBatchId: integer("journal_batch_id"),
+    /** The ledger feeder file the line went out in (ledger_feeder_files.id). */
+    feederFileId: integer("feeder_file_id"),
+    /** The ledger's return code of a REJECT line. */
+    glErrorCode: text("gl_error_code"),
   },
   (table) => [primaryKey({ columns: [table.transactionId, table.lineNumber] })],
 );
 
-export const ATTEMPT_STATES = [
-  "CREATED",
-  "OPEN",
-  "AUTHORISING",
-  "UNKNOWN",
-  "APPROVED",
-  "DECLINED",
-  "FAILED",
-  "CANCELLED",
-  "EXPIRED",
-  "SUPERSEDED",
-  "LOCKED",
-] as const;
-export type AttemptState = (typeof ATTEMPT_STATES)[number];
+// The attempt's states belong to its state machine (domain/paymentAttempt.ts).
+export { ATTEMPT_STATES, type AttemptState } from "../domain/paymentAttempt.ts";
 
 export const paymentAttempts = sqliteTable("payment_attempts", {
   id: integer("id").primaryKey({ autoIncrement: true }),
@@ -194,6 +187,48 @@ export const journalBatches = sqliteTable("journal_batches", {
   postedAt: text("posted_at"),
 });
 
+export const JOURNAL_KINDS = ["payment", "refund"] as const;
+export type JournalKind = (typeof JOURNAL_KINDS)[number];
+
+export const ledgerFeederFiles = sqliteTable("ledger_feeder_files", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  journalKind: text("journal_kind", { enum: JOURNAL_KINDS }).notNull(),
+  sourceBatchId: integer("source_batch_id").notNull(),
+  pbcRefNumber: text("pbc_ref_number").notNull(),
+  glDate: text("gl_date").notNull(),
+  effectiveDate: text("effective_date").notNull(),
+  batchType: text("batch_type", { enum: ["GA", "GI"] }).notNull(),
+  feederNumber: text("feeder_number").notNull(),
+  ministryPrefix: text("ministry_prefix").notNull(),
+  fileName: text("file_name").notNull().unique(),
+  journal: text("journal").notNull(),
+  totalCents: integer("total_cents").notNull(),
+  lineCount: integer("line_count").notNull(),
+  status: text("status", { enum: ["SENT", "ACCEPTED", "PARTIAL", "REJECTED"] })
+    .notNull()
+    .default("SENT"),
+  feedbackFileId: integer("feedback_file_id"),
+  createdAt: text("created_at").notNull(),
+  settledAt: text("settled_at"),
+});
+
+export const ledgerFeedbackFiles = sqliteTable("ledger_feedback_files", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  fileName: text("file_name").notNull(),
+  kind: text("kind", { enum: ["FEEDBACK", "ACK"] }).notNull(),
+  sha256: text("sha256").notNull().unique(),
+  size: integer("size").notNull(),
+  r2Key: text("r2_key").notNull(),
+  source: text("source", { enum: ["inbox", "upload"] }).notNull(),
+  receivedBy: text("received_by").notNull(),
+  status: text("status", { enum: ["RECEIVED", "PROCESSED", "PROBLEMS"] })
+    .notNull()
+    .default("RECEIVED"),
+  outcome: text("outcome"),
+  receivedAt: text("received_at").notNull(),
+  processedAt: text("processed_at"),
+});
+
 export const auditLog = sqliteTable("audit_log", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   occurredAt: text("occurred_at").notNull(),
@@ -241,6 +276,8 @@ export const sandboxLedger = sqliteTable("sandbox_ledger", {
   createdAt: text("created_at").notNull(),
 });
 export type SandboxLedgerEntry = typeof sandboxLedger.$inferSelect;
+export type LedgerFeederFile = typeof ledgerFeederFiles.$inferSelect;
+export type LedgerFeedbackFile = typeof ledgerFeedbackFiles.$inferSelect;
 
 export const emailOutbox = sqliteTable("email_outbox", {
   id: integer("id").primaryKey({ autoIncrement: true }),

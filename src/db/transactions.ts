@@ -1,7 +1,9 @@
 /** Owns `transactions`. */
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { DirectSaleRequest } from "../domain/directSaleRequest.ts";
+import { AWAITING_OUTCOME, PAYABLE } from "../domain/paymentAttempt.ts";
 import type { Db } from "./client.ts";
+import { attemptStateIn } from "./paymentAttempts.ts";
 import { type Transaction, transactions } from "./schema.ts";
 
 /**
@@ -91,7 +93,7 @@ export function claimAuthorisationQuery(
     WHERE id = ${transactionId} AND payment_status = 'PNDNG' AND authorising_attempt_id IS NULL
       AND trn_amount_cents = ${money.trnAmountCents} AND money_digest IS ${money.moneyDigest}
       AND EXISTS (SELECT 1 FROM payment_attempts WHERE id = ${attemptId} AND transaction_id = ${transactionId}
-        AND state IN ('OPEN', 'FAILED'))`;
+        AND ${attemptStateIn(PAYABLE)})`;
 }
 
 export interface Approval {
@@ -148,11 +150,14 @@ export function releaseAuthorisationQuery(
     .where(and(eq(transactions.id, transactionId), eq(transactions.authorisingAttemptId, attemptId)));
 }
 
-/** PAID -> CMPLT for the batch's payments whose every line is now PROCESSED. */
-export function completePostedQuery(batchId: number, now: Date) {
+/**
+ * PAID -> CMPLT for the payments with lines in this feeder file whose every line is now PROCESSED
+ * (lines of one payment may go out in a GA and a GI file: it completes when the ledger has accepted both).
+ */
+export function completeFeederFileQuery(feederFileId: number, now: Date) {
   return sql`UPDATE transactions SET payment_status = 'CMPLT', updated_at = ${now.toISOString()}
     WHERE payment_status = 'PAID'
-      AND id IN (SELECT transaction_id FROM revenue_lines WHERE journal_batch_id = ${batchId})
+      AND id IN (SELECT transaction_id FROM revenue_lines WHERE feeder_file_id = ${feederFileId})
       AND NOT EXISTS (SELECT 1 FROM revenue_lines r WHERE r.transaction_id = transactions.id AND r.gl_status <> 'PROCESSED')`;
 }
 
@@ -173,7 +178,7 @@ interface FactsRow {
 
 /**
  * One keyset page of what reconciliation compares for each transaction: its lines, what was posted
- * (lines in a POSTED journal batch), its attempts' order numbers and the amounts of the signed
+ * (lines in a POSTED journal batch that the ledger has not rejected), its attempts' order numbers and the amounts of the signed
  * "approved" responses sent to the partner (recorded with each delivery).
  */
 export async function reconciliationFactsPage(db: Db, afterId: number, limit: number) {
@@ -181,11 +186,11 @@ export async function reconciliationFactsPage(db: Db, afterId: number, limit: nu
       (SELECT COALESCE(SUM(revenue_amount_cents), 0) FROM revenue_lines WHERE transaction_id = t.id) AS lines_cents,
       (SELECT COUNT(*) FROM revenue_lines WHERE transaction_id = t.id) AS line_count,
       (SELECT COALESCE(SUM(r.revenue_amount_cents), 0) FROM revenue_lines r JOIN journal_batches b ON b.id = r.journal_batch_id
-        WHERE r.transaction_id = t.id AND b.status = 'POSTED') AS posted_cents,
+        WHERE r.transaction_id = t.id AND b.status = 'POSTED' AND r.gl_status <> 'REJECT') AS posted_cents,
       (SELECT COUNT(*) FROM revenue_lines r JOIN journal_batches b ON b.id = r.journal_batch_id
-        WHERE r.transaction_id = t.id AND b.status = 'POSTED') AS posted_line_count,
+        WHERE r.transaction_id = t.id AND b.status = 'POSTED' AND r.gl_status <> 'REJECT') AS posted_line_count,
       (SELECT json_group_array(order_number) FROM payment_attempts WHERE transaction_id = t.id) AS order_numbers,
-      EXISTS (SELECT 1 FROM payment_attempts WHERE transaction_id = t.id AND state IN ('AUTHORISING', 'UNKNOWN')) AS awaiting,
+      EXISTS (SELECT 1 FROM payment_attempts WHERE transaction_id = t.id AND ${attemptStateIn(AWAITING_OUTCOME)}) AS awaiting,
       (SELECT json_group_array(json_extract(detail, '$.trnAmountCents')) FROM payment_events
         WHERE transaction_id = t.id AND event_type = 'redirected' AND json_extract(detail, '$.outcome') = 'approved') AS told
     FROM transactions t WHERE t.id > ${afterId} ORDER BY t.id LIMIT ${limit}`);

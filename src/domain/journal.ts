@@ -1,7 +1,8 @@
 /**
  * The nightly summarized GL journal of one partner for one GL date: one credit line per revenue
- * account and one debit line to the cash (clearing) account for the total, so it balances to the
- * cent by construction. Pure: the feeder file (ledgerFeeder.ts) and the CSV for people
+ * account balanced by debits to the cash (clearing) account, either one debit for the total
+ * ("summary") or an equal debit after each credit ("pairs"), so it balances to the cent by
+ * construction. Pure: the feeder file (ledgerFeeder.ts) and the CSV for people
  * (journalCsv.ts) are renderings of the Journal built here.
  */
 import { fiscalYear, isValidDate } from "./businessTime.ts";
@@ -23,7 +24,16 @@ export interface JournalInput {
   sequence: number;
   cashAccount: string;
   credits: AccountTotal[];
+  /** The ledger's name for this journal (ledgerFeeder.ledgerJournalName); defaults to journalName(). */
+  journalName?: string;
+  /** The date the ledger books it on (businessDays.ledgerEffectiveDate); defaults to the GL date. */
+  effectiveDate?: string;
+  /** Defaults to "summary". */
+  lineStyle?: JournalLineStyle;
 }
+
+/** One debit for the journal's total, or a C/D pair per revenue account. */
+export type JournalLineStyle = "summary" | "pairs";
 
 export interface JournalLine {
   /** 1-based, in rendering order: credits sorted by account, then the one debit. */
@@ -42,9 +52,12 @@ export interface Journal {
   partnerName: string;
   glDate: string;
   sequence: number;
+  /** The date the ledger books the journal on; the fiscal year follows it. */
+  effectiveDate: string;
   fiscalYear: number;
   /** 10 characters, see journalName(). */
   journalName: string;
+  lineStyle: JournalLineStyle;
   lines: JournalLine[];
   revenueLineCount: number;
   accountCount: number;
@@ -172,7 +185,8 @@ function checkCredit(credit: AccountTotal): void {
 
 /** Build the balanced journal, or throw JournalError on input the ledger would reject or misbook. */
 export function buildJournal(input: JournalInput): Journal {
-  const name = journalName(input.pbcRefNumber, input.glDate, input.sequence);
+  checkKey(input.pbcRefNumber, input.glDate, input.sequence);
+  const name = input.journalName ?? journalName(input.pbcRefNumber, input.glDate, input.sequence);
   if (!isValidRevenueAccount(input.cashAccount)) throw new JournalError(`not a cash account: ${input.cashAccount}`);
   if (input.credits.length === 0) throw new JournalError("a journal needs at least one revenue account");
   // Accounts are compared case-insensitively: the ledger would treat "abc..." and "ABC..." as one account.
@@ -191,42 +205,78 @@ export function buildJournal(input: JournalInput): Journal {
   }
   // Code-unit order, not localeCompare: the same data must give the same journal on any runtime.
   const credits = [...input.credits].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+  const lineStyle = input.lineStyle ?? "summary";
+  const effectiveDate = input.effectiveDate ?? input.glDate;
+  if (!isValidDate(effectiveDate) || effectiveDate < input.glDate) {
+    throw new JournalError(`effective date must be a date on or after the GL date: ${effectiveDate}`);
+  }
+  const revenue = lineDescription("Revenue", input.glDate, input.partnerName);
+  const cash = lineDescription("Cash clearing", input.glDate, input.partnerName);
   let totalCents = 0;
   let revenueLineCount = 0;
-  const lines: JournalLine[] = credits.map((credit, index) => {
+  const lines: JournalLine[] = [];
+  for (const credit of credits) {
     totalCents += credit.amountCents;
     revenueLineCount += credit.lineCount;
-    return {
-      lineNumber: index + 1,
-      account: credit.account,
-      side: "C",
-      amountCents: credit.amountCents,
-      description: lineDescription("Revenue", input.glDate, input.partnerName),
-      revenueLineCount: credit.lineCount,
-    };
-  });
+    const base = { amountCents: credit.amountCents, revenueLineCount: credit.lineCount };
+    lines.push({ lineNumber: lines.length + 1, account: credit.account, side: "C", description: revenue, ...base });
+    if (lineStyle === "pairs") {
+      lines.push({ lineNumber: lines.length + 1, account: input.cashAccount, side: "D", description: cash, ...base });
+    }
+  }
   if (!Number.isSafeInteger(totalCents) || !Number.isSafeInteger(revenueLineCount)) {
     throw new JournalError("journal total is too large");
   }
-  lines.push({
-    lineNumber: lines.length + 1,
-    account: input.cashAccount,
-    side: "D",
-    amountCents: totalCents,
-    description: lineDescription("Cash clearing", input.glDate, input.partnerName),
-    revenueLineCount,
-  });
+  if (lineStyle === "summary") {
+    lines.push({
+      lineNumber: lines.length + 1,
+      account: input.cashAccount,
+      side: "D",
+      amountCents: totalCents,
+      description: cash,
+      revenueLineCount,
+    });
+  }
   return {
     pbcRefNumber: input.pbcRefNumber,
     partnerName: input.partnerName,
     glDate: input.glDate,
     sequence: input.sequence,
-    fiscalYear: fiscalYear(input.glDate),
+    effectiveDate,
+    fiscalYear: fiscalYear(effectiveDate),
     journalName: name,
+    lineStyle,
     lines,
     revenueLineCount,
     accountCount: credits.length,
     debitTotalCents: totalCents,
     creditTotalCents: totalCents,
   };
+}
+
+/**
+ * The journal lines each revenue account's posting depends on: its credit line and the debit that
+ * balances it (the one summary debit, or the pair's own debit). Ledger feedback accepts an account's
+ * revenue lines only when all of these are accepted.
+ */
+export function accountLineDependencies(journal: Pick<Journal, "lines" | "lineStyle">): Map<string, number[]> {
+  const dependencies = new Map<string, number[]>();
+  const summaryDebit = journal.lineStyle === "summary" ? journal.lines.at(-1) : undefined;
+  journal.lines.forEach((line, index) => {
+    if (line.side !== "C") return;
+    const debit = summaryDebit ?? journal.lines[index + 1];
+    dependencies.set(line.account, debit ? [line.lineNumber, debit.lineNumber] : [line.lineNumber]);
+  });
+  return dependencies;
+}
+
+/** Split a journal's credits by the ledger batch type of their account's client code. */
+export function splitCreditsByClient(
+  credits: readonly AccountTotal[],
+  homeClientCode: string,
+): { GA: AccountTotal[]; GI: AccountTotal[] } {
+  const split: { GA: AccountTotal[]; GI: AccountTotal[] } = { GA: [], GI: [] };
+  const home = homeClientCode.toUpperCase();
+  for (const credit of credits) split[credit.account.slice(0, 3).toUpperCase() === home ? "GA" : "GI"].push(credit);
+  return split;
 }

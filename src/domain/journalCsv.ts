@@ -56,29 +56,40 @@ function summaryRow(label: string, value: string): string {
 /**
  * The whole journal CSV, BOM first: header, one row per journal line (Debit or Credit filled as
  * "123.45", the other empty), a blank row, then control totals a reviewer can tick against the ledger.
+ * Several journals (a batch's GA and GI journals, each in its own ledger file) share one file, each
+ * row naming its journal.
  */
-export function renderJournalCsv(journal: Journal): string {
+export function renderJournalCsv(journals: Journal | readonly Journal[]): string {
+  const list: readonly Journal[] = Array.isArray(journals) ? journals : [journals as Journal];
   let out = UTF8_BOM + csvRow(JOURNAL_CSV_COLUMNS);
-  for (const line of journal.lines) {
-    const amount = formatCents(line.amountCents);
-    out += csvRow([
-      csvText(journal.glDate),
-      csvText(journal.partnerName),
-      csvText(journal.journalName),
-      csvInteger(line.lineNumber),
-      csvText(line.account),
-      line.side === "D" ? amount : "",
-      line.side === "C" ? amount : "",
-      csvText(line.description),
-      csvInteger(line.revenueLineCount),
-    ]);
+  const totals = { debit: 0, credit: 0, lines: 0, revenueLines: 0, accounts: 0 };
+  for (const journal of list) {
+    for (const line of journal.lines) {
+      const amount = formatCents(line.amountCents);
+      out += csvRow([
+        csvText(journal.glDate),
+        csvText(journal.partnerName),
+        csvText(journal.journalName),
+        csvInteger(line.lineNumber),
+        csvText(line.account),
+        line.side === "D" ? amount : "",
+        line.side === "C" ? amount : "",
+        csvText(line.description),
+        csvInteger(line.revenueLineCount),
+      ]);
+    }
+    totals.debit += journal.debitTotalCents;
+    totals.credit += journal.creditTotalCents;
+    totals.lines += journal.lines.length;
+    totals.revenueLines += journal.revenueLineCount;
+    totals.accounts += journal.accountCount;
   }
   out += csvRow(new Array<string>(JOURNAL_CSV_COLUMNS.length).fill(""));
-  out += summaryRow("Total debits", formatCents(journal.debitTotalCents));
-  out += summaryRow("Total credits", formatCents(journal.creditTotalCents));
-  out += summaryRow("Journal lines", csvInteger(journal.lines.length));
-  out += summaryRow("Revenue lines", csvInteger(journal.revenueLineCount));
-  out += summaryRow("Revenue accounts", csvInteger(journal.accountCount));
+  out += summaryRow("Total debits", formatCents(totals.debit));
+  out += summaryRow("Total credits", formatCents(totals.credit));
+  out += summaryRow("Journal lines", csvInteger(totals.lines));
+  out += summaryRow("Revenue lines", csvInteger(totals.revenueLines));
+  out += summaryRow("Revenue accounts", csvInteger(totals.accounts));
   return out;
 }
 

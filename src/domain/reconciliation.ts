@@ -35,6 +35,7 @@ export interface JournalFacts {
   batchId: number;
   debitTotalCents: number;
   creditTotalCents: number;
+  /** Lines that still carry the batch and were not rejected by the ledger. */
   linesCents: number;
 }
 
@@ -104,9 +105,12 @@ export function reconcile(
 
   for (const j of journals) {
     const fail = (rule: string, detail: string) => mismatches.push({ target: `journal batch ${j.batchId}`, rule, detail });
+    // A line the ledger rejected leaves the batch when the partner corrects it, so a journal may hold
+    // more than its remaining lines, never less.
+    if (j.linesCents > j.creditTotalCents)
+      fail("journal covers its lines", `lines ${j.linesCents} vs credit ${j.creditTotalCents}`);
     if (j.debitTotalCents !== j.creditTotalCents)
       fail("journal balanced", `debit ${j.debitTotalCents} vs credit ${j.creditTotalCents}`);
-    if (j.linesCents !== j.creditTotalCents) fail("journal = its lines", `lines ${j.linesCents} vs credit ${j.creditTotalCents}`);
   }
 
   return { transactions: transactions.length, awaitingOutcome: awaiting, journals: journals.length, mismatches };

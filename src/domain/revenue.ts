@@ -34,7 +34,8 @@ export function checkRevenueLine(lineNumber: string, account: string, amount: st
   const cents = parseAmountToCents(amount);
   if (cents === null) return { ok: false, message: revenueMessages.amount };
   if (cents <= 0) return { ok: false, message: revenueMessages.amountPositive };
-  return { ok: true, line: { lineNumber: Number(lineNumber), revenueAccount: account, revenueAmountCents: cents } };
+  // The ledger's accounts are upper case: lower case is accepted and stored upper.
+  return { ok: true, line: { lineNumber: Number(lineNumber), revenueAccount: account.toUpperCase(), revenueAmountCents: cents } };
 }
 
 export type RevenueParse = { ok: true; lines: RevenueLine[] } | { ok: false; message: string };

@@ -52,7 +52,8 @@ export function checkRevenueUpdate(lines: readonly RevenueUpdateLineInput[], trn
     }
     if (ok) {
       seen.add(Number(lineText));
-      result.push({ lineNumber: Number(lineText), revenueAccount: account, revenueAmountCents: cents as number });
+      // Lower case accepted, stored upper case as the ledger has it.
+      result.push({ lineNumber: Number(lineText), revenueAccount: account.toUpperCase(), revenueAmountCents: cents as number });
     }
   });
   if (Object.keys(fields).length === 0 && sumCents(result) !== trnAmountCents) {

@@ -1,14 +1,16 @@
 /**
- * Cron Triggers (UTC). Every run sweeps payments (expiry, unknown outcomes); the nightly run also
- * posts the GL. Which GL dates are due is decided in code (services/glPosting.ts), not by the schedule.
+ * Cron Triggers (UTC). Every run sweeps payments (expiry, unknown outcomes) and reads the ledger's
+ * feedback inbox; the nightly run also posts the GL. Which GL dates are due is decided in code
+ * (services/glPosting.ts), not by the schedule.
  */
-import { configurationProblems, readConfig } from "../config.ts";
+import { configurationProblems, readConfig, readLedgerConfig } from "../config.ts";
 import { database } from "../db/client.ts";
 import { createLogger } from "../http/logger.ts";
 import { createProcessor } from "../processor/index.ts";
 import { auditRecorder } from "../services/audit.ts";
-import { sweepPayments } from "../services/cardPayment.ts";
+import { sweepPayments } from "../services/cardPayment/index.ts";
 import { runGlPosting } from "../services/glPosting.ts";
+import { processLedgerInbox } from "../services/ledgerFeedback.ts";
 import { sweepReceipts } from "../services/receipts.ts";
 
 /** Must match the nightly entry of `[triggers] crons` in wrangler.toml. */
@@ -35,13 +37,36 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     receipts: env.RECEIPTS,
   });
   log.info("payment sweep finished", { cron: controller.cron, ...report });
-  const receipts = await sweepReceipts({ db, queue: env.RECEIPTS, log, now });
-  log.info("receipt sweep finished", receipts);
+  const ledger = readLedgerConfig(env);
+  // Feedback first: lines the ledger rejected are REJECT before the night's posting looks at them.
+  // A failure here (logged and retried next run) must not stop the night's posting.
+  try {
+    const inbox = await processLedgerInbox({
+      db,
+      bucket: env.JOURNALS,
+      ledger,
+      audit: auditRecorder(db, { actor: "system:ledger-feedback", sourceIp: null, log }),
+      log,
+      now,
+    });
+    if (inbox.files.length > 0 || inbox.failed.length > 0) {
+      log.info("ledger inbox processed", { files: inbox.files.length, resumed: inbox.resumed, failed: inbox.failed });
+    }
+  } catch (error) {
+    log.error("ledger inbox run failed", { error: String(error) });
+  }
+  // Lost receipt messages and addresses no longer needed; a failure here must not stop the posting.
+  try {
+    const receipts = await sweepReceipts({ db, queue: env.RECEIPTS, log, now });
+    log.info("receipt sweep finished", receipts);
+  } catch (error) {
+    log.error("receipt sweep failed", { error: String(error) });
+  }
   if (controller.cron === NIGHTLY_CRON) {
     await runGlPosting({
       db,
       bucket: env.JOURNALS,
-      feederNumber: env.GL_FEEDER_NUMBER || "3535",
+      ledger,
       audit: auditRecorder(db, { actor: "system:gl-posting", sourceIp: null, log }),
       log,
       now,

@@ -18,11 +18,18 @@ export interface BamboraOptions {
   merchantId: string;
   /** Payments API passcode. */
   apiPasscode: string;
-  /** Reporting API passcode, used by lookup(); the payments passcode is tried when it is not set. */
-  reportPasscode?: string;
+  /**
+   * Reporting API passcode, used by lookup(). A separate key: without it every lookup fails, so it is
+   * required (configurationProblems() refuses PROCESSOR=bambora without it) and never replaced by the
+   * payments passcode.
+   */
+  reportPasscode: string;
   /** Default https://api.na.bambora.com */
   baseUrl?: string;
-  /** Per request, including reading the answer. Default 30 000 ms. */
+  /**
+   * Per request, including reading the answer. Default 60 000 ms: above the gateway's own timeout
+   * (its delayed test cards answer after 45 s or more), so a slow but real answer is read, not lost.
+   */
   timeoutMs?: number;
   fetch?: typeof fetch;
   /** Clock for the report search window (tests). */
@@ -30,13 +37,18 @@ export interface BamboraOptions {
 }
 
 export const BAMBORA_DEFAULT_URL = "https://api.na.bambora.com";
-const DEFAULT_TIMEOUT_MS = 30_000;
+export const BAMBORA_DEFAULT_TIMEOUT_MS = 60_000;
 
 /** Message ids (the `code` of an error answer, `message_id` of a payment). */
 const MESSAGE_DUPLICATE_TRANSACTION = 16;
 const MESSAGE_DUPLICATE_ORDER_NUMBER = 788;
-/** Processor-side timeouts reported inside a 402: the bank may still have authorised. */
-const MESSAGE_PROCESSOR_TIMEOUTS = new Set([54, 55]);
+const MESSAGE_IN_PROCESS = 560;
+/**
+ * Answers whose wording means the bank may have answered: 54/55 timeouts, 56 "Application Error -
+ * Retrieving Response", 190 "Unknown transaction response", 560 "Transaction In Process". Whatever
+ * the HTTP status, these are unknown outcomes for lookup() to resolve, never declines.
+ */
+export const BAMBORA_UNKNOWN_OUTCOME_CODES: ReadonlySet<number> = new Set([54, 55, 56, 190, 560]);
 
 /** Reporting API search criteria: field 5 is the order number; operators are sent URL-encoded. */
 const REPORT_FIELD_ORDER_NUMBER = 5;
@@ -45,7 +57,12 @@ const REPORT_OPERATOR_EQUALS = "%3D";
 const LOOKUP_WINDOW_DAYS = 31;
 const MAX_ORDER_NUMBER_LENGTH = 30;
 
-/** Bambora card types to the codes returned to partners. */
+/**
+ * Bambora card types to the codes returned to partners. Bambora's `DI` is Diners Club and `NN` is
+ * Discover (whose partner code is DI): the two must not be confused. The portal accepts neither
+ * Diners nor JCB (domain/card.ts), so they keep codes of their own (DN, JB) that no partner's
+ * accepted brands contain.
+ */
 const CARD_TYPES: Record<string, string> = {
   VI: "VI",
   PV: "VI", // Visa Debit
@@ -53,8 +70,15 @@ const CARD_TYPES: Record<string, string> = {
   MD: "MC", // Debit Mastercard
   AM: "AM",
   NN: "DI", // Discover
-  DI: "DI", // Diners, carried on the Discover network in North America
+  DI: "DN", // Diners Club
+  JB: "JB", // JCB
 };
+
+interface ErrorAnswerExtras {
+  /** A 402 may carry the transaction id and the card type of the refused payment. */
+  validation?: { id?: unknown } | null;
+  card?: { card_type?: unknown } | null;
+}
 
 interface PaymentAnswer {
   id?: unknown;
@@ -65,7 +89,7 @@ interface PaymentAnswer {
   card?: { card_type?: unknown; last_four?: unknown } | null;
 }
 
-interface ErrorAnswer {
+interface ErrorAnswer extends ErrorAnswerExtras {
   code?: unknown;
   category?: unknown;
   message?: unknown;
@@ -79,6 +103,7 @@ interface ReportRecord {
   trn_response?: unknown;
   trn_card_type?: unknown;
   trn_approval_code?: unknown;
+  trn_voided?: unknown;
   message_id?: unknown;
   message_text?: unknown;
 }
@@ -115,9 +140,9 @@ export class BamboraProcessor implements PaymentProcessor {
   constructor(options: BamboraOptions) {
     this.merchantId = options.merchantId;
     this.apiPasscode = options.apiPasscode;
-    this.reportPasscode = options.reportPasscode || options.apiPasscode;
+    this.reportPasscode = options.reportPasscode;
     this.baseUrl = (options.baseUrl || BAMBORA_DEFAULT_URL).replace(/\/+$/, "");
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.timeoutMs = options.timeoutMs ?? BAMBORA_DEFAULT_TIMEOUT_MS;
     // Bound so a bare `fetch` reference keeps working inside workerd.
     this.fetcher = options.fetch ?? ((input, init) => fetch(input, init));
     this.now = options.now ?? (() => new Date());
@@ -178,6 +203,10 @@ export class BamboraProcessor implements PaymentProcessor {
         };
       }
       if (text(payment.approved) === "0") {
+        const messageId = Number(text(payment.message_id));
+        if (BAMBORA_UNKNOWN_OUTCOME_CODES.has(messageId) || messageId === MESSAGE_DUPLICATE_TRANSACTION) {
+          return { outcome: "unknown", message: unknownMessage(messageId, message) };
+        }
         return { outcome: "declined", trnOrderId: text(payment.id) || null, cardType, message: message || "Declined" };
       }
       return { outcome: "unknown", message: `Bambora answered HTTP ${status} without an approval flag` };
@@ -186,23 +215,20 @@ export class BamboraProcessor implements PaymentProcessor {
     const error: ErrorAnswer = isRecord(answer.body) ? answer.body : {};
     const code = Number(error.code);
     const detail = clean(text(error.message));
+    // Whatever the HTTP status: these mean the bank may have answered, so only a lookup can tell.
+    if (BAMBORA_UNKNOWN_OUTCOME_CODES.has(code)) return { outcome: "unknown", message: unknownMessage(code, detail) };
+    if (code === MESSAGE_DUPLICATE_TRANSACTION) {
+      // "This transaction has already been approved": an identical purchase was approved before, so
+      // saying "no money was taken" could make the payer pay twice. Unknown until someone checks.
+      return { outcome: "unknown", message: unknownMessage(code, detail) };
+    }
     if (status === 402) {
       if (code === MESSAGE_DUPLICATE_ORDER_NUMBER) return this.resolveDuplicateOrder(orderNumber);
-      if (MESSAGE_PROCESSOR_TIMEOUTS.has(code)) {
-        return { outcome: "unknown", message: `Bambora reported a processor timeout (${code})${suffix(detail)}` };
-      }
-      if (code === MESSAGE_DUPLICATE_TRANSACTION) {
-        // Bambora's duplicate-transaction check refused this order before the issuer saw it: no money
-        // was taken for it, and retrying the same card and amount at once would be refused again.
-        return {
-          outcome: "declined",
-          trnOrderId: null,
-          cardType: knownCardType,
-          message: `Duplicate transaction${suffix(detail)}`,
-        };
-      }
-      // Issuer decline (category 1) or business rule (category 2).
-      return { outcome: "declined", trnOrderId: null, cardType: knownCardType, message: detail || "Declined" };
+      // Issuer decline (category 1) or business rule (category 2). The 402 body may name the
+      // transaction and the card type Bambora saw.
+      const trnOrderId = text(error.validation?.id) || null;
+      const cardType = mapCardType(text(error.card?.card_type)) ?? knownCardType;
+      return { outcome: "declined", trnOrderId, cardType, message: detail || "Declined" };
     }
     if (status >= 400 && status < 500) {
       // Rejected before authorisation: bad request (400), credentials (401/403), wrong URL or method.
@@ -235,7 +261,8 @@ export class BamboraProcessor implements PaymentProcessor {
       .filter(isRecord)
       .map((record) => record as ReportRecord)
       .filter((record) => text(record.trn_order_number) === orderNumber && text(record.trn_type).toUpperCase() === "P");
-    const approved = purchases.find((record) => text(record.trn_response) === "1");
+    // A voided purchase took no money: it is not an approval, whatever trn_response says.
+    const approved = purchases.find((record) => text(record.trn_response) === "1" && !isVoided(record));
     if (approved) {
       return {
         outcome: "approved",
@@ -247,6 +274,13 @@ export class BamboraProcessor implements PaymentProcessor {
       };
     }
     const declined = purchases.at(-1);
+    // The gateway's record of "already approved" (16) is not a decline with no money taken, and one
+    // still "In Process" (560) has no outcome yet. Its record of a timeout (54/55/56/190) with no
+    // approval is its final word: not approved.
+    const recordCode = declined ? Number(text(declined.message_id)) : 0;
+    if (declined && !isVoided(declined) && (recordCode === MESSAGE_DUPLICATE_TRANSACTION || recordCode === MESSAGE_IN_PROCESS)) {
+      return { outcome: "unknown", message: unknownMessage(recordCode, scrub(text(declined.message_text), [])) };
+    }
     if (declined) {
       return {
         outcome: "declined",
@@ -307,6 +341,19 @@ function noAnswerReason(error: unknown, timeoutMs: number): string {
   if (name === "TimeoutError" || name === "AbortError") return `Bambora did not answer within ${timeoutMs} ms`;
   // The error's own text is left out: it is not ours to vouch for.
   return `Could not reach Bambora${name ? ` (${name})` : ""}`;
+}
+
+function isVoided(record: ReportRecord): boolean {
+  const voided = text(record.trn_voided);
+  return voided !== "" && voided !== "0";
+}
+
+function unknownMessage(code: number, detail: string): string {
+  const what =
+    code === MESSAGE_DUPLICATE_TRANSACTION
+      ? "Bambora reported a duplicate of an approved transaction"
+      : `Bambora reported an unresolved outcome`;
+  return `${what} (${code})${suffix(detail)}`;
 }
 
 function mapCardType(code: string): string | null {

@@ -9,13 +9,13 @@ export function createProcessor(config: AppConfig, env: Env): PaymentProcessor {
     case "sandbox":
       return new SandboxProcessor({ db: database(env.DB) });
     case "bambora":
-      // configurationProblems() refuses to serve without the merchant id and payments passcode.
+      // configurationProblems() refuses to serve without the merchant id and both passcodes.
       return new BamboraProcessor({
         merchantId: env.BAMBORA_MERCHANT_ID ?? "",
         apiPasscode: env.BAMBORA_API_PASSCODE ?? "",
-        // Optional secret, so not in the generated Env: lookup() falls back to the payments passcode.
-        reportPasscode: (env as { BAMBORA_REPORT_PASSCODE?: string }).BAMBORA_REPORT_PASSCODE,
+        reportPasscode: env.BAMBORA_REPORT_PASSCODE ?? "",
         baseUrl: env.BAMBORA_API_URL,
+        timeoutMs: config.bamboraTimeoutMs,
       });
   }
 }

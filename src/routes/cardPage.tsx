@@ -8,16 +8,15 @@ import { pacificDate } from "../domain/businessTime.ts";
 import { targetOrigin } from "../domain/redirectTargets.ts";
 import { constantTimeEqual } from "../domain/signature.ts";
 import { pageLanguage } from "../http/language.ts";
-import { BODY_LIMITS, limitBody } from "../http/limits.ts";
+import { BODY_LIMITS, clientAddress, limitBody, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
-import { type Catalogue, catalogue, formatMoney, type Language } from "../i18n/index.ts";
+import { type Catalogue, catalogue, type Language } from "../i18n/index.ts";
 import { auditRecorder } from "../services/audit.ts";
 import {
   type CardDeps,
   type CardView,
   cancelPayment,
   cardPageView,
-  cardPath,
   csrfTokenFor,
   loadContext,
   openLink,
@@ -25,15 +24,27 @@ import {
   type PaymentContext,
   retryAfterDecline,
   returnToService,
-  SESSION_COOKIE,
   submitCard,
-} from "../services/cardPayment.ts";
+} from "../services/cardPayment/index.ts";
+import { formNoticeWords, outcomeWords, sessionlessWords } from "../views/cardOutcomes.ts";
 import { CardPage } from "../views/cardPage.tsx";
 import { OutcomePage, RequestErrorPage } from "../views/pages.tsx";
 import { partnerFace } from "../views/partner.tsx";
 import { ReceiptPage, receiptFacts } from "../views/receipt.tsx";
 
 export const cardPageRoutes = new Hono<AppEnv>();
+
+/** Session cookie scoped to one attempt's pages. */
+const SESSION_COOKIE = "pbc_session";
+
+/** The single-use link the direct sale sends the browser to. */
+export function payLinkPath(linkToken: string): string {
+  return `/public/pay/${linkToken}`;
+}
+
+export function cardPath(externalId: string): string {
+  return `/public/card/${externalId}`;
+}
 
 cardPageRoutes.use("/card/*", limitBody(BODY_LIMITS.publicForm));
 
@@ -44,7 +55,7 @@ function deps(c: Context<AppEnv>): CardDeps {
     config: c.get("config"),
     encryptionKey: c.env.API_KEY_ENCRYPTION_KEY,
     processor: c.get("processor"),
-    audit: auditRecorder(db, { actor: "public", sourceIp: c.req.header("CF-Connecting-IP") ?? null, log: c.get("log") }),
+    audit: auditRecorder(db, { actor: "public", sourceIp: clientAddress(c), log: c.get("log") }),
     log: c.get("log"),
     now: new Date(),
     receipts: c.env.RECEIPTS,
@@ -65,14 +76,7 @@ function switchHref(c: Context<AppEnv>, t: Catalogue, path = c.req.path): string
 /** Without the payment's session the page says only what the payment's state proves, never "no money taken". */
 function sessionExpiredPage(c: Context<AppEnv>, view: Extract<CardView, { kind: "session-expired" }> | null) {
   const { t } = language(c);
-  const s = t.session;
-  const service = view?.serviceName ?? s.theService;
-  const [title, lead] =
-    view?.state === "paid"
-      ? [s.paidTitle, s.paidLead(service)]
-      : view?.state === "in-progress"
-        ? [s.inProgressTitle, s.inProgressLead(service)]
-        : [s.expiredTitle, s.expiredLead(service)];
+  const { title, lead } = sessionlessWords(view?.state ?? "not-known", view?.serviceName ?? null, t);
   c.status(403);
   return c.html(<RequestErrorPage nonce={c.get("nonce")} title={title} lead={lead} problems={[]} t={t} />);
 }
@@ -96,28 +100,35 @@ async function render(c: Context<AppEnv>, view: CardView, sessionToken: string |
     case "card-page":
       return c.redirect(cardPath(view.externalId), 303);
     case "outcome": {
-      const { context, page } = view;
+      const { context } = view;
       const { lang, t } = language(c, context);
       const path = cardPath(context.attempt.externalId);
-      const success = page.key === "success";
-      c.status(view.status);
+      const success = view.state === "success";
+      const words = outcomeWords(
+        view.state,
+        {
+          serviceName: partnerFace(context.partner, lang).name,
+          amountCents: context.transaction.trnAmountCents,
+          description: context.transaction.description,
+          reference: context.transaction.trnOrderId,
+          receiptRequested: success && context.attempt.receiptStatus !== null && context.attempt.receiptStatus !== "ERASED",
+          triesLeft: view.triesLeft,
+        },
+        t,
+      );
+      c.status(view.state === "rate-limited" ? 429 : 200);
       return c.html(
         <OutcomePage
           t={t}
           nonce={c.get("nonce")}
           partner={partnerFace(context.partner, lang)}
-          outcome={page.key}
-          amount={formatMoney(context.transaction.trnAmountCents, t)}
-          description={context.transaction.description}
-          reference={success ? context.transaction.trnOrderId : null}
-          receiptRequested={success && context.attempt.receiptStatus !== null && context.attempt.receiptStatus !== "ERASED"}
+          words={words}
           receiptUrl={success && context.attempt.state === "APPROVED" ? `${path}/receipt` : null}
-          triesLeft={page.retry?.triesLeft}
-          retryAction={page.retry ? `${path}/retry` : null}
-          csrfToken={page.retry ? await csrfTokenFor(sessionToken ?? "") : null}
-          returnUrl={page.returnLink ? `${path}/return` : null}
-          statusUrl={page.waiting ? `${path}/status` : null}
-          checkAgainUrl={page.waiting ? path : null}
+          retryAction={words.retry ? `${path}/retry` : null}
+          csrfToken={words.retry ? await csrfTokenFor(sessionToken ?? "") : null}
+          returnUrl={words.returnLink ? `${path}/return` : null}
+          statusUrl={words.waiting ? `${path}/status` : null}
+          checkAgainUrl={words.waiting ? path : null}
           switchHref={switchHref(c, t, path)}
         />,
       );
@@ -129,7 +140,7 @@ async function render(c: Context<AppEnv>, view: CardView, sessionToken: string |
       // The form posts here, and the answer redirects to the partner: CSP form-action must allow both.
       const origin = targetOrigin(context.transaction.redirectUri);
       if (origin) c.set("formActionOrigins", [origin]);
-      c.status(view.status);
+      c.status(Object.keys(view.errors).length > 0 ? 400 : 200);
       return c.html(
         <CardPage
           t={t}
@@ -151,7 +162,7 @@ async function render(c: Context<AppEnv>, view: CardView, sessionToken: string |
           }}
           scripts={["/public/assets/card.js"]}
           switchHref={switchHref(c, t, path)}
-          notice={view.notice === "failed" ? t.card.failedNotice : view.notice === "declined" ? t.card.declinedNotice : null}
+          notice={formNoticeWords(view.notice, t)}
         />,
       );
     }
@@ -167,7 +178,7 @@ cardPageRoutes.get("/pay/:linkToken", async (c) => {
     httpOnly: true,
     secure: true,
     sameSite: "Lax",
-    maxAge: result.maxAgeSeconds,
+    maxAge: Math.ceil((result.sessionValidUntil.getTime() - Date.now()) / 1000),
   });
   return c.redirect(cardPath(result.externalId), 303);
 });
@@ -214,11 +225,9 @@ cardPageRoutes.post("/card/:id", (c) =>
   withContext(
     c,
     async (d, context, form) => {
-      const limiter = c.env.CARD_RATE_LIMITER;
-      const client = c.req.header("CF-Connecting-IP") ?? "unknown";
-      if (limiter && !(await limiter.limit({ key: `card:${client}` })).success) {
+      if (!(await withinLimit(c.env.CARD_RATE_LIMITER, `card:${clientAddress(c) ?? "unknown"}`))) {
         await d.audit("card.rate_limited", "failure", { target: context.attempt.externalId });
-        return { kind: "outcome", context, status: 429, page: { key: "too-many", returnLink: false } } satisfies CardView;
+        return { kind: "outcome", context, state: "rate-limited" } satisfies CardView;
       }
       const text = (name: string) => form[name] ?? "";
       const { lang, t } = language(c, context);

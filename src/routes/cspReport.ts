@@ -5,9 +5,9 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { recordCspReport } from "../db/cspReports.ts";
 import { BODY_LIMITS, clientAddress, limitBody, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
+import { recordCspReports } from "../services/cspReports.ts";
 
 export const cspReportRoutes = new Hono<AppEnv>();
 
@@ -21,11 +21,6 @@ const CspReportBody = z.union([
     .transform((entries) => entries.map((entry) => entry.body)),
 ]);
 
-function text(value: unknown, max = 2000): string | null {
-  // Query strings are cut off: report URIs could carry a signed request's parameters.
-  return typeof value === "string" ? (value.split("?")[0]?.slice(0, max) ?? null) : null;
-}
-
 cspReportRoutes.post("/csp-report", limitBody(BODY_LIMITS.cspReport, "json"), async (c) => {
   let parsed: unknown;
   try {
@@ -38,14 +33,6 @@ cspReportRoutes.post("/csp-report", limitBody(BODY_LIMITS.cspReport, "json"), as
   if (!(await withinLimit(c.env.PUBLIC_WRITE_RATE_LIMITER, `csp:${clientAddress(c) ?? "unknown"}`))) {
     return c.json({ error: "rate_limited", message: "Too many reports from this address" }, 429);
   }
-  for (const report of reports.data.slice(0, 10)) {
-    const record = {
-      documentUri: text(report["document-uri"] ?? report.documentURL),
-      violatedDirective: text(report["violated-directive"] ?? report.effectiveDirective, 200),
-      blockedUri: text(report["blocked-uri"] ?? report.blockedURL),
-    };
-    await recordCspReport(c.get("db"), { ...record, report: JSON.stringify(record) }, new Date());
-    c.get("log").warn("csp violation", record);
-  }
+  await recordCspReports(c.get("db"), c.get("log"), reports.data, new Date());
   return c.body(null, 204);
 });

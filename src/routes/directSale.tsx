@@ -4,8 +4,9 @@ import { clientAddress, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { catalogue, chooseLanguage } from "../i18n/index.ts";
 import { auditRecorder } from "../services/audit.ts";
-import { startDirectSale } from "../services/directSale.ts";
+import { REQUEST_REFUSALS, startDirectSale } from "../services/directSale.ts";
 import { RequestErrorPage } from "../views/pages.tsx";
+import { payLinkPath } from "./cardPage.tsx";
 
 export const directSaleRoutes = new Hono<AppEnv>();
 
@@ -39,17 +40,18 @@ directSaleRoutes.get("/directsale", async (c) => {
           ? c.get("lang")
           : chooseLanguage({ requested: c.req.query("language"), acceptLanguage: c.req.header("Accept-Language") }),
       );
-      c.status(outcome.status);
+      const requestWrong = REQUEST_REFUSALS.has(outcome.reason);
+      c.status(requestWrong ? 400 : 409);
       return c.html(
         <RequestErrorPage
           t={t}
           nonce={c.get("nonce")}
           title={outcome.reason === "in-progress" ? t.request.inProgressTitle : t.request.startTitle}
-          // A 400 is refused before anything is written; a 409 concerns a payment that may be under way.
-          lead={outcome.status === 400 ? t.request.noPaymentStarted : undefined}
+          // A wrong request is refused before anything is written; a 409 concerns a payment that may be under way.
+          lead={requestWrong ? t.request.noPaymentStarted : undefined}
           // The partner's technical problem is in the logs; the public gets what it means for them.
           problems={[t.request.reasons[outcome.reason]]}
-          serviceProblems={outcome.status === 400}
+          serviceProblems={requestWrong}
         />,
       );
     }
@@ -62,6 +64,6 @@ directSaleRoutes.get("/directsale", async (c) => {
         transactionId: outcome.transactionId,
         attemptId: outcome.attemptId,
       });
-      return c.redirect(outcome.location, 303);
+      return c.redirect(payLinkPath(outcome.linkToken), 303);
   }
 });

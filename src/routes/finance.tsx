@@ -1,10 +1,12 @@
-/** /finance: journal listing (HTML and JSON) and file downloads for finance staff only. */
+/**
+ * /finance: journal listing (HTML and JSON), file downloads and the ledger's feedback files (upload
+ * and outcomes) for finance staff only.
+ */
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { findBatch, type JournalBatch, listBatches } from "../db/journalBatches.ts";
+import { readLedgerConfig } from "../config.ts";
 import { isValidDate } from "../domain/businessTime.ts";
-import { formatCents } from "../domain/money.ts";
 import { BODY_LIMITS, clientAddress, limitBody, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { auditRecorder } from "../services/audit.ts";
@@ -19,7 +21,16 @@ import {
   startFinanceSession,
   verifyAccessJwt,
 } from "../services/financeAuth.ts";
-import { FinanceJournalsPage, FinanceLoginPage } from "../views/finance.tsx";
+import {
+  findFeedback,
+  type JournalFilters,
+  type JournalSummary,
+  journalFile,
+  listFeedback,
+  listJournals,
+} from "../services/journals.ts";
+import { FeedbackInputError, type FeedbackOutcome, MAX_FEEDBACK_BYTES, receiveLedgerFile } from "../services/ledgerFeedback.ts";
+import { FinanceFeedbackPage, FinanceJournalsPage, FinanceLoginPage } from "../views/finance.tsx";
 
 type FinanceEnv = AppEnv & { Variables: AppEnv["Variables"] & { financeUser: string; financeSession?: boolean } };
 
@@ -159,6 +170,8 @@ financeRoutes.post("/logout", async (c) => {
 financeRoutes.use("/journals", requireFinance);
 financeRoutes.use("/journals/*", requireFinance);
 financeRoutes.use("/api/*", requireFinance);
+financeRoutes.use("/feedback", requireFinance);
+financeRoutes.use("/feedback/*", requireFinance);
 
 interface Filters {
   from?: string;
@@ -174,39 +187,25 @@ function readFilters(c: Context<FinanceEnv>): Filters | { error: string } {
   return { ...(from ? { from } : {}), ...(to ? { to } : {}), ...(partner ? { partner } : {}) };
 }
 
-function fileList(batch: JournalBatch) {
-  const files = batch.files ? (JSON.parse(batch.files) as Record<string, { key: string; sha256: string; size: number }>) : {};
-  return Object.entries(files).map(([name, file]) => ({
-    name,
-    fileName: file.key.slice(file.key.lastIndexOf("/") + 1),
-    sha256: file.sha256,
-    size: file.size,
-    url: `/finance/journals/${batch.id}/files/${encodeURIComponent(name)}`,
-  }));
+/** A journal as finance sees it, with each file's download address. */
+function withUrls(journal: JournalSummary) {
+  return {
+    ...journal,
+    files: journal.files.map((file) => ({
+      ...file,
+      url: `/finance/journals/${journal.id}/files/${encodeURIComponent(file.name)}`,
+    })),
+  };
 }
 
-export function journalSummary(batch: JournalBatch) {
-  return {
-    id: batch.id,
-    glDate: batch.glDate,
-    pbcRefNumber: batch.pbcRefNumber,
-    sequence: batch.sequence,
-    status: batch.status,
-    lineCount: batch.lineCount,
-    accountCount: batch.accountCount,
-    debitTotal: batch.debitTotalCents === null ? null : formatCents(batch.debitTotalCents),
-    creditTotal: batch.creditTotalCents === null ? null : formatCents(batch.creditTotalCents),
-    createdAt: batch.claimedAt,
-    postedAt: batch.postedAt,
-    files: fileList(batch),
-  };
+async function journals(c: Context<FinanceEnv>, filters: JournalFilters) {
+  return (await listJournals(c.get("db"), filters)).map(withUrls);
 }
 
 financeRoutes.get("/api/journals", async (c) => {
   const filters = readFilters(c);
   if ("error" in filters) return c.json({ error: "invalid_filter", message: filters.error }, 400);
-  const batches = await listBatches(c.get("db"), { from: filters.from, to: filters.to, pbcRefNumber: filters.partner });
-  return c.json({ journals: batches.map(journalSummary) });
+  return c.json({ journals: await journals(c, filters) });
 });
 
 financeRoutes.get("/journals", async (c) => {
@@ -224,11 +223,10 @@ financeRoutes.get("/journals", async (c) => {
       />,
     );
   }
-  const batches = await listBatches(c.get("db"), { from: filters.from, to: filters.to, pbcRefNumber: filters.partner });
   return c.html(
     <FinanceJournalsPage
       nonce={c.get("nonce")}
-      journals={batches.map(journalSummary)}
+      journals={await journals(c, filters)}
       filters={filters}
       error={null}
       user={c.get("financeUser")}
@@ -238,18 +236,15 @@ financeRoutes.get("/journals", async (c) => {
 });
 
 financeRoutes.get("/journals/:id/files/:name", async (c) => {
-  const id = Number(c.req.param("id"));
-  const batch = Number.isSafeInteger(id) ? await findBatch(c.get("db"), id) : undefined;
-  const file = batch ? fileList(batch).find((f) => f.name === c.req.param("name")) : undefined;
-  if (!batch || !file) return c.json({ error: "not_found", message: "No such journal file" }, 404);
-  const key = (JSON.parse(batch.files as string) as Record<string, { key: string }>)[file.name]?.key as string;
-  const object = await c.env.JOURNALS.get(key);
-  if (!object) return c.json({ error: "not_found", message: "The journal file is missing from storage" }, 404);
-  await auditRecorder(c.get("db"), {
-    actor: c.get("financeUser"),
-    sourceIp: c.req.header("CF-Connecting-IP") ?? null,
-    log: c.get("log"),
-  })("finance.download", "success", { target: key, detail: { batchId: batch.id, sha256: file.sha256 } });
+  const found = await journalFile(c.get("db"), c.env.JOURNALS, Number(c.req.param("id")), c.req.param("name"));
+  if (!found) return c.json({ error: "not_found", message: "No such journal file" }, 404);
+  if (!found.object) return c.json({ error: "not_found", message: "The journal file is missing from storage" }, 404);
+  const { object, stored: file } = found;
+  await auditRecorder(c.get("db"), { actor: c.get("financeUser"), sourceIp: clientAddress(c), log: c.get("log") })(
+    "finance.download",
+    "success",
+    { target: file.key, detail: { batchId: found.batch.id, sha256: file.sha256 } },
+  );
   const bytes = new Uint8Array(file.sha256.match(/../g)?.map((h) => Number.parseInt(h, 16)) ?? []);
   let binary = "";
   for (const b of bytes) binary += String.fromCharCode(b);
@@ -257,10 +252,105 @@ financeRoutes.get("/journals/:id/files/:name", async (c) => {
     headers: {
       "Content-Type": object.httpMetadata?.contentType ?? "application/octet-stream",
       "Content-Length": String(object.size),
-      "Content-Disposition": `attachment; filename="${file.fileName.replace(/"/g, "")}"`,
+      "Content-Disposition": `attachment; filename="${found.fileName.replace(/"/g, "")}"`,
       "X-Content-SHA256": file.sha256,
       "Repr-Digest": `sha-256=:${btoa(binary)}:`,
       "Cache-Control": "no-store",
     },
   });
+});
+
+// ---------------------------------------------------------------- ledger feedback files
+
+/** Upload refused before anything is kept: a clear 4xx. */
+type UploadRead = { ok: true; name: string; bytes: Uint8Array } | { ok: false; status: 400 | 413; message: string };
+
+async function readUpload(c: Context<FinanceEnv>): Promise<UploadRead> {
+  const length = Number(c.req.header("Content-Length") ?? "0");
+  if (length > MAX_FEEDBACK_BYTES + 64 * 1024) return { ok: false, status: 413, message: "The file is larger than 20 MiB" };
+  const type = c.req.header("Content-Type") ?? "";
+  if (type.startsWith("multipart/form-data")) {
+    let form: Record<string, unknown>;
+    try {
+      form = await c.req.parseBody();
+    } catch {
+      return { ok: false, status: 400, message: "The upload could not be read" };
+    }
+    const file = form.file;
+    if (!(file instanceof File) || file.size === 0)
+      return { ok: false, status: 400, message: "Choose the ledger's FEEDBACK or ACK file" };
+    return { ok: true, name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
+  }
+  const name = c.req.query("name") ?? "";
+  if (!name) return { ok: false, status: 400, message: "Give the file's name: ?name=FEEDBACK.F3535.20251201214139" };
+  return { ok: true, name, bytes: new Uint8Array(await c.req.arrayBuffer()) };
+}
+
+async function upload(c: Context<FinanceEnv>): Promise<{ outcome: FeedbackOutcome } | { status: 400 | 413; message: string }> {
+  const read = await readUpload(c);
+  if (!read.ok) return { status: read.status, message: read.message };
+  const log = c.get("log");
+  const db = c.get("db");
+  try {
+    const outcome = await receiveLedgerFile(
+      {
+        db,
+        bucket: c.env.JOURNALS,
+        ledger: readLedgerConfig(c.env),
+        audit: auditRecorder(db, { actor: c.get("financeUser"), sourceIp: c.req.header("CF-Connecting-IP") ?? null, log }),
+        log,
+        now: new Date(),
+      },
+      { name: read.name, bytes: read.bytes, source: "upload", receivedBy: c.get("financeUser") },
+    );
+    return { outcome };
+  } catch (error) {
+    if (error instanceof FeedbackInputError) return { status: 400, message: error.message };
+    throw error;
+  }
+}
+
+financeRoutes.get("/api/feedback", async (c) => {
+  return c.json({ feedback: await listFeedback(c.get("db"), 100) });
+});
+
+financeRoutes.get("/api/feedback/:id", async (c) => {
+  const feedback = await findFeedback(c.get("db"), Number(c.req.param("id")));
+  if (!feedback) return c.json({ error: "not_found", message: "No such feedback file" }, 404);
+  return c.json(feedback);
+});
+
+financeRoutes.post("/api/feedback", async (c) => {
+  const result = await upload(c);
+  if ("message" in result) return c.json({ error: "invalid_file", message: result.message }, result.status);
+  return c.json(result.outcome, result.outcome.duplicate ? 200 : 201);
+});
+
+async function feedbackPage(c: Context<FinanceEnv>, extra: { outcome?: FeedbackOutcome; error?: string }) {
+  return c.html(
+    <FinanceFeedbackPage
+      nonce={c.get("nonce")}
+      files={await listFeedback(c.get("db"), 50)}
+      outcome={extra.outcome ?? null}
+      error={extra.error ?? null}
+      user={c.get("financeUser")}
+    />,
+  );
+}
+
+financeRoutes.get("/feedback", (c) => feedbackPage(c, {}));
+
+financeRoutes.post("/feedback", async (c) => {
+  // A form post from another site must not upload in a signed-in user's name.
+  const origin = c.req.header("Origin");
+  if (origin && origin !== new URL(c.req.url).origin) {
+    c.status(403);
+    return feedbackPage(c, { error: "This upload did not come from the finance page." });
+  }
+  const result = await upload(c);
+  if ("message" in result) {
+    c.status(result.status);
+    return feedbackPage(c, { error: result.message });
+  }
+  return feedbackPage(c, { outcome: result.outcome });
 });

@@ -33,16 +33,20 @@ import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import type { AuditRecorder } from "./audit.ts";
 
 export type DirectSaleOutcome =
+  /**
+   * Refused. not-verified, unknown-service, return-address: the request itself is wrong and nothing was
+   * written; in-progress: a payment for this transaction is with the processor; registration-changed: the
+   * partner's registration changed mid-request (nothing written).
+   */
   | {
       kind: "refused";
-      status: 400 | 409;
       /** For the person paying, in words the page's catalogue gives (views/pages.tsx). */
       reason: RefusalReason;
       /** For the partner's developers: logged, never shown to the public. */
       problems: string[];
     }
   | { kind: "validation-redirect"; location: string; errors: FieldErrors }
-  | { kind: "card-page"; location: string; transactionId: number; attemptId: number };
+  | { kind: "card-page"; linkToken: string; transactionId: number; attemptId: number };
 
 export interface DirectSaleDeps {
   db: Db;
@@ -54,8 +58,10 @@ export interface DirectSaleDeps {
 
 export type RefusalReason = "not-verified" | "unknown-service" | "return-address" | "in-progress" | "registration-changed";
 
-const refused = (reason: RefusalReason, problems: string[], status: 400 | 409 = 400) =>
-  ({ kind: "refused", status, reason, problems }) as const;
+/** Reasons in which the request itself is wrong: nothing was written. */
+export const REQUEST_REFUSALS: ReadonlySet<RefusalReason> = new Set(["not-verified", "unknown-service", "return-address"]);
+
+const refused = (reason: RefusalReason, problems: string[]) => ({ kind: "refused", reason, problems }) as const;
 
 /** What a partner's right to ask rests on, read in one round trip. */
 interface PartnerAuthority {
@@ -302,7 +308,7 @@ async function writeAttempt(
     created: true,
     outcome: {
       kind: "card-page",
-      location: `/public/pay/${linkToken}`,
+      linkToken,
       transactionId: attempt.transaction_id,
       attemptId: attempt.id,
     },
@@ -364,11 +370,9 @@ async function explainNoAttempt(
     };
   }
   if (existing?.authorisingAttemptId != null) {
-    return refused(
-      "in-progress",
-      ["A payment for this transaction is already being processed. Do not pay again: return to the service to see its status."],
-      409,
-    );
+    return refused("in-progress", [
+      "A payment for this transaction is already being processed. Do not pay again: return to the service to see its status.",
+    ]);
   }
   // Open and free, so the batch's authority check failed: the partner's registration changed (disabled,
   // key retired, return address removed) between the read and the write. Nothing was written.
@@ -376,11 +380,7 @@ async function explainNoAttempt(
     target: request.pbcRefNumber,
     detail: { reason: "partner registration changed during the request" },
   });
-  return refused(
-    "registration-changed",
-    [
-      "This service's registration changed while your payment was being started. No payment was started: return to the service and try again.",
-    ],
-    409,
-  );
+  return refused("registration-changed", [
+    "This service's registration changed while your payment was being started. No payment was started: return to the service and try again.",
+  ]);
 }

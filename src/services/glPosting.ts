@@ -1,12 +1,16 @@
 /**
  * The nightly GL posting ("Financial Accounting data flow"): for every due GL date and partner with
- * GL posting on, reject lines whose account is not open, claim the rest (NEW -> IN PROCESS), write the
- * summarized journal files to R2 once, then mark the lines PROCESSED and fully posted payments CMPLT.
+ * GL posting on, reject lines whose account is not open, claim the rest (NEW -> IN PROCESS), record
+ * one ledger feeder file per batch type (GA: home client code, GI: others) with its unique inbox name,
+ * and write the journal files to R2 once. Lines stay IN PROCESS until the ledger's feedback accepts
+ * them (services/ledgerFeedback.ts): only then are they PROCESSED and their payments CMPLT.
  *
  * Safe to run twice, late, overlapping or after a crash: the claim is one atomic D1 statement, so a
- * line is in exactly one batch; every file's content is determined by the batch alone and written
- * only if absent; a batch left CLAIMED by a crashed run is finished by the next run.
+ * line is in exactly one batch; the feeder files' rows (names, journals) are created in one D1 batch
+ * before anything is written, every file's content is determined by those rows and written only if
+ * absent; a batch left CLAIMED by a crashed run is finished by the next run.
  */
+import type { LedgerConfig } from "../config.ts";
 import { runBatch } from "../db/batch.ts";
 import { accountNotOpenCondition } from "../db/chartOfAccounts.ts";
 import type { Db } from "../db/client.ts";
@@ -19,26 +23,29 @@ import {
   newestBatchId,
   type PostedTotals,
 } from "../db/journalBatches.ts";
+import { feederFilesOf } from "../db/ledgerFeederFiles.ts";
 import { findPartner } from "../db/partners.ts";
 import {
+  assignFeederFileQuery,
   batchAccountTotals,
   batchDetailPage,
   claimLinesQuery,
   type DetailCursor,
   dueGroups,
-  markBatchProcessedQuery,
   postableLinesExist,
   rejectClosedAccountsQuery,
 } from "../db/revenueLines.ts";
-import { completePostedQuery } from "../db/transactions.ts";
+import type { LedgerFeederFile } from "../db/schema.ts";
+import { ledgerEffectiveDate } from "../domain/businessDays.ts";
 import { addDays, cutoffInstant, pacificDate } from "../domain/businessTime.ts";
-import { buildJournal, journalObjectPrefix } from "../domain/journal.ts";
+import { buildJournal, type Journal, journalObjectPrefix, splitCreditsByClient } from "../domain/journal.ts";
 import { DETAIL_CSV_PREAMBLE, detailRowRenderer, detailRowWriter, renderJournalCsv } from "../domain/journalCsv.ts";
-import { feederFileName, feederTriggerFileName, renderFeederFile } from "../domain/ledgerFeeder.ts";
+
 import { formatCents } from "../domain/money.ts";
 import type { Logger } from "../http/logger.ts";
 import { hex, sha256Hex } from "../lib/crypto.ts";
 import type { AuditRecorder } from "./audit.ts";
+import { feederFileJournal, recordFeederFiles, renderFeederFileOf } from "./ledgerFiles.ts";
 
 export const INVALID_ACCOUNT_MESSAGE = "Invalid revenue account";
 /** A GL date is posted once its cut-off has passed by this much (late commits of approvals). */
@@ -59,7 +66,7 @@ export const QUERY_BUDGET = 800;
 export interface GlPostingDeps {
   db: Db;
   bucket: R2Bucket;
-  feederNumber: string;
+  ledger: LedgerConfig;
   audit: AuditRecorder;
   log: Logger;
   now: Date;
@@ -67,12 +74,29 @@ export interface GlPostingDeps {
   afterStep?: (step: PostingStep, batchId: number) => void | Promise<void>;
 }
 
-export type PostingStep = "claimed" | "journal.csv" | "feeder" | "trigger" | "detail.csv" | "manifest.json" | "posted";
+export type PostingStep =
+  | "claimed"
+  | "feeder-files"
+  | "journal.csv"
+  | "feeder"
+  | "trigger"
+  | "detail.csv"
+  | "manifest.json"
+  | "posted";
 
 export interface PostingReport {
   lastDueGlDate: string;
   rejectedGroups: number;
-  batchesPosted: Array<{ id: number; pbcRefNumber: string; glDate: string; sequence: number; lines: number; totalCents: number }>;
+  batchesPosted: Array<{
+    id: number;
+    pbcRefNumber: string;
+    glDate: string;
+    sequence: number;
+    lines: number;
+    totalCents: number;
+    /** The feeder files (inbox names) the batch went out in. */
+    feederFiles: string[];
+  }>;
   queries: number;
 }
 
@@ -156,6 +180,46 @@ interface FileRecord {
   size: number;
 }
 
+/** The batch's feeder files (GA and/or GI by the accounts' client code), recorded once before any file is written. */
+async function ensureFeederFiles(
+  deps: GlPostingDeps,
+  batch: JournalBatch,
+  partner: { name: string; cashAccount: string },
+  budget: Budget,
+): Promise<LedgerFeederFile[]> {
+  const { db, ledger } = deps;
+  budget.spend(2);
+  const existing = await feederFilesOf(db, "payment", batch.id);
+  if (existing.length > 0) return existing;
+  const credits = await batchAccountTotals(db, batch.id);
+  const split = splitCreditsByClient(credits, ledger.homeClientCode);
+  const effectiveDate = ledgerEffectiveDate(batch.glDate, ledger.openFrom);
+  const journals: Partial<Record<"GA" | "GI", Journal>> = {};
+  for (const type of ["GA", "GI"] as const) {
+    if (split[type].length === 0) continue;
+    journals[type] = buildJournal({
+      pbcRefNumber: batch.pbcRefNumber,
+      partnerName: partner.name,
+      glDate: batch.glDate,
+      sequence: batch.sequence,
+      cashAccount: partner.cashAccount,
+      credits: split[type],
+      journalName: "", // named from the row's id (feederFileJournal)
+      effectiveDate,
+      lineStyle: ledger.lineStyle,
+    });
+  }
+  budget.spend(4);
+  return recordFeederFiles(db, ledger, deps.now, {
+    journalKind: "payment",
+    sourceBatchId: batch.id,
+    pbcRefNumber: batch.pbcRefNumber,
+    glDate: batch.glDate,
+    journals,
+    assignLines: (type, feederFileId) => assignFeederFileQuery(batch.id, feederFileId, ledger.homeClientCode, type),
+  });
+}
+
 /** Write the batch's files (each only if absent) and finish it. Idempotent. */
 async function postBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budget, report: PostingReport): Promise<void> {
   const { db, bucket } = deps;
@@ -165,41 +229,36 @@ async function postBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budge
     deps.log.error("gl posting: partner has no cash account", { pbcRefNumber: batch.pbcRefNumber, batchId: batch.id });
     return;
   }
-  budget.spend();
-  const credits = await batchAccountTotals(db, batch.id);
-  const journal = buildJournal({
-    pbcRefNumber: batch.pbcRefNumber,
-    partnerName: partner.name,
-    glDate: batch.glDate,
-    sequence: batch.sequence,
-    cashAccount: partner.cashAccount,
-    credits,
-  });
-  // The batch's claim time names and dates its files, so a re-run writes the same bytes.
-  const createdAt = new Date(batch.claimedAt);
+  const feederFiles = await ensureFeederFiles(deps, batch, { name: partner.name, cashAccount: partner.cashAccount }, budget);
+  await deps.afterStep?.("feeder-files", batch.id);
+  const journals = feederFiles.map(feederFileJournal);
   const prefix = journalObjectPrefix(batch.pbcRefNumber, batch.glDate, batch.sequence);
   const files: Record<string, FileRecord> = {};
 
-  files["journal.csv"] = await putOnce(bucket, `${prefix}journal.csv`, renderJournalCsv(journal), "text/csv; charset=utf-8");
+  files["journal.csv"] = await putOnce(bucket, `${prefix}journal.csv`, renderJournalCsv(journals), "text/csv; charset=utf-8");
   await deps.afterStep?.("journal.csv", batch.id);
-  const feederName = feederFileName(deps.feederNumber, createdAt);
-  files.feeder = await putOnce(
-    bucket,
-    `${prefix}${feederName}`,
-    renderFeederFile(journal, { feederNumber: deps.feederNumber, batchNumber: batch.id, createdAt }),
-    "text/plain; charset=us-ascii",
-  );
-  await deps.afterStep?.("feeder", batch.id);
-  files.trigger = await putOnce(bucket, `${prefix}${feederTriggerFileName(deps.feederNumber, createdAt)}`, "", "text/plain");
-  await deps.afterStep?.("trigger", batch.id);
-  files["detail.csv"] = await writeDetail(deps, batch, `${prefix}detail.csv`, journal.revenueLineCount, budget);
+  for (const file of feederFiles) {
+    files[`feeder-${file.batchType}`] = await putOnce(
+      bucket,
+      `${prefix}${file.fileName}`,
+      renderFeederFileOf(file),
+      "text/plain; charset=us-ascii",
+    );
+    await deps.afterStep?.("feeder", batch.id);
+    // The trigger goes after its file: the ledger's transfer picks a file up when its trigger appears.
+    files[`trigger-${file.batchType}`] = await putOnce(bucket, `${prefix}${file.fileName}.TRG`, "", "text/plain");
+    await deps.afterStep?.("trigger", batch.id);
+  }
+  const lineCount = journals.reduce((sum, journal) => sum + journal.revenueLineCount, 0);
+  files["detail.csv"] = await writeDetail(deps, batch, `${prefix}detail.csv`, lineCount, budget);
   await deps.afterStep?.("detail.csv", batch.id);
 
+  const sum = (pick: (journal: Journal) => number) => journals.reduce((total, journal) => total + pick(journal), 0);
   const totals: PostedTotals = {
-    lineCount: journal.revenueLineCount,
-    accountCount: journal.accountCount,
-    debitTotalCents: journal.debitTotalCents,
-    creditTotalCents: journal.creditTotalCents,
+    lineCount,
+    accountCount: sum((journal) => journal.accountCount),
+    debitTotalCents: sum((journal) => journal.debitTotalCents),
+    creditTotalCents: sum((journal) => journal.creditTotalCents),
     files,
   };
   const manifest = {
@@ -208,38 +267,49 @@ async function postBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budge
     partnerName: partner.name,
     glDate: batch.glDate,
     sequence: batch.sequence,
-    journalName: journal.journalName,
-    fiscalYear: journal.fiscalYear,
-    revenueLineCount: journal.revenueLineCount,
-    journalLineCount: journal.lines.length,
-    accountCount: journal.accountCount,
-    debitTotal: formatCents(journal.debitTotalCents),
-    creditTotal: formatCents(journal.creditTotalCents),
-    createdAt: createdAt.toISOString(),
+    revenueLineCount: lineCount,
+    journalLineCount: sum((journal) => journal.lines.length),
+    accountCount: totals.accountCount,
+    debitTotal: formatCents(totals.debitTotalCents),
+    creditTotal: formatCents(totals.creditTotalCents),
+    createdAt: batch.claimedAt,
+    ledgerFiles: feederFiles.map((file, index) => {
+      const journal = journals[index] as Journal;
+      return {
+        fileName: file.fileName,
+        batchType: file.batchType,
+        batchNumber: file.id,
+        journalName: journal.journalName,
+        effectiveDate: journal.effectiveDate,
+        fiscalYear: journal.fiscalYear,
+        lineStyle: journal.lineStyle,
+        revenueLineCount: journal.revenueLineCount,
+        total: formatCents(journal.creditTotalCents),
+      };
+    }),
     files,
   };
   await putOnce(bucket, `${prefix}manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`, "application/json");
   await deps.afterStep?.("manifest.json", batch.id);
 
-  budget.spend(3);
-  await runBatch(db, [
-    markBatchProcessedQuery(batch.id),
-    completePostedQuery(batch.id, deps.now),
-    markPostedQuery(db, batch.id, totals, deps.now),
-  ]);
+  // Lines stay IN PROCESS and payments PAID: the ledger's feedback decides (services/ledgerFeedback.ts).
+  budget.spend();
+  await runBatch(db, [markPostedQuery(db, batch.id, totals, deps.now)]);
   await deps.afterStep?.("posted", batch.id);
+  const fileNames = feederFiles.map((file) => file.fileName);
   await deps.audit("gl.journal_posted", "success", {
     actor: "system:gl-posting",
     target: `${batch.pbcRefNumber}/${batch.glDate}/${batch.sequence}`,
-    detail: { batchId: batch.id, lines: journal.revenueLineCount, totalCents: journal.debitTotalCents },
+    detail: { batchId: batch.id, lines: lineCount, totalCents: totals.debitTotalCents, feederFiles: fileNames },
   });
   report.batchesPosted.push({
     id: batch.id,
     pbcRefNumber: batch.pbcRefNumber,
     glDate: batch.glDate,
     sequence: batch.sequence,
-    lines: journal.revenueLineCount,
-    totalCents: journal.debitTotalCents,
+    lines: lineCount,
+    totalCents: totals.debitTotalCents,
+    feederFiles: fileNames,
   });
 }
 

@@ -6,10 +6,11 @@ import type { Db } from "../db/client.ts";
 import { findClientQuery } from "../db/oauthClients.ts";
 import { findPartnerQuery } from "../db/partners.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
-import { blockingLines, linesOfTransactionQuery, revenueUpdateQueries } from "../db/revenueLines.ts";
+import { blockingLines, linesOfTransactionQuery, processedLinesSignature, revenueUpdateQueries } from "../db/revenueLines.ts";
 import type { Partner, RevenueLineRow, Transaction } from "../db/schema.ts";
 import { findTransaction, findTransactionQuery } from "../db/transactions.ts";
 import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
+import type { RevenueLine } from "../domain/revenue.ts";
 import { checkRevenueUpdate, type RevenueUpdateLineInput } from "../domain/revenueUpdate.ts";
 import { randomToken } from "../lib/crypto.ts";
 import {
@@ -36,64 +37,42 @@ export type OAuthErrorCode = "invalid_request" | "invalid_client" | "unsupported
 
 export type TokenResult =
   | { ok: true; body: { access_token: string; token_type: "bearer"; expires_in: number } }
-  | { ok: false; status: 400 | 401; error: OAuthErrorCode; description: string }
-  | { ok: false; status: 429; error: "slow_down"; description: string };
+  | { ok: false; error: OAuthErrorCode | "slow_down"; description: string };
 
 export interface TokenRequest {
-  authorization: string | undefined;
+  /** Client credentials sent with HTTP Basic: absent, unreadable, or the id and secret. */
+  basic: { id: string; secret: string } | "malformed" | null;
   form: Record<string, string>;
   /** The caller's address, where known: token requests are throttled per address and per client id. */
   sourceAddress: string | null;
 }
 
-function basicCredentials(header: string): { id: string; secret: string } | null {
-  const match = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
-  if (!match) return null;
-  let decoded: string;
-  try {
-    decoded = atob(match[1] as string);
-  } catch {
-    return null;
-  }
-  const colon = decoded.indexOf(":");
-  if (colon === -1) return null;
-  // RFC 6749 2.3.1: id and secret are form-urlencoded before Basic encoding.
-  const formDecode = (text: string) => {
-    try {
-      return decodeURIComponent(text.replaceAll("+", " "));
-    } catch {
-      return text;
-    }
-  };
-  return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
-}
-
 /** POST {base}/oauth/token, grant_type=client_credentials, client authentication by Basic or form body. */
 export async function requestToken(deps: PartnerApiDeps, request: TokenRequest): Promise<TokenResult> {
   const { form } = request;
-  const basic = request.authorization ? basicCredentials(request.authorization) : null;
-  if (request.authorization && !basic) {
+  const { basic } = request;
+  if (basic === "malformed") {
     await deps.audit("oauth.token_refused", "failure", { detail: { reason: "malformed Authorization" } });
-    return { ok: false, status: 401, error: "invalid_client", description: "Client authentication failed" };
+    return { ok: false, error: "invalid_client", description: "Client authentication failed" };
   }
   const inBody = form.client_id !== undefined || form.client_secret !== undefined;
   if (basic && inBody) {
-    return { ok: false, status: 400, error: "invalid_request", description: "Use one client authentication method, not both" };
+    return { ok: false, error: "invalid_request", description: "Use one client authentication method, not both" };
   }
-  if (!form.grant_type) return { ok: false, status: 400, error: "invalid_request", description: "grant_type is required" };
+  if (!form.grant_type) return { ok: false, error: "invalid_request", description: "grant_type is required" };
   if (form.grant_type !== "client_credentials") {
-    return { ok: false, status: 400, error: "unsupported_grant_type", description: "Only client_credentials is supported" };
+    return { ok: false, error: "unsupported_grant_type", description: "Only client_credentials is supported" };
   }
   const credentials = basic ?? (inBody ? { id: form.client_id ?? "", secret: form.client_secret ?? "" } : null);
   if (!credentials || credentials.id === "") {
     await deps.audit("oauth.token_refused", "failure", { detail: { reason: "no client credentials" } });
-    return { ok: false, status: 401, error: "invalid_client", description: "Client authentication failed" };
+    return { ok: false, error: "invalid_client", description: "Client authentication failed" };
   }
   if (deps.throttle) {
     const byAddress = request.sourceAddress === null || (await deps.throttle(`token-ip:${request.sourceAddress}`));
     if (!byAddress || !(await deps.throttle(`token-client:${credentials.id.slice(0, 200)}`))) {
       await deps.audit("oauth.token_throttled", "failure", { actor: `client:${credentials.id}` });
-      return { ok: false, status: 429, error: "slow_down", description: "Too many token requests: wait a minute and try again" };
+      return { ok: false, error: "slow_down", description: "Too many token requests: wait a minute and try again" };
     }
   }
   // Client and partner in one round trip, and the same hashing for an unknown client as for a wrong
@@ -109,7 +88,7 @@ export async function requestToken(deps: PartnerApiDeps, request: TokenRequest):
       actor: `client:${credentials.id}`,
       target: client?.pbcRefNumber ?? null,
     });
-    return { ok: false, status: 401, error: "invalid_client", description: "Client authentication failed" };
+    return { ok: false, error: "invalid_client", description: "Client authentication failed" };
   }
   const token = await issueToken(deps.signingKey, client, deps.now);
   await deps.audit("oauth.token_issued", "success", { actor: `client:${client.clientId}`, target: client.pbcRefNumber });
@@ -139,12 +118,11 @@ export type AuthResult =
  */
 export async function authenticate(
   deps: PartnerApiDeps,
-  authorization: string | undefined,
+  bearerToken: string | null,
   payment?: { pbcRefNumber: string; pbcTxnNumber: string },
 ): Promise<AuthResult> {
-  const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
-  if (!match) return { ok: false, error: "invalid_request", description: "A bearer token is required" };
-  const claims = await verifyToken(deps.signingKey, match[1] as string, deps.now);
+  if (bearerToken === null) return { ok: false, error: "invalid_request", description: "A bearer token is required" };
+  const claims = await verifyToken(deps.signingKey, bearerToken, deps.now);
   if (!claims) return { ok: false, error: "invalid_token", description: "The access token is invalid or has expired" };
   let partner: Partner | undefined;
   let client: StoredClient | undefined;
@@ -239,7 +217,7 @@ export async function updateRevenue(
   if (!own) return { kind: "not-found" };
   const { transaction } = own;
   const target = `${pbcRefNumber}/${pbcTxnNumber}`;
-  const conflict = async (): Promise<RevenueUpdateResult> => {
+  const conflict = async (update: readonly RevenueLine[] = []): Promise<RevenueUpdateResult> => {
     const current = (await findTransaction(deps.db, pbcRefNumber, pbcTxnNumber)) ?? transaction;
     let message: string;
     if (current.paymentStatus !== "PAID") {
@@ -248,8 +226,8 @@ export async function updateRevenue(
           ? "Revenue can only be updated for PAID payments: this payment is PNDNG (no payment was made)"
           : "Revenue can only be updated for PAID payments: this payment is CMPLT (its GL has been posted)";
     } else {
-      const blocking = await blockingLines(deps.db, current.id);
-      message = `Revenue can only be updated while every line's glStatus is NEW or REJECT: ${blocking
+      const blocking = await blockingLines(deps.db, current.id, update);
+      message = `Revenue can only be updated for lines whose glStatus is NEW or REJECT (PROCESSED lines must be sent unchanged): ${blocking
         .map((line) => `line ${line.lineNumber} is ${line.glStatus}`)
         .join(", ")}`;
     }
@@ -260,8 +238,25 @@ export async function updateRevenue(
   const check = checkRevenueUpdate(lines, transaction.trnAmountCents);
   if (!check.ok) return { kind: "invalid", fields: check.fields };
 
-  const results = await runBatch(deps.db, revenueUpdateQueries(transaction.id, randomToken(12), check.lines, deps.now));
-  if (results[0]?.meta.changes !== 1) return conflict();
+  // Lines the ledger accepted stay posted: the update must repeat them unchanged, and only the others are replaced.
+  // From the read above; the guard statement re-checks the same set atomically.
+  const processed = own.lines.filter((line) => line.glStatus === "PROCESSED");
+  const unchanged = (line: RevenueLine) =>
+    processed.some(
+      (kept) =>
+        kept.lineNumber === line.lineNumber &&
+        kept.revenueAccount === line.revenueAccount &&
+        kept.revenueAmountCents === line.revenueAmountCents,
+    );
+  if (processed.some((kept) => !check.lines.some((line) => line.lineNumber === kept.lineNumber && unchanged(line)))) {
+    return conflict(check.lines);
+  }
+  const replaced = check.lines.filter((line) => !unchanged(line));
+  const results = await runBatch(
+    deps.db,
+    revenueUpdateQueries(transaction.id, randomToken(12), replaced, processedLinesSignature(processed), deps.now),
+  );
+  if (results[0]?.meta.changes !== 1) return conflict(check.lines);
   await recordEvent(
     deps.db,
     {

@@ -39,6 +39,7 @@ interface JournalRow {
   creditTotal: string | null;
   createdAt: string;
   files: Array<{ name: string; fileName: string; url: string; sha256: string }>;
+  ledger: Array<{ fileName: string; batchType: string; status: string }>;
 }
 
 export const FinanceJournalsPage: FC<{
@@ -121,6 +122,7 @@ export const FinanceJournalsPage: FC<{
           <th scope="col">Debits</th>
           <th scope="col">Credits</th>
           <th scope="col">Status</th>
+          <th scope="col">Ledger</th>
           <th scope="col">Created</th>
           <th scope="col">Files</th>
         </tr>
@@ -128,7 +130,7 @@ export const FinanceJournalsPage: FC<{
       <tbody>
         {journals.length === 0 && (
           <tr>
-            <td colspan={9}>No journals match.</td>
+            <td colspan={10}>No journals match.</td>
           </tr>
         )}
         {journals.map((journal) => (
@@ -140,6 +142,13 @@ export const FinanceJournalsPage: FC<{
             <td>{journal.debitTotal ?? ""}</td>
             <td>{journal.creditTotal ?? ""}</td>
             <td>{journal.status}</td>
+            <td>
+              {journal.ledger.map((file) => (
+                <div>
+                  {file.batchType}: {file.status === "SENT" ? "awaiting feedback" : file.status}
+                </div>
+              ))}
+            </td>
             <td>{journal.createdAt}</td>
             <td>
               {journal.files.map((file) => (
@@ -155,7 +164,175 @@ export const FinanceJournalsPage: FC<{
       </tbody>
     </table>
     <p class="body">
-      JSON: <code>/finance/api/journals</code>. Terminal: <code>npm run journals -- list</code>.
+      JSON: <code>/finance/api/journals</code>. Terminal: <code>npm run journals -- list</code>.{" "}
+      <a href="/finance/feedback">Ledger feedback files</a>.
+    </p>
+  </Layout>
+);
+
+interface FeedbackBatchRow {
+  batchNumber: number;
+  feederFile: string;
+  pbcRefNumber: string;
+  glDate: string;
+  result: string;
+  linesProcessed: number;
+  linesRejected: number;
+  rejections: Array<{ account: string | null; code: string; message: string }>;
+}
+
+interface FeedbackRow {
+  id: number;
+  fileName: string;
+  kind: string;
+  receivedBy: string;
+  receivedAt: string;
+  status: string;
+  linesProcessed: number;
+  linesRejected: number;
+  problems: string[];
+}
+
+const OutcomeSummary: FC<{
+  outcome: {
+    fileName: string;
+    kind: string;
+    duplicate: boolean;
+    batches: FeedbackBatchRow[];
+    problems: string[];
+    linesProcessed: number;
+    linesRejected: number;
+  };
+}> = ({ outcome }) => (
+  <section role="status">
+    <h2 class="heading-s">Processed {outcome.fileName}</h2>
+    {outcome.duplicate ? (
+      <p class="body">This file was received before: nothing was changed.</p>
+    ) : outcome.kind === "ACK" ? (
+      <p class="body">Acknowledgement kept. It changes nothing.</p>
+    ) : (
+      <p class="body">
+        {outcome.linesProcessed} lines accepted (PROCESSED), {outcome.linesRejected} rejected (REJECT).
+      </p>
+    )}
+    {outcome.batches.length > 0 && (
+      <table class="result-table">
+        <caption class="visually-hidden">Batches in this file</caption>
+        <thead>
+          <tr>
+            <th scope="col">Batch</th>
+            <th scope="col">Feeder file</th>
+            <th scope="col">Partner</th>
+            <th scope="col">GL date</th>
+            <th scope="col">Result</th>
+            <th scope="col">Ledger message</th>
+          </tr>
+        </thead>
+        <tbody>
+          {outcome.batches.map((batch) => (
+            <tr>
+              <td>{batch.batchNumber}</td>
+              <td>{batch.feederFile}</td>
+              <td>{batch.pbcRefNumber}</td>
+              <td>{batch.glDate}</td>
+              <td>{batch.result}</td>
+              <td>
+                {batch.rejections.map((rejection) => (
+                  <div>
+                    {rejection.account ?? "all lines"}: {rejection.code} {rejection.message}
+                  </div>
+                ))}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    )}
+    {outcome.problems.length > 0 && (
+      <div>
+        <h3 class="heading-s">Not matched to anything this portal sent (nothing applied for these)</h3>
+        <ul class="list">
+          {outcome.problems.map((problem) => (
+            <li>{problem}</li>
+          ))}
+        </ul>
+      </div>
+    )}
+  </section>
+);
+
+export const FinanceFeedbackPage: FC<{
+  nonce: string;
+  files: FeedbackRow[];
+  outcome: Parameters<typeof OutcomeSummary>[0]["outcome"] | null;
+  error: string | null;
+  user: string;
+}> = ({ nonce, files, outcome, error, user }) => (
+  <Layout title="Ledger feedback" serviceName="Finance" nonce={nonce}>
+    <h1 class="heading-l">Ledger feedback</h1>
+    <p class="body">
+      Signed in as {user}. The ledger answers each feeder file with a FEEDBACK file: accepted lines become PROCESSED, rejected
+      lines REJECT with the ledger's message. Files dropped in the <code>ledger-inbox/</code> folder are read every 5 minutes;
+      upload one here to process it now. <a href="/finance/journals">GL journals</a>.
+    </p>
+    {error && (
+      <div class="error-summary" role="alert" tabindex={-1}>
+        <h2 class="error-summary-title">There is a problem</h2>
+        <ul class="error-summary-list">
+          <li>
+            <a href="#file">{error}</a>
+          </li>
+        </ul>
+      </div>
+    )}
+    {outcome && <OutcomeSummary outcome={outcome} />}
+    <form method="post" action="/finance/feedback" enctype="multipart/form-data">
+      <div class="form-group">
+        <label class="label" for="file">
+          FEEDBACK or ACK file from the ledger
+        </label>
+        <input class="input" id="file" name="file" type="file" />
+      </div>
+      <button type="submit" class="button">
+        Upload and process
+      </button>
+    </form>
+    <table class="result-table">
+      <caption class="visually-hidden">Feedback files received</caption>
+      <thead>
+        <tr>
+          <th scope="col">File</th>
+          <th scope="col">Kind</th>
+          <th scope="col">Received</th>
+          <th scope="col">By</th>
+          <th scope="col">Status</th>
+          <th scope="col">Accepted</th>
+          <th scope="col">Rejected</th>
+          <th scope="col">Problems</th>
+        </tr>
+      </thead>
+      <tbody>
+        {files.length === 0 && (
+          <tr>
+            <td colspan={8}>No feedback files yet.</td>
+          </tr>
+        )}
+        {files.map((file) => (
+          <tr>
+            <td>{file.fileName}</td>
+            <td>{file.kind}</td>
+            <td>{file.receivedAt}</td>
+            <td>{file.receivedBy}</td>
+            <td>{file.status}</td>
+            <td>{file.linesProcessed}</td>
+            <td>{file.linesRejected}</td>
+            <td>{file.problems.join("; ")}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+    <p class="body">
+      JSON: <code>/finance/api/feedback</code>. Terminal: <code>npm run journals -- feedback FILE</code>.
     </p>
   </Layout>
 );

@@ -1,6 +1,6 @@
 import type { FC } from "hono/jsx";
 import { type Catalogue, catalogue } from "../i18n/index.ts";
-import type { OutcomeKey } from "../services/cardPayment.ts";
+import type { OutcomeWords } from "./cardOutcomes.ts";
 import { Layout } from "./layout.tsx";
 import { PartnerContact, type PartnerFace } from "./partner.tsx";
 
@@ -42,15 +42,8 @@ export interface OutcomePageProps {
   t: Catalogue;
   nonce: string;
   partner: PartnerFace;
-  outcome: OutcomeKey;
-  /** What was paid (success). */
-  amount: string;
-  description: string;
-  reference?: string | null;
-  /** Tries left before the payment is stopped (declined-retry). */
-  triesLeft?: number;
-  /** A receipt email is on its way (success). */
-  receiptRequested?: boolean;
+  /** What the page says (views/cardOutcomes.ts). */
+  words: OutcomeWords;
   receiptUrl?: string | null;
   /** Signed link back to the partner service. */
   returnUrl?: string | null;
@@ -63,45 +56,10 @@ export interface OutcomePageProps {
   switchHref?: string | null;
 }
 
-function outcomeText(props: OutcomePageProps): { title: string; paragraphs: string[] } {
-  const { t, partner } = props;
-  const o = t.outcome;
-  switch (props.outcome) {
-    case "success":
-      return {
-        title: o.successTitle,
-        paragraphs: [
-          o.successBody(props.amount, partner.name, props.description),
-          o.noNeedToPay,
-          ...(props.receiptRequested ? [o.receiptSent] : []),
-        ],
-      };
-    case "waiting":
-      return { title: o.waitingTitle, paragraphs: [o.waitingBody] };
-    case "in-progress":
-      return { title: o.inProgressTitle, paragraphs: o.inProgressBody };
-    case "superseded":
-      return { title: o.supersededTitle, paragraphs: o.supersededBody };
-    case "declined":
-      return { title: o.declinedTitle, paragraphs: o.declinedBody(partner.name) };
-    case "declined-retry":
-      return { title: o.declinedTitle, paragraphs: o.declinedRetryBody(props.triesLeft ?? 1) };
-    case "cancelled":
-      return { title: o.cancelledTitle, paragraphs: o.cancelledBody };
-    case "expired":
-      return { title: o.expiredTitle, paragraphs: o.expiredBody(partner.name) };
-    case "locked":
-      return { title: o.lockedTitle, paragraphs: o.lockedBody(partner.name) };
-    case "too-many":
-      return { title: o.tooManyTitle, paragraphs: o.tooManyBody };
-  }
-}
-
 /** One page per payment state (state enforcer): success, in progress, declined, cancelled, expired... */
 export const OutcomePage: FC<OutcomePageProps> = (props) => {
-  const { t, partner } = props;
-  const { title, paragraphs } = outcomeText(props);
-  const success = props.outcome === "success";
+  const { t, partner, words } = props;
+  const { title, paragraphs } = words;
   return (
     <Layout
       t={t}
@@ -111,12 +69,12 @@ export const OutcomePage: FC<OutcomePageProps> = (props) => {
       scripts={props.statusUrl ? ["/public/assets/waiting.js"] : []}
       switchHref={props.switchHref}
     >
-      {success ? (
+      {words.panel ? (
         <div class="panel">
           <h1 class="panel-title">{title}</h1>
-          {props.reference && (
+          {words.reference && (
             <p class="panel-body">
-              {t.outcome.referenceIs} <strong>{props.reference}</strong>
+              {t.outcome.referenceIs} <strong>{words.reference}</strong>
             </p>
           )}
         </div>
@@ -147,13 +105,11 @@ export const OutcomePage: FC<OutcomePageProps> = (props) => {
         )}
         {props.returnUrl && (
           <a class={props.retryAction ? "button button-secondary" : "button"} href={props.returnUrl}>
-            {success ? t.outcome.continueTo(partner.name) : t.outcome.returnTo(partner.name)}
+            {words.continueLink ? t.outcome.continueTo(partner.name) : t.outcome.returnTo(partner.name)}
           </a>
         )}
       </div>
-      {(props.outcome === "declined-retry" || props.outcome === "locked" || success) && (
-        <PartnerContact t={t} partner={partner} />
-      )}
+      {words.contact && <PartnerContact t={t} partner={partner} />}
     </Layout>
   );
 };

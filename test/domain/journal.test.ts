@@ -18,9 +18,14 @@ import {
 } from "../../src/domain/journalCsv.ts";
 import {
   FEEDER_RECORD_FIELDS,
+  feederFileInstant,
   feederFileName,
   feederTriggerFileName,
   formatFeederAmount,
+  ledgerBatchName,
+  ledgerJournalName,
+  nextFeederFileName,
+  parseLedgerJournalName,
   renderFeederFile,
 } from "../../src/domain/ledgerFeeder.ts";
 
@@ -46,7 +51,7 @@ function input(overrides: Partial<JournalInput> = {}): JournalInput {
   };
 }
 
-const FEEDER = { feederNumber: "3535", batchNumber: 42, createdAt: new Date("2026-11-21T10:15:30Z") };
+const FEEDER = { feederNumber: "3535", batchNumber: 42, ministryPrefix: "PB", createdAt: new Date("2026-11-21T10:15:30Z") };
 
 /** "000000012345.67" -> 1234567, independently of the code under test. */
 function feederCents(text: string): number {
@@ -354,13 +359,39 @@ describe("feeder file", () => {
     expect(() => formatFeederAmount(1.5)).toThrow();
   });
 
-  it("names the file INBOX.F{feeder}.{Pacific timestamp} with a .TRG trigger", () => {
-    // Dates before March 2026: tz data releases disagree after that (BC's move to permanent daylight time).
-    expect(feederFileName("3535", new Date("2025-11-21T10:15:30Z"))).toBe("INBOX.F3535.20251121021530");
-    expect(feederFileName("3535", new Date("2025-07-01T10:15:30Z"))).toBe("INBOX.F3535.20250701031530");
-    expect(feederFileName("3535", new Date("2026-04-01T06:59:59Z"))).toBe("INBOX.F3535.20260331235959");
-    expect(feederTriggerFileName("3535", new Date("2025-11-21T10:15:30Z"))).toBe("INBOX.F3535.20251121021530.TRG");
+  it("names the file INBOX.F{feeder}.{UTC timestamp} with a .TRG trigger", () => {
+    expect(feederFileName("3535", new Date("2025-11-21T10:15:30Z"))).toBe("INBOX.F3535.20251121101530");
+    expect(feederFileName("3535", new Date("2025-07-01T10:15:30.999Z"))).toBe("INBOX.F3535.20250701101530");
+    expect(feederTriggerFileName("3535", new Date("2025-11-21T10:15:30Z"))).toBe("INBOX.F3535.20251121101530.TRG");
     expect(() => feederFileName("35", new Date())).toThrow();
+    expect(feederFileInstant("INBOX.F3535.20251121101530")).toEqual(new Date("2025-11-21T10:15:30Z"));
+    expect(feederFileInstant("INBOX.F3535.20251131101530")).toBeNull();
+    expect(feederFileInstant("FEEDBACK.F3535.20251121101530")).toBeNull();
+  });
+
+  it("bumps a name by a second past the newest one used, so no two files share a name", () => {
+    const now = new Date("2026-01-16T09:00:00.400Z");
+    expect(nextFeederFileName("3535", now, null)).toBe("INBOX.F3535.20260116090000");
+    expect(nextFeederFileName("3535", now, "INBOX.F3535.20260115090000")).toBe("INBOX.F3535.20260116090000");
+    expect(nextFeederFileName("3535", now, "INBOX.F3535.20260116090000")).toBe("INBOX.F3535.20260116090001");
+    expect(nextFeederFileName("3535", now, "INBOX.F3535.20260116090059")).toBe("INBOX.F3535.20260116090100");
+    const names = new Set<string>();
+    let newest: string | null = null;
+    for (let i = 0; i < 100; i++) {
+      newest = nextFeederFileName("3535", now, newest);
+      names.add(newest);
+    }
+    expect(names.size).toBe(100);
+  });
+
+  it("names journals prefix + 8 digits and batches prefix + 9 digits, and reads a journal name back", () => {
+    expect(ledgerJournalName("PB", 42)).toBe("PB00000042");
+    expect(ledgerBatchName("PB", 42)).toBe("PB000000042");
+    expect(parseLedgerJournalName("PB", "PB00000042")).toBe(42);
+    expect(parseLedgerJournalName("PB", "XY00000042")).toBeNull();
+    expect(parseLedgerJournalName("PB", "PB0000004")).toBeNull();
+    expect(() => ledgerJournalName("P", 1)).toThrow();
+    expect(() => ledgerJournalName("PB", 100_000_000)).toThrow();
   });
 
   it("documents a width for every field, matching the reference where it names one", () => {
@@ -399,7 +430,7 @@ describe("feeder file", () => {
     ];
     expect(bh.fields).toEqual({ feederNumber: "3535", fiscalYear: "2027", batchNumber: "000000042", messageVersion: "4010" });
     expect(jh.fields.journalName).toBe(journal.journalName);
-    expect(jh.fields.journalBatchName?.trimEnd()).toBe(`${journal.journalName}000000042`);
+    expect(jh.fields.journalBatchName).toBe("PB000000042".padEnd(25));
     expect(jh.fields.journalAmount).toBe("000000000173.45");
     expect(jh.fields.actualFlag).toBe("ACAD");
     expect(jh.fields.filler?.trim()).toBe("");
@@ -455,6 +486,38 @@ describe("feeder file", () => {
       ),
       { numRuns: 100 },
     );
+  });
+
+  it("upper-cases accounts and writes the configured supplier number", () => {
+    const lower = buildJournal(
+      input({ credits: [{ account: account(1).replace("0000", "abcd"), amountCents: 100, lineCount: 1 }] }),
+    );
+    const records = parseFeeder(renderFeederFile(lower, { ...FEEDER, supplierNumber: "123456789" }));
+    const jd = records.find((record) => record.type === "JD");
+    expect(jd?.fields.glDistribution).toBe(jd?.fields.glDistribution?.toUpperCase());
+    expect(jd?.fields.glDistribution).toContain("ABCD");
+    expect(jd?.fields.supplierNumber).toBe("123456789");
+  });
+
+  it("pairs mode writes an equal debit after each credit, still balanced", () => {
+    const journal = buildJournal(input({ lineStyle: "pairs" }));
+    expect(journal.lines.map((line) => [line.side, line.amountCents])).toEqual([
+      ["C", 5_000],
+      ["D", 5_000],
+      ["C", 12_345],
+      ["D", 12_345],
+    ]);
+    expect(journal.debitTotalCents).toBe(journal.creditTotalCents);
+    const records = parseFeeder(renderFeederFile(journal, FEEDER));
+    expect(records.filter((record) => record.type === "JD")).toHaveLength(4);
+  });
+
+  it("dates the lines and the fiscal year by the effective date, not the GL date", () => {
+    const journal = buildJournal(input({ glDate: "2026-03-29", effectiveDate: "2026-04-01" }));
+    const records = parseFeeder(renderFeederFile(journal, FEEDER));
+    expect(records[0]?.fields.fiscalYear).toBe("2027");
+    expect(records.find((record) => record.type === "JD")?.fields.effectiveDate).toBe("20260401");
+    expect(() => buildJournal(input({ glDate: "2026-03-29", effectiveDate: "2026-03-28" }))).toThrow();
   });
 
   it("puts a journal in the fiscal year of its GL date, even if the file is made in the next year", () => {

@@ -21,7 +21,7 @@ import {
 /**
  * The waiting page reloads itself every 2 s with <meta http-equiv="refresh"> (WCAG 2.2.1, failure
  * F41; a screen reader starts reading the page again at each reload). Its interval and wording
- * ("This page will update by itself") come from src/services/cardPayment.ts, so the fix is a
+ * ("This page will update by itself") come from src/views/cardOutcomes.tsx, so the fix is a
  * server-side design change: reported, not fixed here.
  */
 

@@ -6,13 +6,18 @@
  *
  * It never keeps a card number or security code: only the last four digits of each order.
  *
- * Outcomes, by the card-page.md sandbox test numbers:
+ * Outcomes, as the published sandbox answers its test numbers:
  * - approved / declined (402, message 7) numbers, the amount-limited Visa (declined from $100.00);
- * - 4872385877270993: the payment is approved and recorded, but the answer never comes;
- * - 4104631199283796: the payment is approved and recorded, and the answer comes after SLOW_ANSWER_MS;
+ * - 4872385877270993 and 4104631199283796, the delayed cards: the sandbox answers them after 45 s or
+ *   more with a 402 carrying message 55 and 54 (timeouts), never an approval; here after
+ *   DELAYED_ANSWER_MS (shortened; BAMBORA_FAKE_DELAY_MS overrides it), recorded as not approved;
+ * - the account's default transaction limit: a purchase above $1,000.00 is refused (402);
  * - any other Luhn-valid number is approved; a number failing Luhn is a 400 (message 52);
- * - an order number seen before is a 402 duplicate order number (788).
- * Cardholder names in FAKE_NAMES trigger the other documented answers (500, 502, duplicate transaction).
+ * - an order number seen before is a 402 duplicate order number (788);
+ * - a missing or wrong Passcode header is a 401 (message 21), as the API reports it.
+ * Declines (402) carry `validation.id` and `card.card_type` as the API's do.
+ * Cardholder names in FAKE_NAMES trigger the other documented answers (500, 502, codes 16, 56, 190,
+ * 560, an approval whose answer never comes or comes late).
  * Report searches for order numbers starting with FAKE_REPORT_ERROR / FAKE_REPORT_HANG fail or hang.
  */
 // Types only at the top: tests inside workerd import this file's constants, so Node modules load lazily.
@@ -33,11 +38,21 @@ export const FAKE_CARDS = {
   approved: ["4030000010001234", "5100000010001004", "2223000048400011", "371100001000131", "6011500080009080"],
   declined: ["4003050500040005", "5100000020002000", "342400001000180", "6011000900901111"],
   amountLimited: "4504481742333",
-  neverAnswers: "4872385877270993",
-  slowAnswer: "4104631199283796",
+  /** Answers after DELAYED_ANSWER_MS with a 402, message 55. */
+  delayed55: "4872385877270993",
+  /** Answers after DELAYED_ANSWER_MS with a 402, message 54. */
+  delayed54: "4104631199283796",
+  /** Diners Club (Bambora card type DI) and JCB (JB): the adapter must not call them Discover. */
+  diners: "36438999910011",
+  jcb: "3528000000000015",
 } as const;
 
+/** The sandbox's delayed cards answer after 45 s or more; the fake waits this long (configurable). */
+export const DELAYED_ANSWER_MS = 2_000;
+/** Answers that are approved but come late (FAKE_NAMES.slowApproval). */
 export const SLOW_ANSWER_MS = 2_000;
+/** The default per-transaction limit of a Bambora account, in dollars. */
+export const FAKE_TRANSACTION_LIMIT = 1_000;
 
 export const FAKE_NAMES = {
   /** 500 before anything is recorded: a lookup finds nothing. */
@@ -50,6 +65,16 @@ export const FAKE_NAMES = {
   duplicateTransaction: "FAKE DUPLICATE TRANSACTION",
   /** 200 with `approved: "0"` instead of a 402. */
   declinedWith200: "FAKE DECLINED 200",
+  /** Approved and recorded; the answer never comes. */
+  noAnswer: "FAKE NO ANSWER",
+  /** Approved and recorded; the answer comes after SLOW_ANSWER_MS. */
+  slowApproval: "FAKE SLOW APPROVAL",
+  /** 402 message 56 "Application Error - Retrieving Response" (approved and recorded behind it). */
+  code56: "FAKE CODE 56",
+  /** 400 message 190 "Unknown transaction response" (nothing recorded). */
+  code190: "FAKE CODE 190",
+  /** 402 message 560 "Transaction In Process". */
+  code560: "FAKE CODE 560",
 } as const;
 
 export const FAKE_REPORT_ERROR = "FAKEREPORT500";
@@ -92,10 +117,12 @@ function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-/** Bambora's own card type codes (NN is Discover). */
+/** Bambora's own card type codes (NN is Discover, DI is Diners Club, JB is JCB). */
 function bamboraCardType(number: string): string {
   if (/^4/.test(number)) return "VI";
   if (/^3[47]/.test(number)) return "AM";
+  if (/^(36|38|30[0-5])/.test(number)) return "DI";
+  if (/^35/.test(number)) return "JB";
   if (/^(5[1-5]|2[2-7])/.test(number)) return "MC";
   if (/^6/.test(number)) return "NN";
   return "VI";
@@ -107,8 +134,20 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(text);
 }
 
-function sendError(response: ServerResponse, status: number, code: number, category: number, message: string): void {
-  sendJson(response, status, { code, category, message, reference: "" });
+function sendError(
+  response: ServerResponse,
+  status: number,
+  code: number,
+  category: number,
+  message: string,
+  extra: Record<string, unknown> = {},
+): void {
+  sendJson(response, status, { code, category, message, reference: "", ...extra });
+}
+
+/** What a 402 adds about the refused payment: its transaction id and the card type. */
+function declineExtras(order: { id: number; cardType: string }): Record<string, unknown> {
+  return { validation: { id: String(order.id), approved: 0 }, card: { card_type: order.cardType } };
 }
 
 async function readBody(request: IncomingMessage): Promise<unknown> {
@@ -132,7 +171,8 @@ function parseReportDate(value: unknown): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-export async function startBamboraFake(): Promise<BamboraFake> {
+export async function startBamboraFake(options: { delayMs?: number } = {}): Promise<BamboraFake> {
+  const delayMs = options.delayMs ?? DELAYED_ANSWER_MS;
   const orders = new Map<string, StoredOrder>();
   const hanging = new Set<ServerResponse>();
   let nextId = 10_000_001;
@@ -232,17 +272,37 @@ export async function startBamboraFake(): Promise<BamboraFake> {
 
     const cardType = bamboraCardType(number);
     const lastFour = number.slice(-4);
+    const refuse = (status: number, code: number, category: number, message: string) => {
+      const order = record(orderNumber, { approved: false, messageId: code, message, authCode: "", cardType, lastFour, amount });
+      return sendError(response, status, code, category, message, status === 402 ? declineExtras(order) : {});
+    };
     if (name === FAKE_NAMES.duplicateTransaction) {
-      record(orderNumber, {
+      return refuse(402, 16, 1, "Duplicate Transaction - This transaction has already been approved");
+    }
+    if (name === FAKE_NAMES.code190) return sendError(response, 400, 190, 1, "Unknown transaction response");
+    if (name === FAKE_NAMES.code560) return refuse(402, 560, 1, "Transaction In Process");
+    const delayed = number === FAKE_CARDS.delayed55 ? 55 : number === FAKE_CARDS.delayed54 ? 54 : null;
+    if (delayed !== null) {
+      const order = record(orderNumber, {
         approved: false,
-        messageId: 16,
-        message: "Duplicate Transaction",
+        messageId: delayed,
+        message: delayed === 55 ? "Processor timeout" : "Transaction timeout - No response",
         authCode: "",
         cardType,
         lastFour,
         amount,
       });
-      return sendError(response, 402, 16, 1, "Duplicate Transaction");
+      hang(response);
+      setTimeout(() => {
+        if (!response.destroyed && !response.writableEnded) {
+          sendError(response, 402, delayed, 1, order.message, declineExtras(order));
+        }
+      }, delayMs).unref();
+      return;
+    }
+    if (amount > FAKE_TRANSACTION_LIMIT) {
+      // The reference gives the limit, not the code: a business-rule refusal (category 2).
+      return refuse(402, 311, 2, "Transaction exceeds the merchant's per-transaction limit");
     }
     const declined =
       (FAKE_CARDS.declined as readonly string[]).includes(number) ||
@@ -259,7 +319,7 @@ export async function startBamboraFake(): Promise<BamboraFake> {
         amount,
       });
       if (name === FAKE_NAMES.declinedWith200) return sendJson(response, 200, paymentBody(order));
-      return sendError(response, 402, 7, 1, "DECLINE");
+      return sendError(response, 402, 7, 1, "DECLINE", declineExtras(order));
     }
 
     const order = record(orderNumber, {
@@ -271,9 +331,10 @@ export async function startBamboraFake(): Promise<BamboraFake> {
       lastFour,
       amount,
     });
-    if (number === FAKE_CARDS.neverAnswers) return hang(response);
+    if (name === FAKE_NAMES.noAnswer) return hang(response);
     if (name === FAKE_NAMES.serverErrorAfterApproval) return sendError(response, 500, 0, 4, "Internal Server Error");
-    if (number === FAKE_CARDS.slowAnswer) {
+    if (name === FAKE_NAMES.code56) return sendError(response, 402, 56, 1, "Application Error - Retrieving Response");
+    if (name === FAKE_NAMES.slowApproval) {
       hang(response);
       setTimeout(() => {
         if (!response.destroyed && !response.writableEnded) sendJson(response, 200, paymentBody(order));

@@ -1,0 +1,110 @@
+/**
+ * What finance staff see of the nightly posting: journals with their files and the ledger's answer,
+ * one file's bytes for download, and the ledger's feedback files. Routes turn these into pages,
+ * JSON and downloads.
+ */
+import type { Db } from "../db/client.ts";
+import { findBatch, type JournalBatch, listBatches } from "../db/journalBatches.ts";
+import { findFeedbackFile, listFeedbackFiles } from "../db/ledgerFeedbackFiles.ts";
+import { feederFilesOfBatches } from "../db/ledgerFeederFiles.ts";
+import type { LedgerFeedbackFile, LedgerFeederFile } from "../db/schema.ts";
+import { formatCents } from "../domain/money.ts";
+import { storedOutcome } from "./ledgerFeedback.ts";
+
+export interface JournalFilters {
+  from?: string;
+  to?: string;
+  partner?: string;
+}
+
+interface StoredFile {
+  key: string;
+  sha256: string;
+  size: number;
+}
+
+function storedFiles(batch: JournalBatch): Record<string, StoredFile> {
+  return batch.files ? (JSON.parse(batch.files) as Record<string, StoredFile>) : {};
+}
+
+export function journalSummary(batch: JournalBatch, ledgerFiles: LedgerFeederFile[] = []) {
+  return {
+    id: batch.id,
+    glDate: batch.glDate,
+    pbcRefNumber: batch.pbcRefNumber,
+    sequence: batch.sequence,
+    status: batch.status,
+    lineCount: batch.lineCount,
+    accountCount: batch.accountCount,
+    debitTotal: batch.debitTotalCents === null ? null : formatCents(batch.debitTotalCents),
+    creditTotal: batch.creditTotalCents === null ? null : formatCents(batch.creditTotalCents),
+    createdAt: batch.claimedAt,
+    postedAt: batch.postedAt,
+    files: Object.entries(storedFiles(batch)).map(([name, file]) => ({
+      name,
+      fileName: file.key.slice(file.key.lastIndexOf("/") + 1),
+      sha256: file.sha256,
+      size: file.size,
+    })),
+    /** The feeder files sent to the ledger and what its feedback said (SENT until then). */
+    ledger: ledgerFiles
+      .filter((file) => file.sourceBatchId === batch.id)
+      .map((file) => ({
+        fileName: file.fileName,
+        batchType: file.batchType,
+        batchNumber: file.id,
+        effectiveDate: file.effectiveDate,
+        status: file.status,
+        settledAt: file.settledAt,
+      })),
+  };
+}
+export type JournalSummary = ReturnType<typeof journalSummary>;
+
+export async function listJournals(db: Db, filters: JournalFilters): Promise<JournalSummary[]> {
+  const batches = await listBatches(db, { from: filters.from, to: filters.to, pbcRefNumber: filters.partner });
+  const ledgerFiles = await feederFilesOfBatches(
+    db,
+    "payment",
+    batches.map((batch) => batch.id),
+  );
+  return batches.map((batch) => journalSummary(batch, ledgerFiles));
+}
+
+/** One of a journal's files, read from R2; null when the journal, the file or the object is missing. */
+export async function journalFile(db: Db, bucket: R2Bucket, batchId: number, name: string) {
+  const batch = Number.isSafeInteger(batchId) ? await findBatch(db, batchId) : undefined;
+  const stored = batch ? storedFiles(batch)[name] : undefined;
+  if (!batch || !stored) return null;
+  const object = await bucket.get(stored.key);
+  if (!object) return { batch, stored, object: null };
+  return { batch, stored, fileName: stored.key.slice(stored.key.lastIndexOf("/") + 1), object };
+}
+
+export function feedbackSummary(row: LedgerFeedbackFile) {
+  const outcome = storedOutcome(row);
+  return {
+    id: row.id,
+    fileName: row.fileName,
+    kind: row.kind,
+    source: row.source,
+    receivedBy: row.receivedBy,
+    receivedAt: row.receivedAt,
+    processedAt: row.processedAt,
+    status: row.status,
+    sha256: row.sha256,
+    linesProcessed: outcome.linesProcessed,
+    linesRejected: outcome.linesRejected,
+    batches: outcome.batches,
+    problems: outcome.problems,
+  };
+}
+
+export async function listFeedback(db: Db, limit: number) {
+  return (await listFeedbackFiles(db, limit)).map(feedbackSummary);
+}
+
+export async function findFeedback(db: Db, id: number) {
+  const row = Number.isSafeInteger(id) ? await findFeedbackFile(db, id) : undefined;
+  return row ? feedbackSummary(row) : null;
+}
