@@ -52,7 +52,7 @@ a:focus{background:#fcba19;color:#0b0c0c;box-shadow:0 -2px #fcba19,0 4px #0b0c0c
 .panel{background:#00703c;color:#fff;padding:25px;margin-bottom:30px;text-align:center}
 .panel-title{margin:0 0 10px;font-size:2rem}
 .panel-body{margin:0;font-size:1.5rem;overflow-wrap:anywhere}
-.notice{border-left:5px solid #1a5a96;padding:10px 15px;background:#f3f2f1}
+.notice{border-left:5px solid #1a5a96;padding:10px 15px;background:#f3f2f1;overflow-wrap:anywhere}
 .demo-lines td,.demo-lines th{padding:4px 8px 4px 0;text-align:left;vertical-align:top}
 .result-table{border-collapse:collapse;margin-bottom:20px;width:100%}
 .result-table th,.result-table td{border-bottom:1px solid #b1b4b6;padding:8px 10px 8px 0;text-align:left;vertical-align:top;overflow-wrap:anywhere}
