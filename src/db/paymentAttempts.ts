@@ -196,6 +196,14 @@ export async function finishReceipt(
   return rows.length === 1;
 }
 
+/** A send is being retried: the request is active, so the sweep does not take its message for lost. */
+export async function touchReceiptRequest(db: Db, attemptId: number, now: Date): Promise<void> {
+  await db
+    .update(paymentAttempts)
+    .set({ receiptUpdatedAt: now.toISOString() })
+    .where(and(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.receiptStatus, "REQUESTED")));
+}
+
 /** Approved attempts whose receipt was requested before `before` and is not sent yet (lost queue message). */
 export async function listStalledReceipts(db: Db, before: Date, limit: number): Promise<Array<{ id: number }>> {
   return db

@@ -29,7 +29,8 @@ export class ChesSender implements EmailSender {
 
   constructor(settings: ChesSettings) {
     this.#settings = settings;
-    this.#fetch = settings.fetch ?? fetch;
+    // Called unbound: workerd's fetch refuses to run with `this` set to another object ("Illegal invocation").
+    this.#fetch = settings.fetch ?? ((input, init) => fetch(input, init));
   }
 
   async #token(now: number): Promise<string> {

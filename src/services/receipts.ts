@@ -11,11 +11,16 @@
  * sweep (every 5 minutes) once the payment page has expired. Never stored anywhere else; never logged.
  */
 
-import { sql } from "drizzle-orm";
 import type { AppConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { findPartner } from "../db/partners.ts";
-import { eraseUnusableReceiptAddresses, findReceiptRequest, finishReceipt, listStalledReceipts } from "../db/paymentAttempts.ts";
+import {
+  eraseUnusableReceiptAddresses,
+  findReceiptRequest,
+  finishReceipt,
+  listStalledReceipts,
+  touchReceiptRequest,
+} from "../db/paymentAttempts.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
 import { findTransactionById } from "../db/transactions.ts";
 import { EmailSendError, type EmailSender } from "../email/types.ts";
@@ -104,8 +109,7 @@ export async function sendReceipt(deps: ReceiptDeps, attemptId: number, delivery
     const reason = error instanceof Error ? error.message : "send failed";
     if (retryable && delivery < MAX_DELIVERIES) {
       // Activity, so the sweep does not take it for a lost message while the queue retries.
-      await db.run(sql`UPDATE payment_attempts SET receipt_updated_at = ${now.toISOString()}
-        WHERE id = ${attemptId} AND receipt_status = 'REQUESTED'`);
+      await touchReceiptRequest(db, attemptId, now);
       deps.log.warn("receipt not sent yet; will retry", { attemptId, delivery, reason });
       return "retry";
     }
