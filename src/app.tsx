@@ -1,15 +1,16 @@
 /** The portal's Hono application: shared middleware, one router per feature, one error handler. */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
 import { docsRoutes } from "./api/docsPage.ts";
 import { createPartnerApi } from "./api/index.ts";
 import { configurationProblems, readConfig } from "./config.ts";
 import { database } from "./db/client.ts";
 import { languageMiddleware } from "./http/language.ts";
-import { createLogger } from "./http/logger.ts";
 import { securityHeaders } from "./http/security.ts";
 import type { AppEnv } from "./http/types.ts";
 import { catalogue } from "./i18n/index.ts";
+import { createLogger } from "./lib/logger.ts";
 import { createProcessor } from "./processor/index.ts";
 import { assetRoutes } from "./routes/assets.ts";
 import { cardPageRoutes, cardPath } from "./routes/cardPage.tsx";
@@ -35,12 +36,15 @@ function settingsOf(env: Env) {
 /** Built per base path (a deployment setting), so the partner API can live under any prefix. */
 export function createApp(apiBasePath = "/ords/cas") {
   const app = new Hono<AppEnv>();
-  const isApiPath = (path: string) => path === apiBasePath || path.startsWith(`${apiBasePath}/`) || path === "/docs";
+  const isApiPath = (path: string) =>
+    path === apiBasePath || path.startsWith(`${apiBasePath}/`) || path === "/docs" || path.startsWith("/docs/");
 
+  // The request id is Cloudflare's ray id (what Workers Logs and support tickets show), else a UUID;
+  // an X-Request-Id sent by the client is not trusted (headerName "" keeps hono from reading it).
+  app.use("*", requestId({ headerName: "", generator: (c) => c.req.header("CF-Ray") ?? crypto.randomUUID() }));
   app.use("*", async (c, next) => {
-    const requestId = c.req.header("CF-Ray") ?? crypto.randomUUID();
+    const requestId = c.get("requestId");
     const log = createLogger(requestId);
-    c.set("requestId", requestId);
     c.set("log", log);
     c.set("logFields", {});
     const started = Date.now();
@@ -54,7 +58,7 @@ export function createApp(apiBasePath = "/ords/cas") {
       ms: Date.now() - started,
     });
   });
-  app.use("*", securityHeaders);
+  app.use("*", ...securityHeaders);
   app.use("*", languageMiddleware);
 
   app.route("/", healthRoutes);

@@ -1,4 +1,5 @@
 /** Typed settings read from the Worker environment (wrangler.toml vars and secrets). */
+import { base64UrlToBytes } from "./lib/encoding.ts";
 
 export interface AppConfig {
   environment: string;
@@ -66,8 +67,8 @@ export function configurationProblems(env: Env): string[] {
   }
   if (env.API_KEY_ENCRYPTION_KEY) {
     try {
-      const raw = atob(env.API_KEY_ENCRYPTION_KEY.trim().replaceAll("-", "+").replaceAll("_", "/"));
-      if (raw.length !== 32) problems.push("Secret API_KEY_ENCRYPTION_KEY must be base64 of 32 bytes");
+      if (base64UrlToBytes(env.API_KEY_ENCRYPTION_KEY.trim()).byteLength !== 32)
+        problems.push("Secret API_KEY_ENCRYPTION_KEY must be base64 of 32 bytes");
     } catch {
       problems.push("Secret API_KEY_ENCRYPTION_KEY must be base64 of 32 bytes");
     }

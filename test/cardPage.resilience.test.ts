@@ -1,4 +1,5 @@
-import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
 import { SCRIPT_INVENTORY } from "../src/assets/inventory.ts";
 import worker from "../src/index.ts";
@@ -184,7 +185,7 @@ describe("page security", () => {
       const src = /src="([^"]+)"/.exec(attributes ?? "")?.[1] as string;
       const listed = SCRIPT_INVENTORY.find((entry) => entry.path === src);
       expect(listed, `script ${src} is not in the inventory`).toBeDefined();
-      const served = await (await SELF.fetch(`${BASE}${src}`)).arrayBuffer();
+      const served = await (await exports.default.fetch(`${BASE}${src}`)).arrayBuffer();
       const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", served))]
         .map((b) => b.toString(16).padStart(2, "0"))
         .join("");
@@ -226,7 +227,7 @@ describe("page security", () => {
         "blocked-uri": "https://evil.example/x.js",
       },
     };
-    const response = await SELF.fetch(`${BASE}/public/csp-report`, {
+    const response = await exports.default.fetch(`${BASE}/public/csp-report`, {
       method: "POST",
       headers: { "Content-Type": "application/csp-report" },
       body: JSON.stringify(report),
@@ -238,7 +239,7 @@ describe("page security", () => {
       blocked_uri: "https://evil.example/x.js",
       document_uri: "https://pay.example/public/card/abc",
     });
-    const bad = await SELF.fetch(`${BASE}/public/csp-report`, { method: "POST", body: "not json" });
+    const bad = await exports.default.fetch(`${BASE}/public/csp-report`, { method: "POST", body: "not json" });
     expect(bad.status).toBe(400);
   });
 });

@@ -9,9 +9,9 @@ import { readConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
 import { ChesSender } from "../src/email/ches.ts";
 import { type EmailMessage, EmailSendError } from "../src/email/types.ts";
-import { createLogger } from "../src/http/logger.ts";
+import { createLogger } from "../src/lib/logger.ts";
 import { sendReceipt } from "../src/services/receipts.ts";
-import { type AcceptedEmail, FAKE_CHES_CLIENT_PREFIX, fakeChesSecret } from "./fakes/chesFake.ts";
+import { type AcceptedEmail, FAKE_CHES_CLIENT_PREFIX, fakeChesSecret } from "./fakes/chesFakeClients.ts";
 import { findCardNumbers } from "./helpers/cardScan.ts";
 import { openPayment, payWith, seedPartner } from "./helpers/portal.ts";
 

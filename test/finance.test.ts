@@ -1,8 +1,9 @@
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { readLedgerConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
-import { createLogger } from "../src/http/logger.ts";
+import { createLogger } from "../src/lib/logger.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { type Jwk, verifyAccessJwt } from "../src/services/financeAuth.ts";
 import { runGlPosting } from "../src/services/glPosting.ts";
@@ -40,20 +41,20 @@ describe("finance journal downloads", () => {
       { Authorization: `Bearer ${partnerToken}` },
     ];
     for (const headers of attempts) {
-      const api = await SELF.fetch(`${BASE}/finance/api/journals`, { headers });
+      const api = await exports.default.fetch(`${BASE}/finance/api/journals`, { headers });
       expect(api.status).toBe(401);
       expect(api.headers.get("WWW-Authenticate")).toContain("Bearer");
-      const file = await SELF.fetch(`${BASE}/finance/journals/1/files/journal.csv`, { headers });
+      const file = await exports.default.fetch(`${BASE}/finance/journals/1/files/journal.csv`, { headers });
       expect(file.status).toBe(401);
     }
-    const page = await SELF.fetch(`${BASE}/finance/journals`, { redirect: "manual" });
+    const page = await exports.default.fetch(`${BASE}/finance/journals`, { redirect: "manual" });
     expect(page.status).toBe(303);
     expect(page.headers.get("Location")).toBe("/finance/login");
   });
 
   it("list journals with filters, in JSON and HTML", async () => {
     const partner = await postedJournal();
-    const response = await SELF.fetch(
+    const response = await exports.default.fetch(
       `${BASE}/finance/api/journals?from=2026-02-01&to=2026-02-28&partner=${partner.pbcRefNumber}`,
       { headers: FINANCE },
     );
@@ -69,13 +70,15 @@ describe("finance journal downloads", () => {
       creditTotal: "200.00",
     });
     const none = (await (
-      await SELF.fetch(`${BASE}/finance/api/journals?from=2026-03-01&partner=${partner.pbcRefNumber}`, { headers: FINANCE })
+      await exports.default.fetch(`${BASE}/finance/api/journals?from=2026-03-01&partner=${partner.pbcRefNumber}`, {
+        headers: FINANCE,
+      })
     ).json()) as { journals: unknown[] };
     expect(none.journals).toEqual([]);
-    const bad = await SELF.fetch(`${BASE}/finance/api/journals?from=yesterday`, { headers: FINANCE });
+    const bad = await exports.default.fetch(`${BASE}/finance/api/journals?from=yesterday`, { headers: FINANCE });
     expect(bad.status).toBe(400);
     const html = await (
-      await SELF.fetch(`${BASE}/finance/journals?partner=${partner.pbcRefNumber}`, { headers: FINANCE })
+      await exports.default.fetch(`${BASE}/finance/journals?partner=${partner.pbcRefNumber}`, { headers: FINANCE })
     ).text();
     expect(html).toContain("2026-02-02");
     expect(html).toContain("200.00");
@@ -84,14 +87,14 @@ describe("finance journal downloads", () => {
   it("downloads stream the file with Content-Disposition, no-store and a SHA-256 that matches", async () => {
     const partner = await postedJournal();
     const { journals } = (await (
-      await SELF.fetch(`${BASE}/finance/api/journals?partner=${partner.pbcRefNumber}`, { headers: FINANCE })
+      await exports.default.fetch(`${BASE}/finance/api/journals?partner=${partner.pbcRefNumber}`, { headers: FINANCE })
     ).json()) as {
       journals: Array<{ files: Array<{ name: string; url: string; sha256: string }> }>;
     };
     const files = journals[0]?.files ?? [];
     expect(files.map((f) => f.name).sort()).toEqual(["detail.csv", "feeder-GA", "journal.csv", "trigger-GA"]);
     for (const file of files) {
-      const response = await SELF.fetch(`${BASE}${file.url}`, { headers: FINANCE });
+      const response = await exports.default.fetch(`${BASE}${file.url}`, { headers: FINANCE });
       expect(response.status).toBe(200);
       expect(response.headers.get("Content-Disposition")).toMatch(/^attachment; filename="/);
       expect(response.headers.get("Cache-Control")).toBe("no-store");
@@ -109,13 +112,13 @@ describe("finance journal downloads", () => {
   });
 
   it("the local sign-in sets a finance cookie only for the right token", async () => {
-    const wrong = await SELF.fetch(`${BASE}/finance/login`, {
+    const wrong = await exports.default.fetch(`${BASE}/finance/login`, {
       method: "POST",
       body: new URLSearchParams({ token: "nope" }),
       redirect: "manual",
     });
     expect(wrong.status).toBe(401);
-    const right = await SELF.fetch(`${BASE}/finance/login`, {
+    const right = await exports.default.fetch(`${BASE}/finance/login`, {
       method: "POST",
       body: new URLSearchParams({ token: env.FINANCE_TOKEN }),
       redirect: "manual",
@@ -123,7 +126,7 @@ describe("finance journal downloads", () => {
     expect(right.status).toBe(303);
     const cookie = (right.headers.get("Set-Cookie") ?? "").split(";")[0] as string;
     expect(right.headers.get("Set-Cookie")).toContain("HttpOnly");
-    const page = await SELF.fetch(`${BASE}/finance/journals`, { headers: { Cookie: cookie } });
+    const page = await exports.default.fetch(`${BASE}/finance/journals`, { headers: { Cookie: cookie } });
     expect(page.status).toBe(200);
   });
 });

@@ -2,7 +2,7 @@
  * Generated input never yields a 5xx, always a valid payment or a clear error, and every accepted
  * request satisfies the contract's rules as checked by an independent validator written here.
  */
-import { SELF } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { API, postRevenue, token } from "./helpers/api.ts";
@@ -131,7 +131,7 @@ describe("fuzzing the direct sale request", () => {
   it("malformed and unsigned query strings get an error page, never a 5xx or a redirect", async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 400 }), async (raw) => {
-        const response = await SELF.fetch(`${BASE}/public/directsale?${encodeURI(raw).replace(/#/g, "%23")}`, {
+        const response = await exports.default.fetch(`${BASE}/public/directsale?${encodeURI(raw).replace(/#/g, "%23")}`, {
           redirect: "manual",
         });
         expect(response.status).toBe(400);
@@ -185,7 +185,7 @@ describe("fuzzing the partner web service", () => {
       }),
       { numRuns: 1000 },
     );
-    const getBack = await SELF.fetch(`${API}/paybc/payment/${partner.pbcRefNumber}/${payment.pbcTxnNumber}`, {
+    const getBack = await exports.default.fetch(`${API}/paybc/payment/${partner.pbcRefNumber}/${payment.pbcTxnNumber}`, {
       headers: { Authorization: `Bearer ${bearer}` },
     });
     expect(getBack.status).toBe(200);

@@ -1,4 +1,5 @@
-import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { configurationProblems, readConfig } from "../src/config.ts";
 import worker from "../src/index.ts";
@@ -89,7 +90,7 @@ describe("health", () => {
   });
 
   it("/readyz checks D1, R2, migrations and secrets", async () => {
-    const ready = await SELF.fetch(`${BASE}/readyz`);
+    const ready = await exports.default.fetch(`${BASE}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({
       status: "ready",
@@ -103,7 +104,7 @@ describe("health", () => {
 
 describe("audit log and structured logs", () => {
   it("records hash failures with who, what, when, where from and outcome, and never the query string", async () => {
-    const response = await SELF.fetch(
+    const response = await exports.default.fetch(
       `${BASE}/public/directsale?pbcRefNumber=10006&trnAmount=1.00&hashValue=00000000000000000000000000000000`,
       {
         headers: { "CF-Connecting-IP": "192.0.2.44" },
@@ -121,7 +122,7 @@ describe("audit log and structured logs", () => {
   });
 
   it("every response carries the request id that its log lines carry", async () => {
-    const response = await SELF.fetch(`${BASE}/healthz`);
+    const response = await exports.default.fetch(`${BASE}/healthz`);
     expect(response.headers.get("X-Request-Id")).toMatch(/.{8,}/);
   });
 });

@@ -1,11 +1,12 @@
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { PaymentCamel, PaymentLower } from "../src/api/schemas.ts";
 import { issueToken } from "../src/services/accessTokens.ts";
 import { API, getPayment, postRevenue, token } from "./helpers/api.ts";
 import { openPayment, payWith, seedPartner } from "./helpers/portal.ts";
 
-const tokenRequest = (init: RequestInit) => SELF.fetch(`${API}/oauth/token`, { method: "POST", ...init });
+const tokenRequest = (init: RequestInit) => exports.default.fetch(`${API}/oauth/token`, { method: "POST", ...init });
 const FORM = { "Content-Type": "application/x-www-form-urlencoded" };
 
 async function paidPayment(options: { keyStyle?: "lower" | "camel" } = {}) {
@@ -108,7 +109,7 @@ describe("OAuth2 token endpoint", () => {
 describe("GET payment", () => {
   it("requires a valid bearer token, with a WWW-Authenticate challenge", async () => {
     const { partner, pbcTxnNumber } = await paidPayment();
-    const none = await SELF.fetch(`${API}/paybc/payment/${partner.pbcRefNumber}/${pbcTxnNumber}`);
+    const none = await exports.default.fetch(`${API}/paybc/payment/${partner.pbcRefNumber}/${pbcTxnNumber}`);
     expect(none.status).toBe(401);
     expect(none.headers.get("WWW-Authenticate")).toContain("Bearer");
     const forged = await getPayment("pbc1.e30.forged", partner.pbcRefNumber, pbcTxnNumber);
@@ -358,7 +359,7 @@ describe("POST revenue update", () => {
 
 describe("OpenAPI document", () => {
   it("is served at /ords/cas/openapi.json, documents every endpoint and error, and the explorer at /docs", async () => {
-    const doc = (await (await SELF.fetch(`${API}/openapi.json`)).json()) as {
+    const doc = (await (await exports.default.fetch(`${API}/openapi.json`)).json()) as {
       openapi: string;
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
       components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
@@ -372,7 +373,7 @@ describe("OpenAPI document", () => {
       expect.arrayContaining(["PaymentCamelCase", "PaymentLowerCase", "RevenueUpdate", "OAuthError"]),
     );
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["basicAuth", "bearerAuth"]);
-    const docs = await SELF.fetch("https://portal.test/docs");
+    const docs = await exports.default.fetch("https://portal.test/docs");
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain("/ords/cas/openapi.json");
   });

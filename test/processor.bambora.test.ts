@@ -15,7 +15,7 @@ import {
   FAKE_REPORT_HANG,
   FAKE_REPORT_PASSCODE,
   FAKE_TRANSACTION_LIMIT,
-} from "./fakes/bamboraFake.ts";
+} from "./fakes/bamboraFakeCards.ts";
 
 const baseUrl = inject("bamboraUrl");
 const CVD = "987";

@@ -1,5 +1,4 @@
 /** Owns `csp_reports`: Content-Security-Policy violation reports sent by browsers. */
-import { desc } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { cspReports } from "./schema.ts";
 
@@ -12,8 +11,4 @@ export interface CspReport {
 
 export async function recordCspReport(db: Db, report: CspReport, now: Date): Promise<void> {
   await db.insert(cspReports).values({ ...report, receivedAt: now.toISOString() });
-}
-
-export async function recentCspReports(db: Db, limit = 100) {
-  return db.select().from(cspReports).orderBy(desc(cspReports.id)).limit(limit).all();
 }

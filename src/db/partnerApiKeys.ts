@@ -70,17 +70,6 @@ export async function responseSigningKey(
   return chosen ? decryptSecret(encryptionKey, chosen.keyCiphertext, context(pbcRefNumber)) : null;
 }
 
-/** The key used to sign responses: the newest. */
-export async function currentApiKey(db: Db, encryptionKey: string, pbcRefNumber: string): Promise<string | null> {
-  const row = await db
-    .select({ keyCiphertext: partnerApiKeys.keyCiphertext })
-    .from(partnerApiKeys)
-    .where(and(eq(partnerApiKeys.pbcRefNumber, pbcRefNumber), isNull(partnerApiKeys.retiredAt)))
-    .orderBy(desc(partnerApiKeys.id))
-    .get();
-  return row ? decryptSecret(encryptionKey, row.keyCiphertext, context(pbcRefNumber)) : null;
-}
-
 /** Store a new current key; earlier current keys are retired but accepted until `graceUntil`. */
 export async function setApiKey(
   db: Db,

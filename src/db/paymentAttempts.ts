@@ -116,16 +116,6 @@ export function markRedirectedQuery(db: Db, attemptId: number, now: Date) {
     .where(and(eq(paymentAttempts.id, attemptId), sql`redirected_at IS NULL`));
 }
 
-/** Record the first delivery of the outcome to the partner; later visits show the result page. */
-export async function markRedirected(db: Db, attemptId: number, now: Date): Promise<boolean> {
-  const rows = await db
-    .update(paymentAttempts)
-    .set({ redirectedAt: now.toISOString() })
-    .where(and(eq(paymentAttempts.id, attemptId), sql`redirected_at IS NULL`))
-    .returning({ id: paymentAttempts.id });
-  return rows.length === 1;
-}
-
 /** Closable attempts past their expiry time, oldest first (bounded page for the sweep). */
 export async function listExpiredOpenAttempts(db: Db, now: Date, limit: number): Promise<PaymentAttempt[]> {
   return db

@@ -1,4 +1,8 @@
-/** Drizzle mirror of migrations/*.sql (the SQL files are the source of truth, applied by wrangler). */
+/**
+ * Drizzle mirror of migrations/*.sql (the SQL files are the source of truth, applied by wrangler).
+ * test/schemaDrift.test.ts compares every table here with the migrated database: columns, types,
+ * NOT NULL, keys and indexes (by columns; UNIQUE constraints of the SQL appear as unique indexes).
+ */
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ATTEMPT_STATES } from "../domain/paymentAttempt.ts";
 
@@ -27,14 +31,18 @@ export const partners = sqliteTable("partners", {
   privacyNoticeFr: text("privacy_notice_fr"),
 });
 
-export const partnerApiKeys = sqliteTable("partner_api_keys", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  pbcRefNumber: text("pbc_ref_number").notNull(),
-  keyCiphertext: text("key_ciphertext").notNull(),
-  createdAt: text("created_at").notNull(),
-  retiredAt: text("retired_at"),
-  validUntil: text("valid_until"),
-});
+export const partnerApiKeys = sqliteTable(
+  "partner_api_keys",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    pbcRefNumber: text("pbc_ref_number").notNull(),
+    keyCiphertext: text("key_ciphertext").notNull(),
+    createdAt: text("created_at").notNull(),
+    retiredAt: text("retired_at"),
+    validUntil: text("valid_until"),
+  },
+  (table) => [index("partner_api_keys_partner").on(table.pbcRefNumber, table.retiredAt)],
+);
 
 export const partnerRedirectTargets = sqliteTable(
   "partner_redirect_targets",
@@ -46,18 +54,22 @@ export const partnerRedirectTargets = sqliteTable(
   (table) => [primaryKey({ columns: [table.pbcRefNumber, table.target] })],
 );
 
-export const oauthClients = sqliteTable("oauth_clients", {
-  clientId: text("client_id").primaryKey(),
-  pbcRefNumber: text("pbc_ref_number").notNull(),
-  secretSalt: text("secret_salt").notNull(),
-  secretHash: text("secret_hash").notNull(),
-  previousSecretSalt: text("previous_secret_salt"),
-  previousSecretHash: text("previous_secret_hash"),
-  previousValidUntil: text("previous_valid_until"),
-  createdAt: text("created_at").notNull(),
-  rotatedAt: text("rotated_at"),
-  secretGeneration: integer("secret_generation").notNull().default(1),
-});
+export const oauthClients = sqliteTable(
+  "oauth_clients",
+  {
+    clientId: text("client_id").primaryKey(),
+    pbcRefNumber: text("pbc_ref_number").notNull(),
+    secretSalt: text("secret_salt").notNull(),
+    secretHash: text("secret_hash").notNull(),
+    previousSecretSalt: text("previous_secret_salt"),
+    previousSecretHash: text("previous_secret_hash"),
+    previousValidUntil: text("previous_valid_until"),
+    createdAt: text("created_at").notNull(),
+    rotatedAt: text("rotated_at"),
+    secretGeneration: integer("secret_generation").notNull().default(1),
+  },
+  (table) => [index("oauth_clients_partner").on(table.pbcRefNumber)],
+);
 
 export const transactions = sqliteTable(
   "transactions",
@@ -118,45 +130,60 @@ export const revenueLines = sqliteTable(
     /** The ledger's return code of a REJECT line. */
     glErrorCode: text("gl_error_code"),
   },
-  (table) => [primaryKey({ columns: [table.transactionId, table.lineNumber] })],
+  (table) => [
+    primaryKey({ columns: [table.transactionId, table.lineNumber] }),
+    index("revenue_lines_gl").on(table.glStatus, table.journalBatchId),
+    index("revenue_lines_batch").on(table.journalBatchId, table.transactionId, table.lineNumber),
+    index("revenue_lines_feeder").on(table.feederFileId, table.revenueAccount),
+  ],
 );
-
-// The attempt's states belong to its state machine (domain/paymentAttempt.ts).
 export { ATTEMPT_STATES, type AttemptState } from "../domain/paymentAttempt.ts";
 
-export const paymentAttempts = sqliteTable("payment_attempts", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  externalId: text("external_id").notNull().unique(),
-  transactionId: integer("transaction_id").notNull(),
-  attemptNumber: integer("attempt_number").notNull(),
-  state: text("state", { enum: ATTEMPT_STATES }).notNull().default("CREATED"),
-  linkTokenHash: text("link_token_hash").notNull().unique(),
-  linkUsedAt: text("link_used_at"),
-  sessionHash: text("session_hash"),
-  orderNumber: text("order_number").notNull().unique(),
-  outcomeMessage: text("outcome_message"),
-  redirectedAt: text("redirected_at"),
-  expiresAt: text("expires_at").notNull(),
-  createdAt: text("created_at").notNull(),
-  updatedAt: text("updated_at").notNull(),
-  language: text("language", { enum: ["en", "fr"] }),
-  receiptEmail: text("receipt_email"),
-  receiptLanguage: text("receipt_language", { enum: ["en", "fr"] }),
-  receiptStatus: text("receipt_status", { enum: ["REQUESTED", "SENT", "FAILED", "ERASED"] }),
-  receiptUpdatedAt: text("receipt_updated_at"),
-});
+export const paymentAttempts = sqliteTable(
+  "payment_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    externalId: text("external_id").notNull().unique(),
+    transactionId: integer("transaction_id").notNull(),
+    attemptNumber: integer("attempt_number").notNull(),
+    state: text("state", { enum: ATTEMPT_STATES }).notNull().default("CREATED"),
+    linkTokenHash: text("link_token_hash").notNull().unique(),
+    linkUsedAt: text("link_used_at"),
+    sessionHash: text("session_hash"),
+    orderNumber: text("order_number").notNull().unique(),
+    outcomeMessage: text("outcome_message"),
+    redirectedAt: text("redirected_at"),
+    expiresAt: text("expires_at").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    language: text("language", { enum: ["en", "fr"] }),
+    receiptEmail: text("receipt_email"),
+    receiptLanguage: text("receipt_language", { enum: ["en", "fr"] }),
+    receiptStatus: text("receipt_status", { enum: ["REQUESTED", "SENT", "FAILED", "ERASED"] }),
+    receiptUpdatedAt: text("receipt_updated_at"),
+  },
+  (table) => [
+    uniqueIndex("payment_attempts_transaction_attempt").on(table.transactionId, table.attemptNumber),
+    index("payment_attempts_open").on(table.state, table.expiresAt),
+    index("payment_attempts_receipt").on(table.receiptStatus, table.receiptUpdatedAt),
+  ],
+);
 
-export const paymentEvents = sqliteTable("payment_events", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  transactionId: integer("transaction_id"),
-  attemptId: integer("attempt_id"),
-  attemptNumber: integer("attempt_number"),
-  pbcRefNumber: text("pbc_ref_number"),
-  pbcTxnNumber: text("pbc_txn_number"),
-  eventType: text("event_type").notNull(),
-  detail: text("detail"),
-  createdAt: text("created_at").notNull(),
-});
+export const paymentEvents = sqliteTable(
+  "payment_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    transactionId: integer("transaction_id"),
+    attemptId: integer("attempt_id"),
+    attemptNumber: integer("attempt_number"),
+    pbcRefNumber: text("pbc_ref_number"),
+    pbcTxnNumber: text("pbc_txn_number"),
+    eventType: text("event_type").notNull(),
+    detail: text("detail"),
+    createdAt: text("created_at").notNull(),
+  },
+  (table) => [index("payment_events_txn").on(table.transactionId, table.id)],
+);
 
 export const chartOfAccounts = sqliteTable(
   "chart_of_accounts",
@@ -170,76 +197,95 @@ export const chartOfAccounts = sqliteTable(
   (table) => [primaryKey({ columns: [table.pbcRefNumber, table.account] })],
 );
 
-export const journalBatches = sqliteTable("journal_batches", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  pbcRefNumber: text("pbc_ref_number").notNull(),
-  glDate: text("gl_date").notNull(),
-  sequence: integer("sequence").notNull(),
-  status: text("status", { enum: ["CLAIMED", "POSTED"] })
-    .notNull()
-    .default("CLAIMED"),
-  lineCount: integer("line_count"),
-  accountCount: integer("account_count"),
-  debitTotalCents: integer("debit_total_cents"),
-  creditTotalCents: integer("credit_total_cents"),
-  files: text("files"),
-  claimedAt: text("claimed_at").notNull(),
-  postedAt: text("posted_at"),
-});
+export const journalBatches = sqliteTable(
+  "journal_batches",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    pbcRefNumber: text("pbc_ref_number").notNull(),
+    glDate: text("gl_date").notNull(),
+    sequence: integer("sequence").notNull(),
+    status: text("status", { enum: ["CLAIMED", "POSTED"] })
+      .notNull()
+      .default("CLAIMED"),
+    lineCount: integer("line_count"),
+    accountCount: integer("account_count"),
+    debitTotalCents: integer("debit_total_cents"),
+    creditTotalCents: integer("credit_total_cents"),
+    files: text("files"),
+    claimedAt: text("claimed_at").notNull(),
+    postedAt: text("posted_at"),
+  },
+  (table) => [uniqueIndex("journal_batches_partner_date_sequence").on(table.pbcRefNumber, table.glDate, table.sequence)],
+);
 
 export const JOURNAL_KINDS = ["payment", "refund"] as const;
 export type JournalKind = (typeof JOURNAL_KINDS)[number];
 
-export const ledgerFeederFiles = sqliteTable("ledger_feeder_files", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  journalKind: text("journal_kind", { enum: JOURNAL_KINDS }).notNull(),
-  sourceBatchId: integer("source_batch_id").notNull(),
-  pbcRefNumber: text("pbc_ref_number").notNull(),
-  glDate: text("gl_date").notNull(),
-  effectiveDate: text("effective_date").notNull(),
-  batchType: text("batch_type", { enum: ["GA", "GI"] }).notNull(),
-  feederNumber: text("feeder_number").notNull(),
-  ministryPrefix: text("ministry_prefix").notNull(),
-  fileName: text("file_name").notNull().unique(),
-  journal: text("journal").notNull(),
-  totalCents: integer("total_cents").notNull(),
-  lineCount: integer("line_count").notNull(),
-  status: text("status", { enum: ["SENT", "ACCEPTED", "PARTIAL", "REJECTED"] })
-    .notNull()
-    .default("SENT"),
-  feedbackFileId: integer("feedback_file_id"),
-  createdAt: text("created_at").notNull(),
-  settledAt: text("settled_at"),
-});
+export const ledgerFeederFiles = sqliteTable(
+  "ledger_feeder_files",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    journalKind: text("journal_kind", { enum: JOURNAL_KINDS }).notNull(),
+    sourceBatchId: integer("source_batch_id").notNull(),
+    pbcRefNumber: text("pbc_ref_number").notNull(),
+    glDate: text("gl_date").notNull(),
+    effectiveDate: text("effective_date").notNull(),
+    batchType: text("batch_type", { enum: ["GA", "GI"] }).notNull(),
+    feederNumber: text("feeder_number").notNull(),
+    ministryPrefix: text("ministry_prefix").notNull(),
+    fileName: text("file_name").notNull().unique(),
+    journal: text("journal").notNull(),
+    totalCents: integer("total_cents").notNull(),
+    lineCount: integer("line_count").notNull(),
+    status: text("status", { enum: ["SENT", "ACCEPTED", "PARTIAL", "REJECTED"] })
+      .notNull()
+      .default("SENT"),
+    feedbackFileId: integer("feedback_file_id"),
+    createdAt: text("created_at").notNull(),
+    settledAt: text("settled_at"),
+  },
+  (table) => [
+    uniqueIndex("ledger_feeder_files_source").on(table.journalKind, table.sourceBatchId, table.batchType),
+    index("ledger_feeder_files_status").on(table.status, table.id),
+  ],
+);
 
-export const ledgerFeedbackFiles = sqliteTable("ledger_feedback_files", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  fileName: text("file_name").notNull(),
-  kind: text("kind", { enum: ["FEEDBACK", "ACK"] }).notNull(),
-  sha256: text("sha256").notNull().unique(),
-  size: integer("size").notNull(),
-  r2Key: text("r2_key").notNull(),
-  source: text("source", { enum: ["inbox", "upload"] }).notNull(),
-  receivedBy: text("received_by").notNull(),
-  status: text("status", { enum: ["RECEIVED", "PROCESSED", "PROBLEMS"] })
-    .notNull()
-    .default("RECEIVED"),
-  outcome: text("outcome"),
-  receivedAt: text("received_at").notNull(),
-  processedAt: text("processed_at"),
-});
+export const ledgerFeedbackFiles = sqliteTable(
+  "ledger_feedback_files",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    fileName: text("file_name").notNull(),
+    kind: text("kind", { enum: ["FEEDBACK", "ACK"] }).notNull(),
+    sha256: text("sha256").notNull().unique(),
+    size: integer("size").notNull(),
+    r2Key: text("r2_key").notNull(),
+    source: text("source", { enum: ["inbox", "upload"] }).notNull(),
+    receivedBy: text("received_by").notNull(),
+    status: text("status", { enum: ["RECEIVED", "PROCESSED", "PROBLEMS"] })
+      .notNull()
+      .default("RECEIVED"),
+    outcome: text("outcome"),
+    receivedAt: text("received_at").notNull(),
+    processedAt: text("processed_at"),
+  },
+  (table) => [index("ledger_feedback_files_status").on(table.status, table.id)],
+);
 
-export const auditLog = sqliteTable("audit_log", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  occurredAt: text("occurred_at").notNull(),
-  actor: text("actor").notNull(),
-  action: text("action").notNull(),
-  target: text("target"),
-  outcome: text("outcome").notNull(),
-  sourceIp: text("source_ip"),
-  requestId: text("request_id"),
-  detail: text("detail"),
-});
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    occurredAt: text("occurred_at").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    target: text("target"),
+    outcome: text("outcome").notNull(),
+    sourceIp: text("source_ip"),
+    requestId: text("request_id"),
+    detail: text("detail"),
+  },
+  (table) => [index("audit_log_time").on(table.occurredAt)],
+);
 
 export const cspReports = sqliteTable("csp_reports", {
   id: integer("id").primaryKey({ autoIncrement: true }),
@@ -255,26 +301,34 @@ export type Transaction = typeof transactions.$inferSelect;
 export type RevenueLineRow = typeof revenueLines.$inferSelect;
 export type PaymentAttempt = typeof paymentAttempts.$inferSelect;
 
-export const financeSessions = sqliteTable("finance_sessions", {
-  sessionHash: text("session_hash").primaryKey(),
-  createdAt: text("created_at").notNull(),
-  expiresAt: text("expires_at").notNull(),
-  sourceIp: text("source_ip"),
-});
+export const financeSessions = sqliteTable(
+  "finance_sessions",
+  {
+    sessionHash: text("session_hash").primaryKey(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    sourceIp: text("source_ip"),
+  },
+  (table) => [index("finance_sessions_expiry").on(table.expiresAt)],
+);
 
-export const sandboxLedger = sqliteTable("sandbox_ledger", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  kind: text("kind", { enum: ["purchase", "return", "void"] }).notNull(),
-  orderNumber: text("order_number").notNull(),
-  processorTxnId: text("processor_txn_id").notNull(),
-  originalTxnId: text("original_txn_id"),
-  amountCents: integer("amount_cents").notNull(),
-  cardType: text("card_type"),
-  lastFour: text("last_four"),
-  approved: integer("approved", { mode: "boolean" }).notNull(),
-  message: text("message").notNull(),
-  createdAt: text("created_at").notNull(),
-});
+export const sandboxLedger = sqliteTable(
+  "sandbox_ledger",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    kind: text("kind", { enum: ["purchase", "return", "void"] }).notNull(),
+    orderNumber: text("order_number").notNull(),
+    processorTxnId: text("processor_txn_id").notNull(),
+    originalTxnId: text("original_txn_id"),
+    amountCents: integer("amount_cents").notNull(),
+    cardType: text("card_type"),
+    lastFour: text("last_four"),
+    approved: integer("approved", { mode: "boolean" }).notNull(),
+    message: text("message").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (table) => [index("sandbox_ledger_order").on(table.orderNumber), index("sandbox_ledger_txn").on(table.processorTxnId)],
+);
 export type SandboxLedgerEntry = typeof sandboxLedger.$inferSelect;
 export type LedgerFeederFile = typeof ledgerFeederFiles.$inferSelect;
 export type LedgerFeedbackFile = typeof ledgerFeedbackFiles.$inferSelect;

@@ -2,6 +2,7 @@
  * The partner contract's MD5 signature: hashValue = md5_hex(S + apiKey), S being the query
  * string before "&hashValue=". MD5 is kept only because deployed partners depend on it.
  */
+import { bytesToHex } from "../lib/encoding.ts";
 import { parseQuery, unquotePlus } from "./urlencoding.ts";
 
 const encoder = new TextEncoder();
@@ -9,13 +10,7 @@ const HASH_PATTERN = /^[0-9a-fA-F]{32}$/;
 
 export async function md5Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("MD5", encoder.encode(text));
-  return toHex(new Uint8Array(digest));
-}
-
-export function toHex(bytes: Uint8Array): string {
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+  return bytesToHex(new Uint8Array(digest));
 }
 
 /** Constant-time string comparison (lengths compared first, as timingSafeEqual requires). */

@@ -1,14 +1,17 @@
 /**
- * Security headers for every response. HTML pages get a strict CSP with a per-response nonce;
- * form-action lists only the portal and the partner origins the page may send the browser to.
+ * Security headers for every response: hono/secure-headers sets the fixed ones; HTML pages get a
+ * strict CSP with a per-response nonce (hono's `secureHeadersNonce`, which pages read as `nonce`).
+ * The CSP is composed after the handler because form-action lists the partner origin a page may
+ * send the browser to, which only the handler knows; a handler's own CSP (the API explorer) is kept.
  */
-import type { MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
+import { secureHeaders } from "hono/secure-headers";
 import { randomToken } from "../lib/crypto.ts";
 import type { AppEnv } from "./types.ts";
 
-export const CSP_REPORT_PATH = "/public/csp-report";
+const CSP_REPORT_PATH = "/public/csp-report";
 
-export function contentSecurityPolicy(nonce: string, formActionOrigins: readonly string[]): string {
+function contentSecurityPolicy(nonce: string, formActionOrigins: readonly string[]): string {
   const formAction = ["'self'", ...new Set(formActionOrigins)].join(" ");
   return [
     "default-src 'none'",
@@ -24,22 +27,30 @@ export function contentSecurityPolicy(nonce: string, formActionOrigins: readonly
   ].join("; ");
 }
 
-export const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
-  c.set("nonce", randomToken(16));
+const fixedHeaders = secureHeaders({
+  strictTransportSecurity: "max-age=63072000; includeSubDomains",
+  xFrameOptions: "DENY",
+  referrerPolicy: "no-referrer",
+  crossOriginOpenerPolicy: "same-origin",
+  permissionsPolicy: { camera: [], microphone: [], geolocation: [], payment: [], usb: [], browsingTopics: [] },
+});
+
+const pageHeaders = createMiddleware<AppEnv>(async (c, next) => {
+  // base64url, 128 bits: set before anything reads it, so hono's NONCE helper would reuse it too.
+  const nonce = randomToken(16);
+  c.set("secureHeadersNonce", nonce);
+  c.set("nonce", nonce);
   c.set("formActionOrigins", []);
   await next();
   const headers = c.res.headers;
-  headers.set("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
-  headers.set("X-Content-Type-Options", "nosniff");
-  headers.set("Referrer-Policy", "no-referrer");
-  headers.set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()");
-  headers.set("Cross-Origin-Opener-Policy", "same-origin");
-  headers.set("X-Frame-Options", "DENY");
   if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
-  const type = headers.get("Content-Type") ?? "";
-  if (type.startsWith("text/html") && !headers.has("Content-Security-Policy")) {
-    headers.set("Content-Security-Policy", contentSecurityPolicy(c.get("nonce"), c.get("formActionOrigins")));
-  } else if (!headers.has("Content-Security-Policy")) {
-    headers.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-  }
-};
+  if (headers.has("Content-Security-Policy")) return;
+  headers.set(
+    "Content-Security-Policy",
+    (headers.get("Content-Type") ?? "").startsWith("text/html")
+      ? contentSecurityPolicy(nonce, c.get("formActionOrigins"))
+      : "default-src 'none'; frame-ancestors 'none'",
+  );
+});
+
+export const securityHeaders = [fixedHeaders, pageHeaders] as const;

@@ -1,8 +1,8 @@
 import type { AppConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import type { Language } from "../i18n/index.ts";
+import type { Logger } from "../lib/logger.ts";
 import type { PaymentProcessor } from "../processor/types.ts";
-import type { Logger } from "./logger.ts";
 
 export interface AppVariables {
   requestId: string;

@@ -5,7 +5,7 @@
 import { configurationProblems, readConfig } from "../config.ts";
 import { database } from "../db/client.ts";
 import { createEmailSender } from "../email/index.ts";
-import { createLogger, type Logger } from "../http/logger.ts";
+import { createLogger, type Logger } from "../lib/logger.ts";
 import { handleReceiptBatch } from "../services/receipts.ts";
 
 type QueueHandler = (batch: MessageBatch<unknown>, env: Env, log: Logger) => Promise<void>;

@@ -5,16 +5,14 @@
  */
 import { configurationProblems, readConfig, readLedgerConfig } from "../config.ts";
 import { database } from "../db/client.ts";
-import { createLogger } from "../http/logger.ts";
+import { createLogger } from "../lib/logger.ts";
 import { createProcessor } from "../processor/index.ts";
 import { auditRecorder } from "../services/audit.ts";
 import { sweepPayments } from "../services/cardPayment/index.ts";
 import { runGlPosting } from "../services/glPosting.ts";
 import { processLedgerInbox } from "../services/ledgerFeedback.ts";
 import { sweepReceipts } from "../services/receipts.ts";
-
-/** Must match the nightly entry of `[triggers] crons` in wrangler.toml. */
-export const NIGHTLY_CRON = "0 9 * * *";
+import { NIGHTLY_CRON } from "./crons.ts";
 
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
   const log = createLogger(`cron-${controller.scheduledTime}`);

@@ -1,28 +1,8 @@
 /** WebCrypto helpers shared by the Worker and the Node command-line tools (no Worker-only APIs). */
+import { base64UrlToBytes, bytesToBase64Url, bytesToHex } from "./encoding.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-export function bytesToBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-export function base64UrlToBytes(text: string): Uint8Array {
-  const base64 = text.replaceAll("-", "+").replaceAll("_", "/");
-  const padded = base64 + "=".repeat((4 - (base64.length % 4)) % 4);
-  const binary = atob(padded);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-export function hex(bytes: Uint8Array): string {
-  let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
-  return out;
-}
 
 /** An unguessable token: 32 random bytes, base64url. */
 export function randomToken(byteLength = 32): string {
@@ -31,7 +11,7 @@ export function randomToken(byteLength = 32): string {
 
 export async function sha256Hex(text: string | Uint8Array): Promise<string> {
   const data = typeof text === "string" ? encoder.encode(text) : text;
-  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
+  return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
 }
 
 // Imported keys are kept per isolate: importing costs more CPU than using them.

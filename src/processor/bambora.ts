@@ -11,7 +11,8 @@
  * security codes go into the request body only: never into results, messages or errors.
  */
 import { CARD_TYPE_CODE, detectBrand } from "../domain/card.ts";
-import { maskDigits } from "../http/logger.ts";
+import { textToBase64 } from "../lib/encoding.ts";
+import { maskDigits } from "../lib/logger.ts";
 import type { AuthorisationRequest, AuthorisationResult, LookupResult, PaymentProcessor } from "./types.ts";
 
 export interface BamboraOptions {
@@ -116,10 +117,6 @@ function text(value: unknown): string {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function base64(value: string): string {
-  return btoa(String.fromCharCode(...new TextEncoder().encode(value)));
 }
 
 /** Report search dates: without a zone, as the API examples send them (UTC here; lookup() widens the window). */
@@ -309,7 +306,7 @@ export class BamboraProcessor implements PaymentProcessor {
       response = await this.fetcher(`${this.baseUrl}${path}`, {
         method: "POST",
         headers: {
-          Authorization: `Passcode ${base64(`${this.merchantId}:${passcode}`)}`,
+          Authorization: `Passcode ${textToBase64(`${this.merchantId}:${passcode}`)}`,
           "Content-Type": "application/json",
           Accept: "application/json",
         },

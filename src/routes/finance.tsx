@@ -9,6 +9,7 @@ import { readLedgerConfig } from "../config.ts";
 import { isValidDate } from "../domain/businessTime.ts";
 import { BODY_LIMITS, clientAddress, limitBody, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
+import { bytesToBase64, hexToBytes } from "../lib/encoding.ts";
 import { auditRecorder } from "../services/audit.ts";
 import {
   accessIssuer,
@@ -245,16 +246,13 @@ financeRoutes.get("/journals/:id/files/:name", async (c) => {
     "success",
     { target: file.key, detail: { batchId: found.batch.id, sha256: file.sha256 } },
   );
-  const bytes = new Uint8Array(file.sha256.match(/../g)?.map((h) => Number.parseInt(h, 16)) ?? []);
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
   return new Response(object.body, {
     headers: {
       "Content-Type": object.httpMetadata?.contentType ?? "application/octet-stream",
       "Content-Length": String(object.size),
       "Content-Disposition": `attachment; filename="${found.fileName.replace(/"/g, "")}"`,
       "X-Content-SHA256": file.sha256,
-      "Repr-Digest": `sha-256=:${btoa(binary)}:`,
+      "Repr-Digest": `sha-256=:${bytesToBase64(hexToBytes(file.sha256))}:`,
       "Cache-Control": "no-store",
     },
   });

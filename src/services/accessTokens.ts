@@ -6,7 +6,8 @@
  */
 
 import { constantTimeEqual } from "../domain/signature.ts";
-import { base64UrlToBytes, bytesToBase64Url, hashClientSecret, hmacSign, hmacVerify } from "../lib/crypto.ts";
+import { hashClientSecret, hmacSign, hmacVerify } from "../lib/crypto.ts";
+import { base64UrlToBytes, bytesToBase64Url } from "../lib/encoding.ts";
 
 /** Deployed clients cache tokens for 30 minutes: an hour leaves them a margin. */
 export const TOKEN_LIFETIME_SECONDS = 3600;

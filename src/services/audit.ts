@@ -3,7 +3,7 @@
 import { type AuditEntry, recordAudit, recordAuditQuery } from "../db/auditLog.ts";
 import type { Statement } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
-import type { Logger } from "../http/logger.ts";
+import type { Logger } from "../lib/logger.ts";
 
 type AuditArgs = [
   action: string,

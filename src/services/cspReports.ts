@@ -1,7 +1,7 @@
 /** Content-Security-Policy violation reports: each kept and logged (a violation may be an injected script). */
 import type { Db } from "../db/client.ts";
 import { recordCspReport } from "../db/cspReports.ts";
-import type { Logger } from "../http/logger.ts";
+import type { Logger } from "../lib/logger.ts";
 
 function text(value: unknown, max = 2000): string | null {
   // Query strings are cut off: report URIs could carry a signed request's parameters.

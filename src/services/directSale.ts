@@ -13,7 +13,7 @@ import { insertAttemptQuery, supersedeOpenAttemptsQuery } from "../db/paymentAtt
 import { recordAttemptEventsQuery, recordEvent } from "../db/paymentEvents.ts";
 import { listRedirectTargetsQuery, redirectTargetRegisteredCondition } from "../db/redirectTargets.ts";
 import { replaceLinesQueries } from "../db/revenueLines.ts";
-import type { Partner } from "../db/schema.ts";
+import type { Partner, Transaction } from "../db/schema.ts";
 import { findTransaction, openTransactionId, upsertPendingQuery } from "../db/transactions.ts";
 import {
   collectParams,
@@ -325,49 +325,36 @@ async function explainNoAttempt(
   const maxDeclines = deps.config.maxDeclinesPerPayment;
   const existing = await findTransaction(db, request.pbcRefNumber, request.pbcTxnNumber);
   const locked = existing?.paymentStatus === "PNDNG" && existing.declineCount >= maxDeclines;
-  if (existing && (existing.paymentStatus !== "PNDNG" || locked)) {
-    await recordEvent(
-      db,
-      {
-        eventType: "validation_failed",
-        transactionId: existing.id,
-        pbcRefNumber: request.pbcRefNumber,
-        pbcTxnNumber: request.pbcTxnNumber,
-        detail: { reason: locked ? "locked after declines" : "already paid" },
-      },
-      now,
-    );
-    if (locked)
-      await deps.audit("directsale.locked_refused", "failure", { target: `${request.pbcRefNumber}/${request.pbcTxnNumber}` });
-    const errors: FieldErrors = { pbcTxnNumber: locked ? messages.locked : messages.alreadyPaid };
-    const pairs = validationErrorPairs(errors, null, request);
-    return {
-      kind: "validation-redirect",
-      errors,
-      location: await signedRedirectUrl(request.redirectUri, pairs, apiKey.key),
-    };
-  }
-  if (existing?.moneyDigest != null && existing.moneyDigest !== accepted.moneyDigest) {
-    await recordEvent(
-      db,
-      {
-        eventType: "validation_failed",
-        transactionId: existing.id,
-        pbcRefNumber: request.pbcRefNumber,
-        pbcTxnNumber: request.pbcTxnNumber,
-        detail: { reason: "money changed", trnAmountCents: request.trnAmountCents },
-      },
-      now,
-    );
-    await deps.audit("directsale.money_changed_refused", "failure", {
-      target: `${request.pbcRefNumber}/${request.pbcTxnNumber}`,
-    });
-    const errors: FieldErrors = { pbcTxnNumber: messages.moneyChanged };
+  // A signed validation error on pbcTxnNumber, recorded against the existing transaction.
+  const refuseNumber = async (
+    transaction: Transaction,
+    message: string,
+    detail: Record<string, unknown>,
+    auditAction: string | null,
+  ): Promise<DirectSaleOutcome> => {
+    const event = { transactionId: transaction.id, pbcRefNumber: request.pbcRefNumber, pbcTxnNumber: request.pbcTxnNumber };
+    await recordEvent(db, { eventType: "validation_failed", ...event, detail }, now);
+    if (auditAction) await deps.audit(auditAction, "failure", { target: `${request.pbcRefNumber}/${request.pbcTxnNumber}` });
+    const errors: FieldErrors = { pbcTxnNumber: message };
     return {
       kind: "validation-redirect",
       errors,
       location: await signedRedirectUrl(request.redirectUri, validationErrorPairs(errors, null, request), apiKey.key),
     };
+  };
+  if (existing && locked) {
+    return refuseNumber(existing, messages.locked, { reason: "locked after declines" }, "directsale.locked_refused");
+  }
+  if (existing && existing.paymentStatus !== "PNDNG") {
+    return refuseNumber(existing, messages.alreadyPaid, { reason: "already paid" }, null);
+  }
+  if (existing?.moneyDigest != null && existing.moneyDigest !== accepted.moneyDigest) {
+    return refuseNumber(
+      existing,
+      messages.moneyChanged,
+      { reason: "money changed", trnAmountCents: request.trnAmountCents },
+      "directsale.money_changed_refused",
+    );
   }
   if (existing?.authorisingAttemptId != null) {
     return refused("in-progress", [

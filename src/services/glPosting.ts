@@ -42,8 +42,9 @@ import { buildJournal, type Journal, journalObjectPrefix, splitCreditsByClient }
 import { DETAIL_CSV_PREAMBLE, detailRowRenderer, detailRowWriter, renderJournalCsv } from "../domain/journalCsv.ts";
 
 import { formatCents } from "../domain/money.ts";
-import type { Logger } from "../http/logger.ts";
-import { hex, sha256Hex } from "../lib/crypto.ts";
+import { sha256Hex } from "../lib/crypto.ts";
+import { bytesToHex } from "../lib/encoding.ts";
+import type { Logger } from "../lib/logger.ts";
 import type { AuditRecorder } from "./audit.ts";
 import { feederFileJournal, recordFeederFiles, renderFeederFileOf } from "./ledgerFiles.ts";
 
@@ -360,7 +361,7 @@ async function writeDetail(
   if (existing) {
     const digest = new crypto.DigestStream("SHA-256");
     await existing.body.pipeTo(digest);
-    return { key, sha256: hex(new Uint8Array(await digest.digest)), size: existing.size };
+    return { key, sha256: bytesToHex(new Uint8Array(await digest.digest)), size: existing.size };
   }
 
   const digest = new crypto.DigestStream("SHA-256");
@@ -412,7 +413,7 @@ async function writeDetail(
     }
     if (filled > 0) await sendPart(part.subarray(0, filled));
     await hasher.close();
-    const sha256 = hex(new Uint8Array(await digest.digest));
+    const sha256 = bytesToHex(new Uint8Array(await digest.digest));
     // Multipart objects cannot take metadata at the end: the hash is in the manifest and in D1.
     await upload.complete(parts);
     return { key, sha256, size };

@@ -2,7 +2,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { LATEST_MIGRATION } from "../db/migrations.ts";
-import { describeError } from "../http/logger.ts";
+import { describeError } from "../lib/logger.ts";
 
 export type Checks = Record<string, { ok: boolean; detail?: string }>;
 

@@ -27,8 +27,8 @@ import type { JournalKind, LedgerFeedbackFile, LedgerFeederFile } from "../db/sc
 import { completeFeederFileQuery } from "../db/transactions.ts";
 import { type LedgerFileKind, ledgerFileKind, parseFeedback, type Settlement, settleBatch } from "../domain/ledgerFeedback.ts";
 import { parseLedgerJournalName } from "../domain/ledgerFeeder.ts";
-import type { Logger } from "../http/logger.ts";
 import { sha256Hex } from "../lib/crypto.ts";
+import type { Logger } from "../lib/logger.ts";
 import type { AuditRecorder } from "./audit.ts";
 import { feederFileJournal } from "./ledgerFiles.ts";
 

@@ -24,8 +24,8 @@ import {
 import { recordEvent } from "../db/paymentEvents.ts";
 import { findTransactionById } from "../db/transactions.ts";
 import { EmailSendError, type EmailSender } from "../email/types.ts";
-import type { Logger } from "../http/logger.ts";
 import { catalogue } from "../i18n/index.ts";
+import type { Logger } from "../lib/logger.ts";
 import { receiptEmail, receiptFacts } from "../views/receipt.tsx";
 
 export interface ReceiptMessage {

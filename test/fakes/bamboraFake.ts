@@ -20,65 +20,22 @@
  * 560, an approval whose answer never comes or comes late).
  * Report searches for order numbers starting with FAKE_REPORT_ERROR / FAKE_REPORT_HANG fail or hang.
  */
-// Types only at the top: tests inside workerd import this file's constants, so Node modules load lazily.
+// Runs in Node only; tests inside workerd take the fake's constants from bamboraFakeCards.ts.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    bamboraUrl: string;
-  }
-}
-
-export const FAKE_MERCHANT_ID = "300200578";
-export const FAKE_API_PASSCODE = "fake-payments-passcode";
-export const FAKE_REPORT_PASSCODE = "fake-reporting-passcode";
-
-export const FAKE_CARDS = {
-  approved: ["4030000010001234", "5100000010001004", "2223000048400011", "371100001000131", "6011500080009080"],
-  declined: ["4003050500040005", "5100000020002000", "342400001000180", "6011000900901111"],
-  amountLimited: "4504481742333",
-  /** Answers after DELAYED_ANSWER_MS with a 402, message 55. */
-  delayed55: "4872385877270993",
-  /** Answers after DELAYED_ANSWER_MS with a 402, message 54. */
-  delayed54: "4104631199283796",
-  /** Diners Club (Bambora card type DI) and JCB (JB): the adapter must not call them Discover. */
-  diners: "36438999910011",
-  jcb: "3528000000000015",
-} as const;
-
-/** The sandbox's delayed cards answer after 45 s or more; the fake waits this long (configurable). */
-export const DELAYED_ANSWER_MS = 2_000;
-/** Answers that are approved but come late (FAKE_NAMES.slowApproval). */
-export const SLOW_ANSWER_MS = 2_000;
-/** The default per-transaction limit of a Bambora account, in dollars. */
-export const FAKE_TRANSACTION_LIMIT = 1_000;
-
-export const FAKE_NAMES = {
-  /** 500 before anything is recorded: a lookup finds nothing. */
-  serverError: "FAKE SERVER ERROR",
-  /** The payment is approved and recorded, then the answer is a 500. */
-  serverErrorAfterApproval: "FAKE ERROR AFTER APPROVAL",
-  /** 502 with an HTML body, as from a proxy in front of the API. */
-  badGateway: "FAKE BAD GATEWAY",
-  /** 402 message 16: Bambora's duplicate-transaction check (recorded as declined). */
-  duplicateTransaction: "FAKE DUPLICATE TRANSACTION",
-  /** 200 with `approved: "0"` instead of a 402. */
-  declinedWith200: "FAKE DECLINED 200",
-  /** Approved and recorded; the answer never comes. */
-  noAnswer: "FAKE NO ANSWER",
-  /** Approved and recorded; the answer comes after SLOW_ANSWER_MS. */
-  slowApproval: "FAKE SLOW APPROVAL",
-  /** 402 message 56 "Application Error - Retrieving Response" (approved and recorded behind it). */
-  code56: "FAKE CODE 56",
-  /** 400 message 190 "Unknown transaction response" (nothing recorded). */
-  code190: "FAKE CODE 190",
-  /** 402 message 560 "Transaction In Process". */
-  code560: "FAKE CODE 560",
-} as const;
-
-export const FAKE_REPORT_ERROR = "FAKEREPORT500";
-export const FAKE_REPORT_HANG = "FAKEREPORTHANG";
+import {
+  DELAYED_ANSWER_MS,
+  FAKE_API_PASSCODE,
+  FAKE_CARDS,
+  FAKE_MERCHANT_ID,
+  FAKE_NAMES,
+  FAKE_REPORT_ERROR,
+  FAKE_REPORT_HANG,
+  FAKE_REPORT_PASSCODE,
+  FAKE_TRANSACTION_LIMIT,
+  SLOW_ANSWER_MS,
+} from "./bamboraFakeCards.ts";
 
 interface StoredOrder {
   id: number;

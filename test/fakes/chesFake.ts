@@ -18,27 +18,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    chesUrl: string;
-  }
-}
-
-export const FAKE_CHES_CLIENT_PREFIX = "ches-client-";
-
-export function fakeChesSecret(clientId: string): string {
-  return `secret-of-${clientId}`;
-}
-
-export interface AcceptedEmail {
-  from: string;
-  to: string[];
-  subject: string;
-  bodyType: string;
-  body: string;
-  tag: string | null;
-  client: string;
-}
+import { type AcceptedEmail, FAKE_CHES_CLIENT_PREFIX, fakeChesSecret } from "./chesFakeClients.ts";
 
 export interface ChesFake {
   url: string;

@@ -1,11 +1,11 @@
-import { SELF } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import type { TestPartner } from "./portal.ts";
 import { BASE } from "./portal.ts";
 
 export const API = `${BASE}/ords/cas`;
 
 export async function token(partner: Pick<TestPartner, "clientId" | "clientSecret">): Promise<string> {
-  const response = await SELF.fetch(`${API}/oauth/token`, {
+  const response = await exports.default.fetch(`${API}/oauth/token`, {
     method: "POST",
     headers: {
       Authorization: `Basic ${btoa(`${partner.clientId}:${partner.clientSecret}`)}`,
@@ -18,13 +18,13 @@ export async function token(partner: Pick<TestPartner, "clientId" | "clientSecre
 }
 
 export function getPayment(bearer: string, ref: string, txn: string, query = ""): Promise<Response> {
-  return SELF.fetch(`${API}/paybc/payment/${ref}/${encodeURIComponent(txn)}${query}`, {
+  return exports.default.fetch(`${API}/paybc/payment/${ref}/${encodeURIComponent(txn)}${query}`, {
     headers: { Authorization: `Bearer ${bearer}` },
   });
 }
 
 export function postRevenue(bearer: string, ref: string, txn: string, body: unknown, query = ""): Promise<Response> {
-  return SELF.fetch(`${API}/paybc/payment/${ref}/${encodeURIComponent(txn)}${query}`, {
+  return exports.default.fetch(`${API}/paybc/payment/${ref}/${encodeURIComponent(txn)}${query}`, {
     method: "POST",
     headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json" },
     body: typeof body === "string" ? body : JSON.stringify(body),

@@ -6,7 +6,7 @@ import { env } from "cloudflare:test";
 import { readLedgerConfig } from "../../src/config.ts";
 import { database } from "../../src/db/client.ts";
 import { type FeedbackDecisions, renderFeedbackBatch } from "../../src/domain/ledgerFeedback.ts";
-import { createLogger } from "../../src/http/logger.ts";
+import { createLogger } from "../../src/lib/logger.ts";
 import { auditRecorder } from "../../src/services/audit.ts";
 import { type FeedbackDeps, type FeedbackOutcome, receiveLedgerFile } from "../../src/services/ledgerFeedback.ts";
 

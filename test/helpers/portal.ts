@@ -1,5 +1,6 @@
 /** Helpers that drive the Worker like a browser and a partner would. */
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { database } from "../../src/db/client.ts";
 import { createPartner } from "../../src/services/onboarding.ts";
 import { pacificToday, pythonClientQuery } from "./independent.ts";
@@ -69,7 +70,7 @@ export function directSalePairs(partner: TestPartner, overrides: Record<string, 
 }
 
 export async function get(path: string, cookie?: string): Promise<Response> {
-  return SELF.fetch(`${BASE}${path}`, { redirect: "manual", headers: cookie ? { Cookie: cookie } : {} });
+  return exports.default.fetch(`${BASE}${path}`, { redirect: "manual", headers: cookie ? { Cookie: cookie } : {} });
 }
 
 /** A different client address per call unless given: the card page rate-limits per address. */
@@ -83,7 +84,7 @@ export async function post(
   cookie?: string,
   clientIp = randomClientIp(),
 ): Promise<Response> {
-  return SELF.fetch(`${BASE}${path}`, {
+  return exports.default.fetch(`${BASE}${path}`, {
     method: "POST",
     redirect: "manual",
     headers: {

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { base64UrlToBytes, bytesToBase64Url, decryptSecret, encryptSecret } from "../../src/lib/crypto.ts";
+import { decryptSecret, encryptSecret } from "../../src/lib/crypto.ts";
+import { base64UrlToBytes, bytesToBase64, bytesToBase64Url, bytesToHex, hexToBytes } from "../../src/lib/encoding.ts";
 
 describe("base64url", () => {
   it("matches btoa's alphabet swapped and unpadded, and decodes back, for any bytes", () => {
@@ -16,6 +17,25 @@ describe("base64url", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("hex and base64", () => {
+  it("hex round-trips any bytes in lower case; base64 matches btoa", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
+        const hex = bytesToHex(bytes);
+        expect(hex).toMatch(/^(?:[0-9a-f]{2})*$/);
+        expect([...hexToBytes(hex)]).toEqual([...bytes]);
+        expect([...hexToBytes(hex.toUpperCase())]).toEqual([...bytes]);
+        expect(bytesToBase64(bytes)).toBe(btoa(String.fromCharCode(...bytes)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("refuses text that is not hex", () => {
+    for (const bad of ["a", "zz", "0g", "12 3"]) expect(() => hexToBytes(bad)).toThrow(RangeError);
   });
 });
 

@@ -3,7 +3,7 @@ import type { AppConfig } from "../../config.ts";
 import type { Db } from "../../db/client.ts";
 import type { Partner, PaymentAttempt, Transaction } from "../../db/schema.ts";
 import type { CardInput, CardMessages } from "../../domain/card.ts";
-import type { Logger } from "../../http/logger.ts";
+import type { Logger } from "../../lib/logger.ts";
 import type { PaymentProcessor } from "../../processor/types.ts";
 import type { AuditRecorder } from "../audit.ts";
 import type { ReceiptQueue } from "../receipts.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLogger, maskDigits } from "../../src/http/logger.ts";
+import { createLogger, maskDigits } from "../../src/lib/logger.ts";
 
 describe("structured logs", () => {
   it("mask anything that could be a card number, however it is grouped", () => {
