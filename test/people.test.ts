@@ -5,8 +5,10 @@
  */
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { database } from "../src/db/client.ts";
 import { parseReceiptEmail } from "../src/domain/email.ts";
 import worker from "../src/index.ts";
+import { setPartnerLogoFile } from "../src/services/onboarding.ts";
 import { findCardNumbers } from "./helpers/cardScan.ts";
 import { BASE, GOOD_CARD, get, openPayment, payWith, post, seedPartner } from "./helpers/portal.ts";
 
@@ -224,6 +226,33 @@ describe("French", () => {
     expect(response.status).toBe(400);
     expect(html).toContain("Nous n&#39;avons pas pu commencer votre paiement");
     expect(html).not.toContain("hashValue");
+  });
+});
+
+describe("the partner's face", () => {
+  it("a logo set with the onboarding service is on the card page, served from the portal in a sandbox", async () => {
+    const partner = await seedPartner({ name: "Ministry of Logos" });
+    const svg = new TextEncoder().encode(
+      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4"><rect width="4" height="4"/></svg>',
+    );
+    await setPartnerLogoFile(database(env.DB), partner.pbcRefNumber, { bytes: svg, contentType: "image/svg+xml" }, new Date());
+    const payment = await openPayment(partner);
+    const src = /<img class="partner-logo" src="([^"]+)" alt="Ministry of Logos logo"/.exec(payment.html)?.[1];
+    expect(src).toMatch(new RegExp(`^/public/partner-logo/${partner.pbcRefNumber}/[0-9a-f]{16}$`));
+    const logo = await SELFget(src as string);
+    expect(logo.status).toBe(200);
+    expect(logo.headers.get("Content-Type")).toBe("image/svg+xml");
+    expect(logo.headers.get("Content-Security-Policy")).toContain("sandbox");
+    expect(await logo.text()).toContain("<rect");
+
+    // Scripted SVGs are refused; removing the logo leaves the name only.
+    const hostile = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+    await expect(
+      setPartnerLogoFile(database(env.DB), partner.pbcRefNumber, { bytes: hostile, contentType: "image/svg+xml" }, new Date()),
+    ).rejects.toThrow(/must not contain scripts/);
+    await setPartnerLogoFile(database(env.DB), partner.pbcRefNumber, null, new Date());
+    expect((await SELFget(src as string)).status).toBe(404);
+    expect((await openPayment(partner)).html).not.toContain("partner-logo");
   });
 });
 

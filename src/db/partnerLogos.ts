@@ -1,6 +1,7 @@
 /** Owns `partner_logos`: one small image per partner, served from the portal's own origin. */
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Db } from "./client.ts";
+import { setLogoHashQuery } from "./partners.ts";
 import { partnerLogos } from "./schema.ts";
 
 export type PartnerLogo = typeof partnerLogos.$inferSelect;
@@ -9,7 +10,10 @@ export async function findPartnerLogo(db: Db, pbcRefNumber: string): Promise<Par
   return db.select().from(partnerLogos).where(eq(partnerLogos.pbcRefNumber, pbcRefNumber)).get();
 }
 
-/** Store (or remove, with null) the logo and record its hash on the partner, in one batch. */
+/**
+ * Store (or remove, with null) the logo and record its hash on the partner, in one batch (both
+ * statements are query builders: nothing runs before the batch does).
+ */
 export async function setPartnerLogo(
   db: Db,
   pbcRefNumber: string,
@@ -20,7 +24,7 @@ export async function setPartnerLogo(
   if (logo === null) {
     await db.batch([
       db.delete(partnerLogos).where(eq(partnerLogos.pbcRefNumber, pbcRefNumber)),
-      db.run(sql`UPDATE partners SET logo_sha256 = NULL, updated_at = ${at} WHERE pbc_ref_number = ${pbcRefNumber}`),
+      setLogoHashQuery(db, pbcRefNumber, null, now),
     ]);
     return;
   }
@@ -29,6 +33,6 @@ export async function setPartnerLogo(
       .insert(partnerLogos)
       .values({ pbcRefNumber, ...logo, updatedAt: at })
       .onConflictDoUpdate({ target: partnerLogos.pbcRefNumber, set: { ...logo, updatedAt: at } }),
-    db.run(sql`UPDATE partners SET logo_sha256 = ${logo.sha256}, updated_at = ${at} WHERE pbc_ref_number = ${pbcRefNumber}`),
+    setLogoHashQuery(db, pbcRefNumber, logo.sha256, now),
   ]);
 }

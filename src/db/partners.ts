@@ -48,6 +48,14 @@ export async function insertPartner(db: Db, partner: NewPartner, now: Date): Pro
   return rows.length === 1;
 }
 
+/** The hash the card page links the partner's logo by (partner_logos), or null: in the logo's batch. */
+export function setLogoHashQuery(db: Db, pbcRefNumber: string, sha256: string | null, now: Date) {
+  return db
+    .update(partners)
+    .set({ logoSha256: sha256, updatedAt: now.toISOString() })
+    .where(eq(partners.pbcRefNumber, pbcRefNumber));
+}
+
 export async function updatePartner(
   db: Db,
   pbcRefNumber: string,

@@ -254,7 +254,13 @@ export async function setPartnerFace(
 ): Promise<void> {
   await requirePartner(db, pbcRefNumber);
   checkPartnerFace(changes);
-  await updatePartner(db, pbcRefNumber, changes, now);
+  // Stored as mail servers read it (the domain in lower case), so the page shows one spelling.
+  const contactEmail = changes.contactEmail == null ? changes.contactEmail : parseReceiptEmail(changes.contactEmail);
+  const normalised =
+    contactEmail && typeof contactEmail === "object" && contactEmail.ok
+      ? { ...changes, contactEmail: contactEmail.address }
+      : changes;
+  await updatePartner(db, pbcRefNumber, normalised, now);
   await audit(db, operator, "partner.face_changed", pbcRefNumber, { fields: Object.keys(changes) });
 }
 
