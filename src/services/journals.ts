@@ -7,6 +7,8 @@ import type { Db } from "../db/client.ts";
 import { findBatch, type JournalBatch, listBatches } from "../db/journalBatches.ts";
 import { findFeedbackFile, listFeedbackFiles } from "../db/ledgerFeedbackFiles.ts";
 import { feederFilesOfBatches } from "../db/ledgerFeederFiles.ts";
+import { listPartners } from "../db/partners.ts";
+import { listRejectedLines } from "../db/revenueLines.ts";
 import type { LedgerFeedbackFile, LedgerFeederFile } from "../db/schema.ts";
 import { formatCents } from "../domain/money.ts";
 import { storedOutcome } from "./ledgerFeedback.ts";
@@ -108,3 +110,33 @@ export async function findFeedback(db: Db, id: number) {
   const row = Number.isSafeInteger(id) ? await findFeedbackFile(db, id) : undefined;
   return row ? feedbackSummary(row) : null;
 }
+
+/** The most lines "Needs attention" lists at once (oldest beyond it appear as the newest are fixed). */
+export const REJECTS_SHOWN = 500;
+
+/**
+ * Needs attention: revenue lines the ledger rejected (REJECT), with the ledger's message, the partner
+ * by number and name, the GL date and the amount; newest GL date first. A line leaves the list once a
+ * revenue update corrects it and it is posted again.
+ */
+export async function rejectedLines(db: Db, filter: { partner?: string } = {}) {
+  const [lines, partners] = await Promise.all([
+    listRejectedLines(db, { ...(filter.partner ? { pbcRefNumber: filter.partner } : {}), limit: REJECTS_SHOWN }),
+    listPartners(db),
+  ]);
+  const names = new Map(partners.map((p) => [p.pbcRefNumber, p.name]));
+  return lines.map((line) => ({
+    pbcRefNumber: line.pbcRefNumber,
+    partnerName: names.get(line.pbcRefNumber) ?? null,
+    pbcTxnNumber: line.pbcTxnNumber,
+    glDate: line.glDate,
+    lineNumber: line.lineNumber,
+    revenueAccount: line.revenueAccount,
+    amount: formatCents(line.amountCents),
+    amountCents: line.amountCents,
+    glErrorCode: line.glErrorCode,
+    glErrorMessage: line.glErrorMessage,
+  }));
+}
+
+export type RejectedLineRow = Awaited<ReturnType<typeof rejectedLines>>[number];
