@@ -104,21 +104,24 @@ const list: JournalsCommand = {
       const value = str(values, name);
       if (value) query.set(name, value);
     }
-    const { journals } = (await (await call(connection, `/finance/api/journals?${query}`)).json()) as {
+    const { journals, totals } = (await (await call(connection, `/finance/api/journals?${query}`)).json()) as {
       journals: JournalSummary[];
+      totals: { revenue: string; refunds: string; net: string };
     };
     const rows = journals.map((j) => [
       String(j.id),
       j.glDate,
       j.pbcRefNumber,
       String(j.sequence),
+      j.kind === "refund" ? "Refund" : "Revenue",
+      j.amount ?? "",
       j.status,
       String(j.lineCount ?? ""),
       j.debitTotal ?? "",
       j.creditTotal ?? "",
     ]);
     const text = journals.length
-      ? table([["ID", "GL date", "Partner", "Seq", "Status", "Lines", "Debits", "Credits"], ...rows])
+      ? `${table([["ID", "GL date", "Partner", "Seq", "Type", "Amount", "Status", "Lines", "Debits", "Credits"], ...rows])}\nPosted: revenue ${totals.revenue}, refunds ${totals.refunds}, net ${totals.net}`
       : "No journals match.";
     return { json: journals, text };
   },

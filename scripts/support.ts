@@ -1,19 +1,31 @@
 /**
  * `npm run support -- ...`: what support staff need to answer "the user says they paid but the
- * service says not": a payment's state and every step of its lifecycle, and the audit log.
+ * service says not": a payment's state and every step of its lifecycle, refunds from the terminal,
+ * the audit log and reconciliation.
  * Local database by default; `--remote --env staging|production` for a deployed one.
  */
+import { userInfo } from "node:os";
+import { sql } from "drizzle-orm";
+import { readConfig } from "../src/config.ts";
 import { queryAudit } from "../src/db/auditLog.ts";
+import { runBatch } from "../src/db/batch.ts";
 import type { Db } from "../src/db/client.ts";
 import { listEvents } from "../src/db/paymentEvents.ts";
+import { refundsOfTransaction, repostRejectedRefundLinesQuery } from "../src/db/refunds.ts";
 import { listLines } from "../src/db/revenueLines.ts";
 import { findTransaction } from "../src/db/transactions.ts";
+import { formatCents } from "../src/domain/money.ts";
+import { centsFromAmount } from "../src/domain/refund.ts";
+import { createLogger } from "../src/lib/logger.ts";
+import { createProcessor } from "../src/processor/index.ts";
+import { auditRecorder } from "../src/services/audit.ts";
 import { reconcileSandbox } from "../src/services/reconciliation.ts";
+import { requestRefund } from "../src/services/refunds.ts";
 import { type CommandSpec, exit, type Output, runCli, str, UsageError, type Values } from "./lib/cli.ts";
 import { DATABASE_OPTIONS, databaseTarget, withDatabase } from "./lib/database.ts";
 
 interface SupportCommand extends CommandSpec {
-  run: (db: Db, values: Values) => Promise<Output>;
+  run: (db: Db, values: Values, env: Env) => Promise<Output>;
 }
 
 const cents = (value: number) => (value / 100).toFixed(2);
@@ -33,6 +45,7 @@ const payment: SupportCommand = {
     if (!txn)
       throw new UsageError(`no payment ${txnNumber} for partner ${ref}: the portal never received a valid request for it`);
     const lines = await listLines(db, txn.id);
+    const refunds = await refundsOfTransaction(db, txn.id);
     const events = await listEvents(db, txn.id);
     const text = [
       `Payment ${txn.pbcTxnNumber} (partner ${txn.pbcRefNumber}): ${txn.paymentStatus}`,
@@ -44,12 +57,17 @@ const payment: SupportCommand = {
         (l) =>
           `  ${l.lineNumber}  ${l.revenueAccount}  ${cents(l.revenueAmountCents)}  ${l.glStatus}${l.glErrorMessage ? ` (${l.glErrorMessage})` : ""}`,
       ),
+      "Refunds:",
+      ...refunds.refunds.map(
+        (r) =>
+          `  ${r.createdAt}  ${r.externalId}  ${cents(r.amountCents)}  ${r.status}${r.method ? ` (${r.method})` : ""}  by ${r.requestedBy}${r.reason ? `: ${r.reason}` : ""}`,
+      ),
       "Lifecycle:",
       ...events.map(
         (e) => `  ${e.createdAt}  attempt ${e.attemptNumber ?? "-"}  ${e.eventType}${e.detail ? `  ${e.detail}` : ""}`,
       ),
     ].join("\n");
-    return { json: { transaction: txn, revenue: lines, events }, text };
+    return { json: { transaction: txn, revenue: lines, refunds: refunds.refunds, refundLines: refunds.lines, events }, text };
   },
 };
 
@@ -88,6 +106,131 @@ const audit: SupportCommand = {
   },
 };
 
+const refund: SupportCommand = {
+  summary: "refund a payment through the processor, recording who asked and why",
+  usage: 'refund --ref N --txn PBC_TXN_NUMBER (--amount X | --line 1:25.00 ...) --reason "..." [--operator NAME]',
+  options: {
+    ref: { type: "string", value: "N", help: "the partner's PayBC reference number" },
+    txn: { type: "string", value: "PBC_TXN_NUMBER", help: "the partner's transaction number" },
+    amount: { type: "string", value: "X", help: "the amount to refund, e.g. 25.00" },
+    line: {
+      type: "string",
+      multiple: true,
+      value: "LINE:AMOUNT",
+      help: "refund part of a revenue line (repeatable), e.g. 1:25.00",
+    },
+    reason: { type: "string", value: "TEXT", help: "why (kept with the refund and in the audit log)" },
+    operator: { type: "string", value: "NAME", help: "who asks (default the login name)" },
+  },
+  required: ["ref", "txn", "reason"],
+  notes: [
+    "With --remote the processor's credentials come from the environment (BAMBORA_MERCHANT_ID,",
+    "BAMBORA_API_PASSCODE, BAMBORA_REPORT_PASSCODE), as they are Worker secrets.",
+  ],
+  check(values) {
+    if (values.amount === undefined && values.line === undefined)
+      throw new UsageError("refund needs --amount or at least one --line");
+  },
+  async run(db, values, env) {
+    const reason = (str(values, "reason") ?? "").trim();
+    if (!reason) throw new UsageError('refund needs --reason "..." (it is kept with the refund and in the audit log)');
+    const operator = (str(values, "operator") ?? userInfo().username).trim();
+    if (!operator) throw new UsageError("refund needs --operator NAME");
+    const lines = ((values.line as string[] | undefined) ?? []).map((text) => {
+      const match = /^(\d{1,4}):(\d{1,9}(?:\.\d{1,2})?)$/.exec(text);
+      const amount = match ? centsFromAmount(match[2] as string) : null;
+      if (!match || amount === null) throw new UsageError(`--line ${text}: expected LINE:AMOUNT, e.g. 1:25.00`);
+      return { lineNumber: Number(match[1]), amountCents: amount };
+    });
+    const amountText = str(values, "amount");
+    const given = amountText === undefined ? null : centsFromAmount(amountText);
+    if (amountText !== undefined && given === null)
+      throw new UsageError(`--amount ${amountText}: expected an amount such as 25.00`);
+    const amountCents = given ?? lines.reduce((sum, line) => sum + line.amountCents, 0);
+    const actor = `staff:${operator}`;
+    // Log lines go to stderr: stdout carries the answer.
+    const log = createLogger(`support-refund-${Date.now()}`, (line) => process.stderr.write(`${line}\n`));
+    const processorEnv = {
+      ...env,
+      ...Object.fromEntries(
+        ["BAMBORA_MERCHANT_ID", "BAMBORA_API_PASSCODE", "BAMBORA_REPORT_PASSCODE"].flatMap((name) =>
+          process.env[name] ? [[name, process.env[name]]] : [],
+        ),
+      ),
+    } as Env;
+    const ref = str(values, "ref") as string;
+    const txn = str(values, "txn") as string;
+    const outcome = await requestRefund(
+      {
+        db,
+        processor: createProcessor(readConfig(processorEnv), processorEnv),
+        audit: auditRecorder(db, { actor, sourceIp: null, log }),
+        log,
+        now: new Date(),
+      },
+      {
+        pbcRefNumber: ref,
+        pbcTxnNumber: txn,
+        ownerRef: null,
+        channel: "support",
+        requestedBy: actor,
+        amountCents,
+        lines: lines.length > 0 ? lines : undefined,
+        reason,
+      },
+    );
+    if (outcome.kind !== "created") {
+      const why =
+        outcome.kind === "not-found"
+          ? `no payment ${txn} for partner ${ref}`
+          : outcome.kind === "invalid"
+            ? outcome.errors.join("; ")
+            : "message" in outcome
+              ? outcome.message
+              : outcome.kind;
+      throw new UsageError(`refund refused: ${why}`);
+    }
+    const { refund: made, summary } = outcome;
+    if (made.status === "DECLINED") process.exitCode = 1;
+    const text = [
+      `Refund ${made.refundId} of ${made.amount} CAD on ${made.pbcTxnNumber} (partner ${made.pbcRefNumber}): ${made.status}${made.message ? ` (${made.message})` : ""}`,
+      ...made.lines.map((line) => `  line ${line.lineNumber}  ${line.amount}`),
+      `  left to refund ${formatCents(summary.amountAvailableCents)}, refunded ${formatCents(summary.amountRefundedCents)}`,
+      ...(made.status === "UNKNOWN" || made.status === "PENDING"
+        ? ["  The processor has not confirmed it yet: the sweep looks it up every 5 minutes. Do not refund again."]
+        : []),
+    ].join("\n");
+    return { json: { refund: made, refundSummary: summary }, text };
+  },
+};
+
+const repostRefunds: SupportCommand = {
+  summary: "send the payment's refund lines the ledger rejected (RJCT) again with the next nightly run",
+  usage: "repost-refunds --ref N --txn PBC_TXN_NUMBER [--operator NAME]",
+  options: {
+    ref: { type: "string", value: "N", help: "the partner's PayBC reference number" },
+    txn: { type: "string", value: "PBC_TXN_NUMBER", help: "the partner's transaction number" },
+    operator: { type: "string", value: "NAME", help: "who asks (default the login name)" },
+  },
+  required: ["ref", "txn"],
+  notes: ["Once the cause (closed period, closed account) is fixed at the ledger."],
+  async run(db, values) {
+    const operator = (str(values, "operator") ?? userInfo().username).trim();
+    const ref = str(values, "ref") as string;
+    const txnNumber = str(values, "txn") as string;
+    const txn = await findTransaction(db, ref, txnNumber);
+    if (!txn) throw new UsageError(`no payment ${txnNumber} for partner ${ref}`);
+    const [result] = await runBatch(db, [repostRejectedRefundLinesQuery(sql`${txn.id}`)]);
+    const lines = result?.meta.changes ?? 0;
+    const log = createLogger(`support-repost-${Date.now()}`, (line) => process.stderr.write(`${line}\n`));
+    await auditRecorder(db, { actor: `staff:${operator}`, sourceIp: null, log })("refund.repost", "success", {
+      target: `${txn.pbcRefNumber}/${txn.pbcTxnNumber}`,
+      detail: { lines },
+    });
+    return { json: { reposted: lines }, text: `${lines} rejected refund line(s) will be sent again by the next nightly run` };
+  },
+};
+
 const reconcile: SupportCommand = {
   summary: "every payment against the sandbox processor's own ledger, the signed responses and the posted journals",
   usage: "reconcile",
@@ -112,12 +255,13 @@ const code = await runCli<SupportCommand>(
   {
     program: "npm run support --",
     description: [
-      "Support tools for the PayBC portal: payments, the audit log and reconciliation. Works on the local database",
-      "unless --remote is given.",
+      "Support tools for the PayBC portal: payments, refunds, the audit log and reconciliation. Works on the",
+      "local database unless --remote is given.",
     ],
-    commands: { payment, audit, reconcile },
+    commands: { payment, audit, refund, "repost-refunds": repostRefunds, reconcile },
     globalOptions: DATABASE_OPTIONS,
-    execute: (_name, command, values) => withDatabase(databaseTarget(values, "support"), (db) => command.run(db, values)),
+    execute: (_name, command, values) =>
+      withDatabase(databaseTarget(values, "support"), (db, env) => command.run(db, values, env)),
   },
   process.argv.slice(2),
 );

@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { docsRoutes } from "./api/docsPage.ts";
 import { createPartnerApi } from "./api/index.ts";
+import { createRefundService } from "./api/refundService.ts";
 import { configurationProblems, readConfig } from "./config.ts";
 import { database } from "./db/client.ts";
 import { languageMiddleware } from "./http/language.ts";
@@ -34,10 +35,15 @@ function settingsOf(env: Env) {
 }
 
 /** Built per base path (a deployment setting), so the partner API can live under any prefix. */
-export function createApp(apiBasePath = "/ords/cas") {
+export function createApp(apiBasePath = "/ords/cas", refundBasePath = "/paybc-service") {
   const app = new Hono<AppEnv>();
   const isApiPath = (path: string) =>
-    path === apiBasePath || path.startsWith(`${apiBasePath}/`) || path === "/docs" || path.startsWith("/docs/");
+    path === apiBasePath ||
+    path.startsWith(`${apiBasePath}/`) ||
+    path === "/docs" ||
+    path.startsWith("/docs/") ||
+    path === refundBasePath ||
+    path.startsWith(`${refundBasePath}/`);
 
   // The request id is Cloudflare's ray id (what Workers Logs and support tickets show), else a UUID;
   // an X-Request-Id sent by the client is not trusted (headerName "" keeps hono from reading it).
@@ -95,6 +101,7 @@ export function createApp(apiBasePath = "/ords/cas") {
   app.get("/__bench/baseline", (c) => (c.get("config").benchMode ? c.text("ok") : c.notFound()));
 
   app.route(apiBasePath, createPartnerApi());
+  app.route(refundBasePath, createRefundService());
   app.route("/docs", docsRoutes);
 
   app.route("/public/assets", assetRoutes);

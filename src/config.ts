@@ -8,6 +8,8 @@ export interface AppConfig {
   paymentExpiryMinutes: number;
   maxDeclinesPerPayment: number;
   apiBasePath: string;
+  /** The PayBC refund service's base path (REFUND_BASE_PATH). */
+  refundBasePath: string;
   apiHostname: string;
   portalHostname: string;
   benchMode: boolean;
@@ -36,6 +38,11 @@ function positiveInt(text: string | undefined, fallback: number): number {
   return Number.isInteger(value) && value > 0 ? value : fallback;
 }
 
+function basePathOf(value: string | undefined, fallback: string): string {
+  const path = (value || fallback).replace(/\/+$/, "");
+  return path.startsWith("/") ? path : `/${path}`;
+}
+
 export function readConfig(env: Env): AppConfig {
   const basePath = (env.API_BASE_PATH || "/ords/cas").replace(/\/+$/, "");
   return {
@@ -46,6 +53,7 @@ export function readConfig(env: Env): AppConfig {
     paymentExpiryMinutes: positiveNumber(env.PAYMENT_EXPIRY_MINUTES, 30),
     maxDeclinesPerPayment: positiveInt(env.MAX_DECLINES_PER_PAYMENT, 3),
     apiBasePath: basePath.startsWith("/") ? basePath : `/${basePath}`,
+    refundBasePath: basePathOf(env.REFUND_BASE_PATH, "/paybc-service"),
     apiHostname: env.API_HOSTNAME ?? "",
     portalHostname: env.PORTAL_HOSTNAME ?? "",
     benchMode: (env as { BENCH?: string }).BENCH === "true",

@@ -9,11 +9,12 @@ const apps = new Map<string, ReturnType<typeof createApp>>();
 
 export default {
   fetch(request, env, ctx) {
-    const basePath = readConfig(env).apiBasePath;
-    let app = apps.get(basePath);
+    const { apiBasePath, refundBasePath } = readConfig(env);
+    const key = `${apiBasePath} ${refundBasePath}`;
+    let app = apps.get(key);
     if (!app) {
-      app = createApp(basePath);
-      apps.set(basePath, app);
+      app = createApp(apiBasePath, refundBasePath);
+      apps.set(key, app);
     }
     return app.fetch(request, env, ctx);
   },

@@ -2,7 +2,8 @@
  * Money integrity (issue 11): what the partner signed is what is charged, recorded and told. Each
  * test reproduces an attack found in a security review of the portal; each failed before its fix.
  */
-import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { readConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
@@ -140,7 +141,7 @@ describe("finding 2: the amount charged is the amount of the row the claim locke
         };
       },
     });
-    const held = SELF.fetch(`${BASE}${first.cardPath}`, {
+    const held = exports.default.fetch(`${BASE}${first.cardPath}`, {
       method: "POST",
       redirect: "manual",
       headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: first.cookie, "CF-Connecting-IP": "198.51.100.7" },
@@ -334,7 +335,7 @@ describe("finding 12: nothing public claims that no money was taken unless the p
 describe("finding 8: hostile input gets a 4xx, never a 5xx, and logs carry no request bodies", () => {
   it("CSP reports that are null, [null] or not reports are 400s", async () => {
     for (const body of ["null", "[null]", "[]", '{"csp-report": null}', "42", '[{"body": 1}]']) {
-      const response = await SELF.fetch(`${BASE}/public/csp-report`, {
+      const response = await exports.default.fetch(`${BASE}/public/csp-report`, {
         method: "POST",
         headers: { "Content-Type": "application/csp-report" },
         body,
@@ -345,11 +346,15 @@ describe("finding 8: hostile input gets a 4xx, never a 5xx, and logs carry no re
 
   it("a malformed multipart body is a 400: finance sign-in, and the card form without 'could not confirm'", async () => {
     const broken = { "Content-Type": "multipart/form-data; boundary=xyz" };
-    const login = await SELF.fetch(`${BASE}/finance/login`, { method: "POST", headers: broken, body: "--abc\r\nnot a part" });
+    const login = await exports.default.fetch(`${BASE}/finance/login`, {
+      method: "POST",
+      headers: broken,
+      body: "--abc\r\nnot a part",
+    });
     expect(login.status).toBe(400);
     const partner = await seedPartner();
     const payment = await openPayment(partner);
-    const card = await SELF.fetch(`${BASE}${payment.cardPath}`, {
+    const card = await exports.default.fetch(`${BASE}${payment.cardPath}`, {
       method: "POST",
       redirect: "manual",
       headers: { ...broken, Cookie: payment.cookie },
@@ -362,14 +367,14 @@ describe("finding 8: hostile input gets a 4xx, never a 5xx, and logs carry no re
   });
 
   it("an 8 MB client_id is refused at the size limit, and a long one is stored only as a bounded prefix", async () => {
-    const huge = await SELF.fetch(`${BASE}/ords/cas/oauth/token`, {
+    const huge = await exports.default.fetch(`${BASE}/ords/cas/oauth/token`, {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: `grant_type=client_credentials&client_id=${"a".repeat(8 * 1024 * 1024)}&client_secret=x`,
     });
     expect(huge.status).toBe(413);
     const longId = `probe${"b".repeat(3000)}`;
-    const response = await SELF.fetch(`${BASE}/ords/cas/oauth/token`, {
+    const response = await exports.default.fetch(`${BASE}/ords/cas/oauth/token`, {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded", Authorization: `Basic ${btoa(`${longId}:x`)}` },
       body: "grant_type=client_credentials",
@@ -401,17 +406,25 @@ describe("finding 9: no unbounded work for unauthenticated callers", () => {
     const body = JSON.stringify({
       revenue: [{ lineNumber: "1", revenueAccount: "x".repeat(1024 * 1024), revenueAmount: "1.00" }],
     });
-    const anonymous = await SELF.fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    const anonymous = await exports.default.fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body,
+    });
     expect(anonymous.status).toBe(401);
     const bearer = await token(partner);
-    const authorised = await SELF.fetch(path, {
+    const authorised = await exports.default.fetch(path, {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: `Bearer ${bearer}` },
       body,
     });
     expect(authorised.status).toBe(413);
     // An invalid small body without credentials is a 401, not a validation answer: nothing was parsed.
-    const invalid = await SELF.fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{" });
+    const invalid = await exports.default.fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{",
+    });
     expect(invalid.status).toBe(401);
   });
 
@@ -420,16 +433,19 @@ describe("finding 9: no unbounded work for unauthenticated callers", () => {
   it("direct sale refusals and CSP reports from one address stop writing rows past the limit", async () => {
     const ip = "192.0.2.91";
     for (let i = 0; i < 70; i++) {
-      const response = await SELF.fetch(`${BASE}/public/directsale?pbcRefNumber=99999999&a=1&hashValue=${"0".repeat(32)}`, {
-        headers: { "CF-Connecting-IP": ip },
-      });
+      const response = await exports.default.fetch(
+        `${BASE}/public/directsale?pbcRefNumber=99999999&a=1&hashValue=${"0".repeat(32)}`,
+        {
+          headers: { "CF-Connecting-IP": ip },
+        },
+      );
       expect(response.status).toBe(400);
     }
     const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE source_ip = ?").bind(ip).first<{ n: number }>();
     expect(rows?.n).toBeLessThanOrEqual(60);
     const statuses: number[] = [];
     for (let i = 0; i < 70; i++) {
-      const report = await SELF.fetch(`${BASE}/public/csp-report`, {
+      const report = await exports.default.fetch(`${BASE}/public/csp-report`, {
         method: "POST",
         headers: { "Content-Type": "application/csp-report", "CF-Connecting-IP": "192.0.2.92" },
         body: JSON.stringify({ "csp-report": { "document-uri": "https://pay.example/x", "violated-directive": "script-src" } }),
@@ -450,7 +466,7 @@ function expectThrottled(statuses: number[], answered: number): void {
 
 describe("finding 10: the token endpoint", () => {
   const tokenRequest = (clientId: string, secret: string, ip: string) =>
-    SELF.fetch(`${BASE}/ords/cas/oauth/token`, {
+    exports.default.fetch(`${BASE}/ords/cas/oauth/token`, {
       method: "POST",
       headers: {
         "Content-Type": "application/x-www-form-urlencoded",
@@ -500,7 +516,7 @@ describe("finding 10: the token endpoint", () => {
 
 describe("finding 11: finance sign-in", () => {
   const login = (body: string, ip = "192.0.2.30") =>
-    SELF.fetch(`${BASE}/finance/login`, {
+    exports.default.fetch(`${BASE}/finance/login`, {
       method: "POST",
       redirect: "manual",
       headers: { "Content-Type": "application/x-www-form-urlencoded", "CF-Connecting-IP": ip },
@@ -513,12 +529,16 @@ describe("finding 11: finance sign-in", () => {
     const cookie = (response.headers.get("Set-Cookie") ?? "").split(";")[0] as string;
     expect(cookie).not.toContain(env.FINANCE_TOKEN);
     expect(response.headers.get("Set-Cookie")).toMatch(/Max-Age=3600/);
-    const page = await SELF.fetch(`${BASE}/finance/journals`, { headers: { Cookie: cookie }, redirect: "manual" });
+    const page = await exports.default.fetch(`${BASE}/finance/journals`, { headers: { Cookie: cookie }, redirect: "manual" });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("Sign out");
-    const out = await SELF.fetch(`${BASE}/finance/logout`, { method: "POST", headers: { Cookie: cookie }, redirect: "manual" });
+    const out = await exports.default.fetch(`${BASE}/finance/logout`, {
+      method: "POST",
+      headers: { Cookie: cookie },
+      redirect: "manual",
+    });
     expect(out.status).toBe(303);
-    const after = await SELF.fetch(`${BASE}/finance/journals`, { headers: { Cookie: cookie }, redirect: "manual" });
+    const after = await exports.default.fetch(`${BASE}/finance/journals`, { headers: { Cookie: cookie }, redirect: "manual" });
     expect(after.status).toBe(303);
     expect(after.headers.get("Location")).toBe("/finance/login");
   });

@@ -2,7 +2,8 @@
  * The round trip with the CAS ledger: feeder files it accepts (unique names, GA/GI, effective date)
  * and its FEEDBACK settling every line (PROCESSED / REJECT), idempotent and crash-safe.
  */
-import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
 import { type LedgerConfig, readLedgerConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
@@ -220,7 +221,7 @@ describe("ledger feedback", () => {
     const rejected = await listRejectedLines(database(env.DB), { pbcRefNumber: partner.pbcRefNumber });
     expect(rejected).toMatchObject([{ pbcTxnNumber: txn, lineNumber: 2, glErrorMessage: "Distribution ACK is invalid" }]);
     const finance = { Authorization: `Bearer ${env.FINANCE_TOKEN}` };
-    const api = await SELF.fetch(`${BASE}/finance/api/rejects?partner=${partner.pbcRefNumber}`, { headers: finance });
+    const api = await exports.default.fetch(`${BASE}/finance/api/rejects?partner=${partner.pbcRefNumber}`, { headers: finance });
     expect(api.status).toBe(200);
     expect(((await api.json()) as { rejects: unknown[] }).rejects).toMatchObject([
       {
@@ -233,12 +234,14 @@ describe("ledger feedback", () => {
         glErrorMessage: "Distribution ACK is invalid",
       },
     ]);
-    const page = await (await SELF.fetch(`${BASE}/finance/rejects?partner=${partner.pbcRefNumber}`, { headers: finance })).text();
+    const page = await (
+      await exports.default.fetch(`${BASE}/finance/rejects?partner=${partner.pbcRefNumber}`, { headers: finance })
+    ).text();
     expect(page).toContain('<h1 class="heading-l">Needs attention</h1>');
     expect(page).toContain("1117: Distribution ACK is invalid");
     expect(page).toContain(`${partner.pbcRefNumber} Test Ministry`);
-    expect((await SELF.fetch(`${BASE}/finance/api/rejects?partner=x1`, { headers: finance })).status).toBe(400);
-    expect((await SELF.fetch(`${BASE}/finance/api/rejects`)).status).toBe(401);
+    expect((await exports.default.fetch(`${BASE}/finance/api/rejects?partner=x1`, { headers: finance })).status).toBe(400);
+    expect((await exports.default.fetch(`${BASE}/finance/api/rejects`)).status).toBe(401);
 
     // Changing the accepted line is refused; correcting the rejected one (in lower case) is not.
     const changed = await postRevenue(bearer, partner.pbcRefNumber, txn, {
@@ -422,14 +425,14 @@ describe("feedback in the finance pages and API", () => {
     const files = await feederFiles(partner.pbcRefNumber);
     const form = new FormData();
     form.set("file", new File([await feedbackFor(files)], "FEEDBACK.F3535.20260117120000"));
-    const page = await SELF.fetch(`${BASE}/finance/feedback`, { method: "POST", body: form, headers: FINANCE });
+    const page = await exports.default.fetch(`${BASE}/finance/feedback`, { method: "POST", body: form, headers: FINANCE });
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain("Processed FEEDBACK.F3535.20260117120000");
     expect(html).toContain("2 lines accepted (PROCESSED), 0 rejected (REJECT)");
     expect((await lines(partner.pbcRefNumber)).every((l) => l.gl === "PROCESSED")).toBe(true);
 
-    const list = (await (await SELF.fetch(`${BASE}/finance/api/feedback`, { headers: FINANCE })).json()) as {
+    const list = (await (await exports.default.fetch(`${BASE}/finance/api/feedback`, { headers: FINANCE })).json()) as {
       feedback: Array<{ fileName: string; status: string; receivedBy: string; linesProcessed: number }>;
     };
     expect(list.feedback.find((f) => f.fileName === "FEEDBACK.F3535.20260117120000")).toMatchObject({
@@ -438,7 +441,7 @@ describe("feedback in the finance pages and API", () => {
       linesProcessed: 2,
     });
     const journals = (await (
-      await SELF.fetch(`${BASE}/finance/api/journals?partner=${partner.pbcRefNumber}`, { headers: FINANCE })
+      await exports.default.fetch(`${BASE}/finance/api/journals?partner=${partner.pbcRefNumber}`, { headers: FINANCE })
     ).json()) as { journals: Array<{ ledger: Array<{ status: string; fileName: string }> }> };
     expect(journals.journals[0]?.ledger).toMatchObject([{ status: "ACCEPTED", fileName: files[0]?.fileName }]);
   });
@@ -449,30 +452,30 @@ describe("feedback in the finance pages and API", () => {
     await runGlPosting(posting());
     const text = await feedbackFor(await feederFiles(partner.pbcRefNumber));
     const url = `${BASE}/finance/api/feedback?name=FEEDBACK.F3535.20260117130000`;
-    const created = await SELF.fetch(url, { method: "POST", body: text, headers: FINANCE });
+    const created = await exports.default.fetch(url, { method: "POST", body: text, headers: FINANCE });
     expect(created.status).toBe(201);
     expect(await created.json()).toMatchObject({ status: "PROCESSED", duplicate: false, linesProcessed: 2 });
-    const again = await SELF.fetch(url, { method: "POST", body: text, headers: FINANCE });
+    const again = await exports.default.fetch(url, { method: "POST", body: text, headers: FINANCE });
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ duplicate: true });
 
-    const badName = await SELF.fetch(`${BASE}/finance/api/feedback?name=INBOX.F3535.1`, {
+    const badName = await exports.default.fetch(`${BASE}/finance/api/feedback?name=INBOX.F3535.1`, {
       method: "POST",
       body: text,
       headers: FINANCE,
     });
     expect(badName.status).toBe(400);
     expect(((await badName.json()) as { message: string }).message).toContain("FEEDBACK.");
-    const empty = await SELF.fetch(`${BASE}/finance/api/feedback?name=FEEDBACK.X`, {
+    const empty = await exports.default.fetch(`${BASE}/finance/api/feedback?name=FEEDBACK.X`, {
       method: "POST",
       body: "",
       headers: FINANCE,
     });
     expect(empty.status).toBe(400);
-    const stranger = await SELF.fetch(url, { method: "POST", body: text });
+    const stranger = await exports.default.fetch(url, { method: "POST", body: text });
     expect(stranger.status).toBe(401);
     const form = new FormData();
-    const noFile = await SELF.fetch(`${BASE}/finance/feedback`, { method: "POST", body: form, headers: FINANCE });
+    const noFile = await exports.default.fetch(`${BASE}/finance/feedback`, { method: "POST", body: form, headers: FINANCE });
     expect(noFile.status).toBe(400);
     expect(await noFile.text()).toContain("Choose the ledger&#39;s FEEDBACK or ACK file");
   });

@@ -162,6 +162,9 @@ describe("GET payment", () => {
       currency: "CAD",
       paymentStatus: "PAID",
       cardType: "VI",
+      refundedAmount: 0,
+      postedRefundAmount: 0,
+      refundSummary: { status: "available", amountAvailable: "100.00", amountRefunded: "0.00" },
     });
     expect(body.revenue).toEqual([
       {
@@ -170,6 +173,10 @@ describe("GET payment", () => {
         revenueAmount: "75.00",
         glStatus: "NEW",
         glErrorMessage: null,
+        // Never refunded: no refund status and no refund data.
+        refundGlStatus: null,
+        refundGlErrorMessage: null,
+        refundData: [],
       },
       {
         lineNumber: "2",
@@ -177,6 +184,10 @@ describe("GET payment", () => {
         revenueAmount: "25.00",
         glStatus: "NEW",
         glErrorMessage: null,
+        // Never refunded: no refund status and no refund data.
+        refundGlStatus: null,
+        refundGlErrorMessage: null,
+        refundData: [],
       },
     ]);
   });
@@ -231,6 +242,10 @@ describe("POST revenue update", () => {
         revenueAmount: "60.00",
         glStatus: "NEW",
         glErrorMessage: null,
+        // Never refunded: no refund status and no refund data.
+        refundGlStatus: null,
+        refundGlErrorMessage: null,
+        refundData: [],
       },
       {
         lineNumber: "2",
@@ -238,6 +253,10 @@ describe("POST revenue update", () => {
         revenueAmount: "40.00",
         glStatus: "NEW",
         glErrorMessage: null,
+        // Never refunded: no refund status and no refund data.
+        refundGlStatus: null,
+        refundGlErrorMessage: null,
+        refundData: [],
       },
     ]);
     const again = PaymentCamel.parse(await (await getPayment(bearer, partner.pbcRefNumber, pbcTxnNumber)).json());

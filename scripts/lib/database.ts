@@ -65,7 +65,7 @@ const MIGRATIONS_PENDING = Symbol("migrations pending");
  * Runs `work` on the target's database, from the project directory (wrangler.toml, .dev.vars).
  * A local database gets its pending migrations applied first.
  */
-export async function withDatabase<T>(where: Target, work: (db: Db) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(where: Target, work: (db: Db, env: Env) => Promise<T>): Promise<T> {
   process.chdir(ROOT);
   const options = {
     remote: where.remote,
@@ -79,7 +79,7 @@ export async function withDatabase<T>(where: Target, work: (db: Db) => Promise<T
         if (attempt > 0) throw new Error("the local D1 migrations did not apply");
         return MIGRATIONS_PENDING;
       }
-      return { value: await work(database(env.DB)) };
+      return { value: await work(database(env.DB), env) };
     });
     if (outcome !== MIGRATIONS_PENDING) return outcome.value;
     // Apply with the platform proxy closed: wrangler opens the same database files.

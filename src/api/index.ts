@@ -18,6 +18,7 @@ import {
   requestToken,
   updateRevenue,
 } from "../services/partnerApi.ts";
+import { registerRefundRoutes } from "./refunds.ts";
 import { getPaymentRoute, tokenRoute, updateRevenueRoute } from "./routes.ts";
 import type { Payment } from "./schemas.ts";
 
@@ -25,7 +26,7 @@ import type { Payment } from "./schemas.ts";
 type PaymentBody = z.infer<typeof Payment>;
 
 /** The partner the bearer token authenticated, set before any body is read or validated. */
-type ApiEnv = AppEnv & { Variables: AppEnv["Variables"] & { partner: Extract<AuthResult, { ok: true }> } };
+export type ApiEnv = AppEnv & { Variables: AppEnv["Variables"] & { partner: Extract<AuthResult, { ok: true }> } };
 
 function deps(c: Context<ApiEnv>, actor: string): PartnerApiDeps {
   const db = c.get("db");
@@ -145,6 +146,8 @@ export function createPartnerApi() {
         );
     }
   });
+
+  registerRefundRoutes(api);
 
   api.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

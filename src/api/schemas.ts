@@ -51,6 +51,32 @@ const glStatus = z.enum(["NEW", "IN PROCESS", "REJECT", "PROCESSED"]).openapi({
 });
 const amount = z.string().regex(/^\d+\.\d{2}$/);
 
+const refundGlStatus = z.enum(["PAID", "INPRG", "CMPLT", "RJCT", "DECLINED"]).nullable().openapi({
+  description:
+    "The line's newest settled refund: PAID refunded by the processor, INPRG GL posting in progress, CMPLT posted to the GL, RJCT rejected by the GL (see the error message), DECLINED refused by the processor. Null: never refunded.",
+});
+const refundAmount = z.number().openapi({ description: "Dollars as a JSON number (as PayBC's ORDS returns amounts)" });
+const refundSummaryStatus = z.enum(["available", "partial", "full", "pending", "unavailable"]).openapi({
+  description:
+    "available: nothing refunded yet; partial; full; pending: a refund's outcome is not known yet; unavailable: no payment was made.",
+});
+const RefundSummaryCamel = z.object({ status: refundSummaryStatus, amountAvailable: amount, amountRefunded: amount });
+const RefundSummaryLower = z.object({ status: refundSummaryStatus, amountavailable: amount, amountrefunded: amount });
+const RefundDataCamel = z.object({
+  txnRefundDistributionId: z.number().int(),
+  revenueAmount: refundAmount,
+  refundDate: z.string().nullable(),
+  refundGlStatus: refundGlStatus.unwrap(),
+  refundGlErrorMessage: z.string().nullable(),
+});
+const RefundDataLower = z.object({
+  txn_refund_distribution_id: z.number().int(),
+  revenue_amount: refundAmount,
+  refund_date: z.string().nullable(),
+  refundglstatus: refundGlStatus.unwrap(),
+  refundglerrormessage: z.string().nullable(),
+});
+
 export const PaymentCamel = z
   .object({
     pbcRefNumber: z.string(),
@@ -65,6 +91,9 @@ export const PaymentCamel = z
     trnOrderId: z.string().nullable(),
     paymentAuthCode: z.string().nullable(),
     cardType: z.enum(["VI", "MC", "AM", "DI"]).nullable(),
+    refundedAmount: refundAmount,
+    postedRefundAmount: refundAmount,
+    refundSummary: RefundSummaryCamel,
     revenue: z.array(
       z.object({
         lineNumber: z.string(),
@@ -72,6 +101,9 @@ export const PaymentCamel = z
         revenueAmount: amount,
         glStatus,
         glErrorMessage: z.string().nullable(),
+        refundGlStatus,
+        refundGlErrorMessage: z.string().nullable(),
+        refundData: z.array(RefundDataCamel),
       }),
     ),
   })
@@ -91,6 +123,9 @@ export const PaymentCamel = z
       trnOrderId: "45678",
       paymentAuthCode: "04066N",
       cardType: "VI",
+      refundedAmount: 25,
+      postedRefundAmount: 0,
+      refundSummary: { status: "partial", amountAvailable: "75.00", amountRefunded: "25.00" },
       revenue: [
         {
           lineNumber: "1",
@@ -98,13 +133,27 @@ export const PaymentCamel = z
           revenueAmount: "75.00",
           glStatus: "NEW",
           glErrorMessage: null,
+          refundGlStatus: null,
+          refundGlErrorMessage: null,
+          refundData: [],
         },
         {
           lineNumber: "2",
           revenueAccount: "039.18ACE.14692.8928.1800000.000000.0000",
           revenueAmount: "25.00",
-          glStatus: "NEW",
+          glStatus: "PROCESSED",
           glErrorMessage: null,
+          refundGlStatus: "PAID",
+          refundGlErrorMessage: null,
+          refundData: [
+            {
+              txnRefundDistributionId: 41,
+              revenueAmount: 25,
+              refundDate: "2026-11-24",
+              refundGlStatus: "PAID",
+              refundGlErrorMessage: null,
+            },
+          ],
         },
       ],
     },
@@ -124,6 +173,9 @@ export const PaymentLower = z
     trnorderid: z.string().nullable(),
     paymentauthcode: z.string().nullable(),
     cardtype: z.enum(["VI", "MC", "AM", "DI"]).nullable(),
+    refundedamount: refundAmount,
+    postedrefundamount: refundAmount,
+    refundsummary: RefundSummaryLower,
     revenue: z.array(
       z.object({
         linenumber: z.string(),
@@ -131,6 +183,9 @@ export const PaymentLower = z
         revenueamount: amount,
         glstatus: glStatus,
         glerrormessage: z.string().nullable(),
+        refundglstatus: refundGlStatus,
+        refundglerrormessage: z.string().nullable(),
+        refund_data: z.array(RefundDataLower),
       }),
     ),
   })
@@ -150,6 +205,9 @@ export const PaymentLower = z
       trnorderid: "45678",
       paymentauthcode: "04066N",
       cardtype: "VI",
+      refundedamount: 0,
+      postedrefundamount: 0,
+      refundsummary: { status: "available", amountavailable: "100.00", amountrefunded: "0.00" },
       revenue: [
         {
           linenumber: "1",
@@ -157,6 +215,9 @@ export const PaymentLower = z
           revenueamount: "100.00",
           glstatus: "NEW",
           glerrormessage: null,
+          refundglstatus: null,
+          refundglerrormessage: null,
+          refund_data: [],
         },
       ],
     },

@@ -9,13 +9,26 @@ export type JournalBatch = typeof journalBatches.$inferSelect;
  * Create the next batch of a (partner, GL date) only if it has lines to post. The claim statement
  * that follows in the same D1 batch takes the newest batch of that group.
  */
-export function createBatchIfWorkQuery(pbcRefNumber: string, glDate: string, workExists: SQL, now: Date): SQL {
-  return sql`INSERT INTO journal_batches (pbc_ref_number, gl_date, sequence, status, claimed_at)
+export function createBatchIfWorkQuery(
+  pbcRefNumber: string,
+  glDate: string,
+  workExists: SQL,
+  now: Date,
+  kind: JournalBatch["kind"] = "revenue",
+): SQL {
+  // Sequences are shared by revenue and refund journals of a (partner, GL date): names and R2 keys stay distinct.
+  return sql`INSERT INTO journal_batches (pbc_ref_number, gl_date, sequence, status, claimed_at, kind)
     SELECT ${pbcRefNumber}, ${glDate},
       (SELECT COALESCE(MAX(sequence), 0) + 1 FROM journal_batches WHERE pbc_ref_number = ${pbcRefNumber} AND gl_date = ${glDate}),
-      'CLAIMED', ${now.toISOString()}
+      'CLAIMED', ${now.toISOString()}, ${kind}
     WHERE ${workExists}
     RETURNING id, sequence`;
+}
+
+/** The refund (reversal) batch just created for a group, for the claim statement in the same D1 batch. */
+export function newestRefundBatchId(pbcRefNumber: string, glDate: string): SQL {
+  return sql`(SELECT MAX(id) FROM journal_batches WHERE pbc_ref_number = ${pbcRefNumber} AND gl_date = ${glDate}
+    AND kind = 'refund' AND status = 'CLAIMED')`;
 }
 
 export function newestBatchId(pbcRefNumber: string, glDate: string): SQL {
@@ -26,11 +39,11 @@ export async function findBatch(db: Db, id: number): Promise<JournalBatch | unde
   return db.select().from(journalBatches).where(eq(journalBatches.id, id)).get();
 }
 
-export async function listClaimedBatches(db: Db, limit: number): Promise<JournalBatch[]> {
+export async function listClaimedBatches(db: Db, limit: number, kind: JournalBatch["kind"] = "revenue"): Promise<JournalBatch[]> {
   return db
     .select()
     .from(journalBatches)
-    .where(eq(journalBatches.status, "CLAIMED"))
+    .where(and(eq(journalBatches.status, "CLAIMED"), eq(journalBatches.kind, kind)))
     .orderBy(asc(journalBatches.id))
     .limit(limit)
     .all();
@@ -84,7 +97,9 @@ export async function listBatches(db: Db, filter: BatchFilter): Promise<JournalB
 export async function postedBatchTotals(db: Db) {
   const rows = await db.all<{ id: number; debit: number; credit: number; lines: number }>(sql`SELECT b.id,
       COALESCE(b.debit_total_cents, 0) AS debit, COALESCE(b.credit_total_cents, 0) AS credit,
-      (SELECT COALESCE(SUM(revenue_amount_cents), 0) FROM revenue_lines WHERE journal_batch_id = b.id AND gl_status <> 'REJECT') AS lines
+      CASE b.kind WHEN 'refund'
+        THEN (SELECT COALESCE(SUM(amount_cents), 0) FROM refund_lines WHERE journal_batch_id = b.id AND gl_status <> 'RJCT')
+        ELSE (SELECT COALESCE(SUM(revenue_amount_cents), 0) FROM revenue_lines WHERE journal_batch_id = b.id AND gl_status <> 'REJECT') END AS lines
     FROM journal_batches b WHERE b.status = 'POSTED' ORDER BY b.id`);
   return rows.map((row) => ({
     batchId: row.id,

@@ -27,7 +27,15 @@ export type PaymentEventType =
   | "completed"
   | "retry_after_decline"
   | "receipt_sent"
-  | "receipt_failed";
+  | "receipt_failed"
+  // refunds (services/refunds.ts): detail carries the refund's public id
+  | "refund_requested"
+  | "refund_approved"
+  | "refund_declined"
+  | "refund_unknown"
+  | "refund_resolved"
+  | "refund_gl_claimed"
+  | "refund_gl_posted";
 
 export interface PaymentEvent {
   eventType: PaymentEventType;
@@ -99,4 +107,22 @@ export function recordAttemptEventsQuery(
     SELECT a.transaction_id, a.id, a.attempt_number, ${common.pbcRefNumber ?? null}, ${common.pbcTxnNumber ?? null}, e.column2, e.column3,
       ${now.toISOString()}
     FROM payment_attempts a, (VALUES ${rows}) e WHERE a.link_token_hash = ${linkTokenHash} ORDER BY e.column1`;
+}
+
+/** One event per refund whose lines a reversal batch claimed; must follow the claim (acts only if it changed rows). */
+export function recordRefundClaimEventsQuery(batchId: SQL, now: Date): SQL {
+  return sql`INSERT INTO payment_events (transaction_id, pbc_ref_number, pbc_txn_number, event_type, detail, created_at)
+    SELECT r.transaction_id, r.pbc_ref_number, r.pbc_txn_number, 'refund_gl_claimed',
+      json_object('refundId', r.external_id, 'batchId', ${batchId}), ${now.toISOString()}
+    FROM refunds r WHERE r.id IN (SELECT DISTINCT refund_id FROM refund_lines WHERE journal_batch_id = ${batchId}) AND changes() > 0`;
+}
+
+/** One event per refund with lines in a feeder file whose feedback is being applied (guarded like the file's lines). */
+export function recordRefundFeedbackEventsQuery(feederFileId: number, unsettled: SQL, now: Date): SQL {
+  return sql`INSERT INTO payment_events (transaction_id, pbc_ref_number, pbc_txn_number, event_type, detail, created_at)
+    SELECT r.transaction_id, r.pbc_ref_number, r.pbc_txn_number, 'refund_gl_posted',
+      json_object('refundId', r.external_id, 'feederFileId', ${feederFileId},
+        'rejectedLines', (SELECT COUNT(*) FROM refund_lines x WHERE x.refund_id = r.id AND x.feeder_file_id = ${feederFileId} AND x.gl_status = 'RJCT')),
+      ${now.toISOString()}
+    FROM refunds r WHERE r.id IN (SELECT DISTINCT refund_id FROM refund_lines WHERE feeder_file_id = ${feederFileId}) AND ${unsettled}`;
 }

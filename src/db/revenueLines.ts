@@ -74,12 +74,21 @@ export function revenueUpdateQueries(
 ): SQL[] {
   const guarded = sql`(SELECT id FROM transactions WHERE id = ${transactionId} AND revenue_update_token = ${token})`;
   const [, ...inserts] = replaceLinesQueries(guarded, newLines);
+  // A refunded line must keep its number and at least the amount refunded (or in flight) from it.
+  const amounts = JSON.stringify(newLines.map((line) => [line.lineNumber, line.revenueAmountCents]));
   return [
     sql`UPDATE transactions SET revenue_update_token = ${token}, updated_at = ${now.toISOString()}
       WHERE id = ${transactionId} AND payment_status = 'PAID'
       AND NOT EXISTS (SELECT 1 FROM revenue_lines WHERE transaction_id = ${transactionId} AND gl_status = 'IN PROCESS')
       AND COALESCE((SELECT group_concat(signature, '|') FROM (SELECT line_number || ':' || revenue_account || ':' || revenue_amount_cents AS signature
-        FROM revenue_lines WHERE transaction_id = ${transactionId} AND gl_status = 'PROCESSED' ORDER BY line_number)), '') = ${processedSignature}`,
+        FROM revenue_lines WHERE transaction_id = ${transactionId} AND gl_status = 'PROCESSED' ORDER BY line_number)), '') = ${processedSignature}
+      AND NOT EXISTS (SELECT 1 FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id
+        WHERE rl.transaction_id = ${transactionId} AND r.status IN ('PENDING', 'APPROVED', 'UNKNOWN')
+        GROUP BY rl.line_number
+        HAVING SUM(rl.amount_cents) > COALESCE(
+          (SELECT json_extract(value, '$[1]') FROM json_each(${amounts}) WHERE json_extract(value, '$[0]') = rl.line_number),
+          (SELECT revenue_amount_cents FROM revenue_lines WHERE transaction_id = ${transactionId}
+            AND line_number = rl.line_number AND gl_status = 'PROCESSED'), 0))`,
     sql`DELETE FROM revenue_lines WHERE transaction_id = ${guarded} AND gl_status IN ('NEW', 'REJECT')`,
     ...inserts,
   ];

@@ -2,7 +2,7 @@
  * Owns `sandbox_ledger`: the sandbox processor's own record of what it charged and returned, as a
  * real processor's transaction report shows it. Only the sandbox writes it; reconciliation reads it.
  */
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type SandboxLedgerEntry, sandboxLedger } from "./schema.ts";
 
@@ -26,4 +26,43 @@ export async function purchaseForOrder(db: Db, orderNumber: string): Promise<San
 /** Every entry, oldest first (reconciliation of a sandbox environment). */
 export async function listLedgerEntries(db: Db): Promise<SandboxLedgerEntry[]> {
   return db.select().from(sandboxLedger).orderBy(sandboxLedger.id).all();
+}
+
+/** The approved purchase with this processor id (what a return or void refers to). */
+export async function purchaseEntry(db: Db, processorTxnId: string): Promise<SandboxLedgerEntry | undefined> {
+  return db
+    .select()
+    .from(sandboxLedger)
+    .where(
+      and(eq(sandboxLedger.processorTxnId, processorTxnId), eq(sandboxLedger.kind, "purchase"), eq(sandboxLedger.approved, true)),
+    )
+    .limit(1)
+    .get();
+}
+
+/** Approved returns and voids of a purchase, oldest first. */
+export async function reversalsOfPurchase(db: Db, processorTxnId: string): Promise<SandboxLedgerEntry[]> {
+  return db
+    .select()
+    .from(sandboxLedger)
+    .where(
+      and(
+        eq(sandboxLedger.originalTxnId, processorTxnId),
+        inArray(sandboxLedger.kind, ["return", "void"]),
+        eq(sandboxLedger.approved, true),
+      ),
+    )
+    .orderBy(sandboxLedger.id)
+    .all();
+}
+
+/** The return or void recorded for a refund's order number. */
+export async function refundForOrder(db: Db, orderNumber: string): Promise<SandboxLedgerEntry | undefined> {
+  return db
+    .select()
+    .from(sandboxLedger)
+    .where(and(eq(sandboxLedger.orderNumber, orderNumber), inArray(sandboxLedger.kind, ["return", "void"])))
+    .orderBy(desc(sandboxLedger.id))
+    .limit(1)
+    .get();
 }

@@ -214,6 +214,10 @@ export const journalBatches = sqliteTable(
     files: text("files"),
     claimedAt: text("claimed_at").notNull(),
     postedAt: text("posted_at"),
+    /** revenue (payments) or refund (reversals); migrations/0004_refunds.sql */
+    kind: text("kind", { enum: ["revenue", "refund"] })
+      .notNull()
+      .default("revenue"),
   },
   (table) => [uniqueIndex("journal_batches_partner_date_sequence").on(table.pbcRefNumber, table.glDate, table.sequence)],
 );
@@ -330,6 +334,72 @@ export const sandboxLedger = sqliteTable(
   (table) => [index("sandbox_ledger_order").on(table.orderNumber), index("sandbox_ledger_txn").on(table.processorTxnId)],
 );
 export type SandboxLedgerEntry = typeof sandboxLedger.$inferSelect;
+
+export const REFUND_STATUSES = ["PENDING", "APPROVED", "DECLINED", "UNKNOWN"] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+export const REFUND_GL_STATUSES = ["NEW", "INPRG", "CMPLT", "RJCT"] as const;
+export type RefundGlStatus = (typeof REFUND_GL_STATUSES)[number];
+
+export const refunds = sqliteTable(
+  "refunds",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    externalId: text("external_id").notNull().unique(),
+    transactionId: integer("transaction_id").notNull(),
+    pbcRefNumber: text("pbc_ref_number").notNull(),
+    pbcTxnNumber: text("pbc_txn_number").notNull(),
+    orderNumber: text("order_number").notNull().unique(),
+    amountCents: integer("amount_cents").notNull(),
+    status: text("status", { enum: REFUND_STATUSES }).notNull().default("PENDING"),
+    method: text("method", { enum: ["return", "void"] }),
+    processorRefundId: text("processor_refund_id"),
+    processorMessage: text("processor_message"),
+    channel: text("channel", { enum: ["paybc", "api", "support"] }).notNull(),
+    requestedBy: text("requested_by").notNull(),
+    reason: text("reason"),
+    requestFingerprint: text("request_fingerprint").notNull(),
+    idempotencyKey: text("idempotency_key"),
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    businessDate: text("business_date"),
+    glDate: text("gl_date"),
+    glAfterCutoff: integer("gl_after_cutoff", { mode: "boolean" }),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    settledAt: text("settled_at"),
+  },
+  (table) => [
+    uniqueIndex("refunds_partner_idempotency").on(table.pbcRefNumber, table.idempotencyKey),
+    index("refunds_transaction").on(table.transactionId, table.id),
+    index("refunds_unsettled").on(table.status, table.updatedAt),
+  ],
+);
+export type Refund = typeof refunds.$inferSelect;
+
+export const refundLines = sqliteTable(
+  "refund_lines",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    refundId: integer("refund_id").notNull(),
+    transactionId: integer("transaction_id").notNull(),
+    lineNumber: integer("line_number").notNull(),
+    amountCents: integer("amount_cents").notNull(),
+    revenueAccount: text("revenue_account"),
+    glStatus: text("gl_status", { enum: REFUND_GL_STATUSES }).notNull().default("NEW"),
+    glErrorMessage: text("gl_error_message"),
+    glErrorCode: text("gl_error_code"),
+    journalBatchId: integer("journal_batch_id"),
+    feederFileId: integer("feeder_file_id"),
+  },
+  (table) => [
+    uniqueIndex("refund_lines_refund_line").on(table.refundId, table.lineNumber),
+    index("refund_lines_line").on(table.transactionId, table.lineNumber),
+    index("refund_lines_gl").on(table.glStatus, table.journalBatchId),
+    index("refund_lines_batch").on(table.journalBatchId, table.id),
+    index("refund_lines_feeder").on(table.feederFileId, table.revenueAccount),
+  ],
+);
+export type RefundLineRow = typeof refundLines.$inferSelect;
 export type LedgerFeederFile = typeof ledgerFeederFiles.$inferSelect;
 export type LedgerFeedbackFile = typeof ledgerFeedbackFiles.$inferSelect;
 

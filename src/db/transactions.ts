@@ -174,6 +174,10 @@ interface FactsRow {
   order_numbers: string;
   awaiting: number;
   told: string;
+  refunded_cents: number;
+  posted_refund_cents: number;
+  refund_orders: string;
+  refund_awaiting: number;
 }
 
 /**
@@ -192,7 +196,11 @@ export async function reconciliationFactsPage(db: Db, afterId: number, limit: nu
       (SELECT json_group_array(order_number) FROM payment_attempts WHERE transaction_id = t.id) AS order_numbers,
       EXISTS (SELECT 1 FROM payment_attempts WHERE transaction_id = t.id AND ${attemptStateIn(AWAITING_OUTCOME)}) AS awaiting,
       (SELECT json_group_array(json_extract(detail, '$.trnAmountCents')) FROM payment_events
-        WHERE transaction_id = t.id AND event_type = 'redirected' AND json_extract(detail, '$.outcome') = 'approved') AS told
+        WHERE transaction_id = t.id AND event_type = 'redirected' AND json_extract(detail, '$.outcome') = 'approved') AS told,
+      (SELECT COALESCE(SUM(amount_cents), 0) FROM refunds WHERE transaction_id = t.id AND status = 'APPROVED') AS refunded_cents,
+      (SELECT COALESCE(SUM(amount_cents), 0) FROM refund_lines WHERE transaction_id = t.id AND gl_status = 'CMPLT') AS posted_refund_cents,
+      (SELECT json_group_array(order_number) FROM refunds WHERE transaction_id = t.id) AS refund_orders,
+      EXISTS (SELECT 1 FROM refunds WHERE transaction_id = t.id AND status IN ('PENDING', 'UNKNOWN')) AS refund_awaiting
     FROM transactions t WHERE t.id > ${afterId} ORDER BY t.id LIMIT ${limit}`);
   return rows.map((row) => ({
     id: row.id,
@@ -207,5 +215,9 @@ export async function reconciliationFactsPage(db: Db, afterId: number, limit: nu
     orderNumbers: JSON.parse(row.order_numbers) as string[],
     awaitingOutcome: row.awaiting === 1,
     toldApprovedCents: (JSON.parse(row.told) as Array<number | null>).map((cents) => cents ?? -1),
+    refundedCents: row.refunded_cents,
+    postedRefundCents: row.posted_refund_cents,
+    refundOrderNumbers: JSON.parse(row.refund_orders) as string[],
+    refundAwaitingOutcome: row.refund_awaiting === 1,
   }));
 }

@@ -3,6 +3,8 @@
  * read Oracle ORDS-style lower-case keys; the contract documents camelCase. One style per body.
  */
 import { formatCents } from "./money.ts";
+import { refundSummary } from "./refund.ts";
+import { type PaymentRefundFields, paymentRefundFields, type RefundDataCamel } from "./refundView.ts";
 
 export type KeyStyle = "camel" | "lower";
 
@@ -42,12 +44,19 @@ export interface PaymentViewCamel {
   trnOrderId: string | null;
   paymentAuthCode: string | null;
   cardType: string | null;
+  /** Refunded by the processor (APPROVED refunds), and the part of it posted to the GL. */
+  refundedAmount: number;
+  postedRefundAmount: number;
+  refundSummary: PaymentRefundFields["refundSummary"];
   revenue: Array<{
     lineNumber: string;
     revenueAccount: string;
     revenueAmount: string;
     glStatus: string;
     glErrorMessage: string | null;
+    refundGlStatus: string | null;
+    refundGlErrorMessage: string | null;
+    refundData: RefundDataCamel[];
   }>;
 }
 
@@ -65,12 +74,25 @@ export interface PaymentViewLower {
   trnorderid: string | null;
   paymentauthcode: string | null;
   cardtype: string | null;
+  refundedamount: number;
+  postedrefundamount: number;
+  refundsummary: { status: string; amountavailable: string; amountrefunded: string };
   revenue: Array<{
     linenumber: string;
     revenueaccount: string;
     revenueamount: string;
     glstatus: string;
     glerrormessage: string | null;
+    refundglstatus: string | null;
+    refundglerrormessage: string | null;
+    /** Named as PayBC's ORDS names it (deployed clients read these exact keys). */
+    refund_data: Array<{
+      txn_refund_distribution_id: number;
+      revenue_amount: number;
+      refund_date: string | null;
+      refundglstatus: string;
+      refundglerrormessage: string | null;
+    }>;
   }>;
 }
 
@@ -80,9 +102,15 @@ const clean = (value: string | null): string | null => {
   return trimmed === "" ? null : trimmed;
 };
 
-export function paymentViewCamel(payment: PaymentRecord, lines: readonly RevenueRecord[]): PaymentViewCamel {
+export function paymentViewCamel(
+  payment: PaymentRecord,
+  lines: readonly RevenueRecord[],
+  refunds?: PaymentRefundFields,
+): PaymentViewCamel {
   // Processor fields exist only once money was taken: a pending payment shows null, not a declined attempt's id.
   const paid = payment.paymentStatus !== "PNDNG";
+  const refund =
+    refunds ?? paymentRefundFields({ refunds: [], lines: [], summary: refundSummary(paid, payment.trnAmountCents, 0, 0) });
   return {
     pbcRefNumber: payment.pbcRefNumber,
     pbcTxnNumber: payment.pbcTxnNumber,
@@ -96,18 +124,31 @@ export function paymentViewCamel(payment: PaymentRecord, lines: readonly Revenue
     trnOrderId: paid ? clean(payment.trnOrderId) : null,
     paymentAuthCode: paid ? clean(payment.paymentAuthCode) : null,
     cardType: paid ? clean(payment.cardType) : null,
-    revenue: lines.map((line) => ({
-      lineNumber: String(line.lineNumber),
-      revenueAccount: line.revenueAccount,
-      revenueAmount: formatCents(line.revenueAmountCents),
-      glStatus: line.glStatus,
-      glErrorMessage: clean(line.glErrorMessage),
-    })),
+    refundedAmount: refund.refundedAmount,
+    postedRefundAmount: refund.postedRefundAmount,
+    refundSummary: refund.refundSummary,
+    revenue: lines.map((line) => {
+      const refunded = refund.lines.get(line.lineNumber);
+      return {
+        lineNumber: String(line.lineNumber),
+        revenueAccount: line.revenueAccount,
+        revenueAmount: formatCents(line.revenueAmountCents),
+        glStatus: line.glStatus,
+        glErrorMessage: clean(line.glErrorMessage),
+        refundGlStatus: refunded?.refundGlStatus ?? null,
+        refundGlErrorMessage: refunded?.refundGlErrorMessage ?? null,
+        refundData: refunded?.refundData ?? [],
+      };
+    }),
   };
 }
 
-export function paymentViewLower(payment: PaymentRecord, lines: readonly RevenueRecord[]): PaymentViewLower {
-  const camel = paymentViewCamel(payment, lines);
+export function paymentViewLower(
+  payment: PaymentRecord,
+  lines: readonly RevenueRecord[],
+  refunds?: PaymentRefundFields,
+): PaymentViewLower {
+  const camel = paymentViewCamel(payment, lines, refunds);
   return {
     pbcrefnumber: camel.pbcRefNumber,
     trnnumber: camel.pbcTxnNumber,
@@ -121,12 +162,28 @@ export function paymentViewLower(payment: PaymentRecord, lines: readonly Revenue
     trnorderid: camel.trnOrderId,
     paymentauthcode: camel.paymentAuthCode,
     cardtype: camel.cardType,
+    refundedamount: camel.refundedAmount,
+    postedrefundamount: camel.postedRefundAmount,
+    refundsummary: {
+      status: camel.refundSummary.status,
+      amountavailable: camel.refundSummary.amountAvailable,
+      amountrefunded: camel.refundSummary.amountRefunded,
+    },
     revenue: camel.revenue.map((line) => ({
       linenumber: line.lineNumber,
       revenueaccount: line.revenueAccount,
       revenueamount: line.revenueAmount,
       glstatus: line.glStatus,
       glerrormessage: line.glErrorMessage,
+      refundglstatus: line.refundGlStatus,
+      refundglerrormessage: line.refundGlErrorMessage,
+      refund_data: line.refundData.map((item) => ({
+        txn_refund_distribution_id: item.txnRefundDistributionId,
+        revenue_amount: item.revenueAmount,
+        refund_date: item.refundDate,
+        refundglstatus: item.refundGlStatus,
+        refundglerrormessage: item.refundGlErrorMessage,
+      })),
     })),
   };
 }

@@ -29,6 +29,13 @@ export interface TransactionFacts {
   awaitingOutcome: boolean;
   /** trnAmount of every signed "approved" response the partner was sent. */
   toldApprovedCents: number[];
+  /** Refunds: APPROVED in D1, and the part of it posted in a reversal journal. */
+  refundedCents?: number;
+  postedRefundCents?: number;
+  /** The processor order numbers of every refund. */
+  refundOrderNumbers?: string[];
+  /** A refund is still waiting for the processor's answer. */
+  refundAwaitingOutcome?: boolean;
 }
 
 export interface JournalFacts {
@@ -60,11 +67,14 @@ export function reconcile(
 ): ReconciliationReport {
   const mismatches: Mismatch[] = [];
   const chargedByOrder = new Map<string, number[]>();
+  const returnedByOrder = new Map<string, number[]>();
   for (const charge of charges) {
-    if (charge.kind !== "purchase" || !charge.approved) continue;
-    chargedByOrder.set(charge.orderNumber, [...(chargedByOrder.get(charge.orderNumber) ?? []), charge.amountCents]);
+    if (!charge.approved) continue;
+    const into = charge.kind === "purchase" ? chargedByOrder : returnedByOrder;
+    into.set(charge.orderNumber, [...(into.get(charge.orderNumber) ?? []), charge.amountCents]);
   }
   const knownOrders = new Set<string>();
+  const knownRefundOrders = new Set<string>();
   let awaiting = 0;
 
   for (const t of transactions) {
@@ -79,6 +89,24 @@ export function reconcile(
     if (t.postedCents > t.trnAmountCents) fail("posted <= trnAmount", `posted ${t.postedCents} vs trnAmount ${t.trnAmountCents}`);
     if (t.paymentStatus === "CMPLT" && (t.postedLineCount !== t.lineCount || t.postedCents !== t.trnAmountCents)) {
       fail("posted = trnAmount when complete", `posted ${t.postedCents} in ${t.postedLineCount}/${t.lineCount} lines`);
+    }
+
+    // Refunds: what the processor returned = what D1 records as refunded >= what the ledger reversed.
+    const refunded = t.refundedCents ?? 0;
+    const postedRefund = t.postedRefundCents ?? 0;
+    for (const order of t.refundOrderNumbers ?? []) knownRefundOrders.add(order);
+    if (refunded > t.trnAmountCents) fail("refunded <= trnAmount", `refunded ${refunded} vs trnAmount ${t.trnAmountCents}`);
+    if (postedRefund > refunded) fail("reversed <= refunded", `reversal journals posted ${postedRefund} vs refunded ${refunded}`);
+    if (refunded > 0 && t.paymentStatus === "PNDNG") fail("refunded only when paid", `refunded ${refunded} of an unpaid payment`);
+    if (!t.refundAwaitingOutcome) {
+      const returned = (t.refundOrderNumbers ?? []).flatMap((order) => returnedByOrder.get(order) ?? []);
+      const returnedCents = returned.reduce((sum, cents) => sum + cents, 0);
+      if (returnedCents !== refunded) {
+        fail(
+          "returned = refunded",
+          `processor returned ${returnedCents} in ${returned.length} refunds vs D1 refunded ${refunded}`,
+        );
+      }
     }
 
     if (t.awaitingOutcome) {
@@ -100,6 +128,12 @@ export function reconcile(
   for (const [order, amounts] of chargedByOrder) {
     if (!knownOrders.has(order)) {
       mismatches.push({ target: order, rule: "charge belongs to a payment", detail: `charged ${amounts.join(", ")}` });
+    }
+  }
+
+  for (const [order, amounts] of returnedByOrder) {
+    if (!knownRefundOrders.has(order)) {
+      mismatches.push({ target: order, rule: "return belongs to a refund", detail: `returned ${amounts.join(", ")}` });
     }
   }
 

@@ -12,6 +12,8 @@ import { sweepPayments } from "../services/cardPayment/index.ts";
 import { runGlPosting } from "../services/glPosting.ts";
 import { processLedgerInbox } from "../services/ledgerFeedback.ts";
 import { sweepReceipts } from "../services/receipts.ts";
+import { runRefundPosting } from "../services/refundPosting.ts";
+import { sweepRefunds } from "../services/refunds.ts";
 import { NIGHTLY_CRON } from "./crons.ts";
 
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
@@ -35,6 +37,15 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     receipts: env.RECEIPTS,
   });
   log.info("payment sweep finished", { cron: controller.cron, ...report });
+  // Refunds whose processor answer was lost are looked up on the same schedule as payments.
+  const refunds = await sweepRefunds({
+    db,
+    processor: createProcessor(config, env),
+    audit: auditRecorder(db, { actor: "system:sweep", sourceIp: null, log }),
+    log,
+    now,
+  });
+  log.info("refund sweep finished", { cron: controller.cron, ...refunds });
   const ledger = readLedgerConfig(env);
   // Feedback first: lines the ledger rejected are REJECT before the night's posting looks at them.
   // A failure here (logged and retried next run) must not stop the night's posting.
@@ -61,13 +72,16 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     log.error("receipt sweep failed", { error: String(error) });
   }
   if (controller.cron === NIGHTLY_CRON) {
-    await runGlPosting({
+    const posting = {
       db,
       bucket: env.JOURNALS,
       ledger,
       audit: auditRecorder(db, { actor: "system:gl-posting", sourceIp: null, log }),
       log,
       now,
-    });
+    };
+    await runGlPosting(posting);
+    // Reversals after revenue: a refund line waits for its revenue line to be posted.
+    await runRefundPosting(posting);
   }
 }

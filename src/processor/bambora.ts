@@ -13,7 +13,16 @@
 import { CARD_TYPE_CODE, detectBrand } from "../domain/card.ts";
 import { textToBase64 } from "../lib/encoding.ts";
 import { maskDigits } from "../lib/logger.ts";
-import type { AuthorisationRequest, AuthorisationResult, LookupResult, PaymentProcessor } from "./types.ts";
+import type {
+  AuthorisationRequest,
+  AuthorisationResult,
+  LookupResult,
+  PaymentProcessor,
+  RefundLookupResult,
+  RefundProcessor,
+  RefundRequest,
+  RefundResult,
+} from "./types.ts";
 
 export interface BamboraOptions {
   merchantId: string;
@@ -50,6 +59,22 @@ const MESSAGE_IN_PROCESS = 560;
  * the HTTP status, these are unknown outcomes for lookup() to resolve, never declines.
  */
 export const BAMBORA_UNKNOWN_OUTCOME_CODES: ReadonlySet<number> = new Set([54, 55, 56, 190, 560]);
+
+/**
+ * Refund answers (the `code` of an error): each means nothing was refunded by this request.
+ * 205 (a void only on the day processed) is retried as a return; 788 means the refund's order number
+ * already reached Bambora, so its first outcome is looked up.
+ */
+const REFUND_REFUSALS: Record<number, string> = {
+  192: "Cannot void a purchase that has a return",
+  194: "The refund exceeds what is left to return on this purchase",
+  196: "The purchase was voided",
+  812: "The merchant account has no permission to refund",
+  935: "The processor is busy: try the refund again in a minute",
+};
+const MESSAGE_VOID_ONLY_SAME_DAY = 205;
+/** Report transaction types of a refund: R return, VP void purchase, VR void return. */
+const REFUND_TYPES = new Set(["R", "VP"]);
 
 /** Reporting API search criteria: field 5 is the order number; operators are sent URL-encoded. */
 const REPORT_FIELD_ORDER_NUMBER = 5;
@@ -124,7 +149,7 @@ function reportDate(date: Date): string {
   return date.toISOString().slice(0, 19);
 }
 
-export class BamboraProcessor implements PaymentProcessor {
+export class BamboraProcessor implements PaymentProcessor, RefundProcessor {
   readonly name = "bambora";
   private readonly merchantId: string;
   private readonly apiPasscode: string;
@@ -289,6 +314,103 @@ export class BamboraProcessor implements PaymentProcessor {
     return { outcome: "not_found" };
   }
 
+  /**
+   * POST /v1/payments/{id}/void (whole amount, day of purchase) or /returns (partial allowed). A void
+   * refused because the day has passed (205) is sent again as a return with the same order number.
+   */
+  async refund(request: RefundRequest): Promise<RefundResult> {
+    const { orderNumber, purchaseId, amountCents } = request;
+    if (!orderNumber || orderNumber.length > MAX_ORDER_NUMBER_LENGTH || !/^\d+$/.test(purchaseId)) {
+      return { outcome: "declined", message: "The refund's order number or the purchase id is not valid" };
+    }
+    if (!Number.isSafeInteger(amountCents) || amountCents <= 0) {
+      return { outcome: "declined", message: "The amount must be a positive number of cents" };
+    }
+    const body = { amount: Number((amountCents / 100).toFixed(2)), order_number: orderNumber };
+    let method = request.method;
+    let answer = await this.post(`/v1/payments/${purchaseId}/${method === "void" ? "void" : "returns"}`, this.apiPasscode, body);
+    if (method === "void" && answer.kind === "http" && errorCode(answer.body) === MESSAGE_VOID_ONLY_SAME_DAY) {
+      method = "return";
+      answer = await this.post(`/v1/payments/${purchaseId}/returns`, this.apiPasscode, body);
+    }
+    if (answer.kind === "no-answer") return { outcome: "unknown", message: answer.reason };
+    const { status } = answer;
+    if (status >= 200 && status < 300) {
+      if (!isRecord(answer.body))
+        return { outcome: "unknown", message: `Bambora answered HTTP ${status} without a readable refund` };
+      const refund = answer.body as PaymentAnswer;
+      const message = scrub(text(refund.message), []);
+      if (text(refund.approved) === "1") {
+        return { outcome: "approved", refundId: text(refund.id), method, message: message || "Approved" };
+      }
+      if (text(refund.approved) === "0") return { outcome: "declined", message: message || "Declined" };
+      return { outcome: "unknown", message: `Bambora answered HTTP ${status} without an approval flag` };
+    }
+    const code = errorCode(answer.body);
+    const detail = scrub(text(isRecord(answer.body) ? answer.body.message : ""), []);
+    if (code === MESSAGE_DUPLICATE_ORDER_NUMBER) {
+      const found = await this.lookupRefund(orderNumber, purchaseId);
+      if (found.outcome === "approved" || found.outcome === "declined") return found;
+      return {
+        outcome: "unknown",
+        message: "Bambora already has this refund's order number; its outcome could not be found yet",
+      };
+    }
+    if (code !== null && BAMBORA_UNKNOWN_OUTCOME_CODES.has(code)) {
+      return { outcome: "unknown", message: `Bambora reported a processor timeout (${code})${suffix(detail)}` };
+    }
+    if (status >= 400 && status < 500) {
+      const known = code !== null ? REFUND_REFUSALS[code] : undefined;
+      return {
+        outcome: "declined",
+        ...(code !== null ? { code } : {}),
+        message: known
+          ? `${known}${code !== null ? ` (${code})` : ""}`
+          : `Bambora refused the refund: HTTP ${status}${suffix(detail)}`,
+      };
+    }
+    return { outcome: "unknown", message: `Bambora answered HTTP ${status}${suffix(detail)}` };
+  }
+
+  /** The refund's own order number in the Reporting API: a return (R) or void (VP) of this purchase. */
+  async lookupRefund(orderNumber: string, purchaseId: string): Promise<RefundLookupResult> {
+    const records = await this.searchByOrderNumber(orderNumber);
+    if (records === null) return { outcome: "unknown", message: "Lookup: Bambora answered without a readable report" };
+    const refunds = records.filter(
+      (record) => text(record.trn_order_number) === orderNumber && REFUND_TYPES.has(text(record.trn_type).toUpperCase()),
+    );
+    void purchaseId; // the report does not link a refund to its purchase; the order number is unique to this refund
+    const approved = refunds.find((record) => text(record.trn_response) === "1");
+    if (approved) {
+      return {
+        outcome: "approved",
+        refundId: text(approved.trn_id),
+        method: text(approved.trn_type).toUpperCase() === "VP" ? "void" : "return",
+        message: scrub(text(approved.message_text), []) || "Approved",
+      };
+    }
+    const declined = refunds.at(-1);
+    if (declined) return { outcome: "declined", message: scrub(text(declined.message_text), []) || "Declined" };
+    return { outcome: "not_found" };
+  }
+
+  private async searchByOrderNumber(orderNumber: string): Promise<ReportRecord[] | null> {
+    const now = this.now();
+    const day = 24 * 60 * 60 * 1000;
+    const answer = await this.post("/v1/reports", this.reportPasscode, {
+      name: "Search",
+      start_date: reportDate(new Date(now.getTime() - LOOKUP_WINDOW_DAYS * day)),
+      end_date: reportDate(new Date(now.getTime() + day)),
+      start_row: 1,
+      end_row: 100,
+      criteria: [{ field: REPORT_FIELD_ORDER_NUMBER, operator: REPORT_OPERATOR_EQUALS, value: orderNumber }],
+    });
+    if (answer.kind === "no-answer" || answer.status !== 200 || !isRecord(answer.body) || !Array.isArray(answer.body.records)) {
+      return null;
+    }
+    return (answer.body.records as unknown[]).filter(isRecord).map((record) => record as ReportRecord);
+  }
+
   /** 788: this order number already reached Bambora (a retry after a lost answer). Its first outcome stands. */
   private async resolveDuplicateOrder(orderNumber: string): Promise<AuthorisationResult> {
     const found = await this.lookup(orderNumber);
@@ -338,6 +460,12 @@ function noAnswerReason(error: unknown, timeoutMs: number): string {
   if (name === "TimeoutError" || name === "AbortError") return `Bambora did not answer within ${timeoutMs} ms`;
   // The error's own text is left out: it is not ours to vouch for.
   return `Could not reach Bambora${name ? ` (${name})` : ""}`;
+}
+
+function errorCode(body: unknown): number | null {
+  if (!isRecord(body) || body.code === undefined || body.code === null) return null;
+  const code = Number(body.code);
+  return Number.isInteger(code) ? code : null;
 }
 
 function isVoided(record: ReportRecord): boolean {

@@ -2,9 +2,9 @@ import type { AppConfig } from "../config.ts";
 import { database } from "../db/client.ts";
 import { BamboraProcessor } from "./bambora.ts";
 import { SandboxProcessor } from "./sandbox.ts";
-import type { PaymentProcessor } from "./types.ts";
+import type { PaymentProcessor, RefundProcessor } from "./types.ts";
 
-export function createProcessor(config: AppConfig, env: Env): PaymentProcessor {
+export function createProcessor(config: AppConfig, env: Env): PaymentProcessor & RefundProcessor {
   switch (config.processor) {
     case "sandbox":
       return new SandboxProcessor({ db: database(env.DB) });

@@ -5,9 +5,19 @@
  * from it, and the reconciliation check compares the portal's records with it.
  */
 import type { Db } from "../db/client.ts";
-import { purchaseForOrder, recordLedgerEntry } from "../db/sandboxLedger.ts";
+import { purchaseEntry, purchaseForOrder, recordLedgerEntry, refundForOrder, reversalsOfPurchase } from "../db/sandboxLedger.ts";
+import { pacificDate } from "../domain/businessTime.ts";
 import { CARD_TYPE_CODE, detectBrand } from "../domain/card.ts";
-import type { AuthorisationRequest, AuthorisationResult, LookupResult, PaymentProcessor } from "./types.ts";
+import type {
+  AuthorisationRequest,
+  AuthorisationResult,
+  LookupResult,
+  PaymentProcessor,
+  RefundLookupResult,
+  RefundProcessor,
+  RefundRequest,
+  RefundResult,
+} from "./types.ts";
 
 export const SANDBOX_CARDS = {
   approved: ["4030000010001234", "5100000010001004", "2223000048400011", "371100001000131", "6011500080009080"],
@@ -19,6 +29,13 @@ export const SANDBOX_CARDS = {
 } as const;
 
 const AMOUNT_LIMIT_CENTS = 10_000;
+
+/**
+ * Refunds are approved, except by the cents of the refund amount (any card):
+ * .91 declined (exceeds the return limit), .92 no answer and nothing done (a lookup finds nothing),
+ * .93 refunded but the answer is lost (a lookup finds it approved).
+ */
+export const SANDBOX_REFUND_CENTS = { declined: 91, noAnswer: 92, answerLost: 93 } as const;
 
 function includes(list: readonly string[], number: string): boolean {
   return list.includes(number);
@@ -46,7 +63,7 @@ export interface SandboxOptions {
   now?: () => Date;
 }
 
-export class SandboxProcessor implements PaymentProcessor {
+export class SandboxProcessor implements PaymentProcessor, RefundProcessor {
   readonly name = "sandbox";
   private readonly options: SandboxOptions;
   constructor(options: SandboxOptions) {
@@ -112,6 +129,59 @@ export class SandboxProcessor implements PaymentProcessor {
       authCode: await authCodeFor(orderNumber),
       cardType: entry.cardType ?? "",
       lastFour: entry.lastFour ?? "",
+      message: entry.message,
+    };
+  }
+
+  /** A void or return of a purchase in the sandbox's ledger, with Bambora's rules and messages. */
+  async refund(request: RefundRequest): Promise<RefundResult> {
+    if (this.options.delayMs) await new Promise((resolve) => setTimeout(resolve, this.options.delayMs));
+    const { db } = this.options;
+    const cents = request.amountCents % 100;
+    if (cents === SANDBOX_REFUND_CENTS.noAnswer) return { outcome: "unknown", message: "The processor did not answer in time" };
+    const purchase = await purchaseEntry(db, request.purchaseId);
+    if (!purchase) return { outcome: "declined", code: 1, message: "Invalid transaction id" };
+    const reversals = await reversalsOfPurchase(db, request.purchaseId);
+    if (reversals.some((entry) => entry.kind === "void"))
+      return { outcome: "declined", code: 196, message: "Original transaction voided" };
+    const returned = reversals.reduce((sum, entry) => sum + entry.amountCents, 0);
+    // A void must be the whole amount on the day of the purchase; otherwise Bambora only returns.
+    const voidable =
+      request.method === "void" &&
+      reversals.length === 0 &&
+      request.amountCents === purchase.amountCents &&
+      pacificDate(new Date(purchase.createdAt)) === pacificDate(this.now());
+    const method = voidable ? "void" : "return";
+    const declined = cents === SANDBOX_REFUND_CENTS.declined || returned + request.amountCents > purchase.amountCents;
+    const refundId = await orderIdFor(request.orderNumber);
+    await recordLedgerEntry(
+      db,
+      {
+        kind: method,
+        orderNumber: request.orderNumber,
+        processorTxnId: refundId,
+        originalTxnId: request.purchaseId,
+        amountCents: request.amountCents,
+        cardType: purchase.cardType,
+        lastFour: purchase.lastFour,
+        approved: !declined,
+        message: declined ? "Exceeds return limit" : "Approved",
+      },
+      this.now(),
+    );
+    if (declined) return { outcome: "declined", code: 194, message: "Exceeds return limit" };
+    if (cents === SANDBOX_REFUND_CENTS.answerLost) return { outcome: "unknown", message: "The processor's answer was lost" };
+    return { outcome: "approved", refundId, method, message: "Approved" };
+  }
+
+  async lookupRefund(orderNumber: string, purchaseId: string): Promise<RefundLookupResult> {
+    const entry = await refundForOrder(this.options.db, orderNumber);
+    if (!entry || entry.originalTxnId !== purchaseId) return { outcome: "not_found" };
+    if (!entry.approved) return { outcome: "declined", message: entry.message };
+    return {
+      outcome: "approved",
+      refundId: entry.processorTxnId,
+      method: entry.kind === "void" ? "void" : "return",
       message: entry.message,
     };
   }

@@ -30,3 +30,30 @@ export interface PaymentProcessor {
   /** Find what happened to an order whose authorisation outcome is unknown. */
   lookup(orderNumber: string): Promise<LookupResult>;
 }
+
+/** A refund of an approved purchase: a same-day void of the whole amount, or a return (partial allowed). */
+export interface RefundRequest {
+  /** Our unique order number for this refund: the processor's duplicate guard and our lookup key. */
+  orderNumber: string;
+  /** The processor's id of the purchase (trnOrderId). */
+  purchaseId: string;
+  amountCents: number;
+  method: "void" | "return";
+}
+
+export type RefundResult =
+  /** Money was given back. `method` is what the processor did (a void can fall back to a return). */
+  | { outcome: "approved"; refundId: string; method: "void" | "return"; message: string }
+  /** Definitely not refunded (refused, or rejected before processing). */
+  | { outcome: "declined"; message: string; code?: number }
+  /** Timeout or 5xx: it may or may not have been refunded. Resolve with lookupRefund() before reporting anything. */
+  | { outcome: "unknown"; message: string };
+
+export type RefundLookupResult = RefundResult | { outcome: "not_found" };
+
+/** Processors that can give money back. */
+export interface RefundProcessor {
+  refund(request: RefundRequest): Promise<RefundResult>;
+  /** Find what happened to a refund whose outcome is unknown, by its order number. */
+  lookupRefund(orderNumber: string, purchaseId: string): Promise<RefundLookupResult>;
+}

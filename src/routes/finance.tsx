@@ -203,13 +203,14 @@ function withUrls(journal: JournalSummary) {
 }
 
 async function journals(c: Context<FinanceEnv>, filters: JournalFilters) {
-  return (await listJournals(c.get("db"), filters)).map(withUrls);
+  const { journals, totals } = await listJournals(c.get("db"), filters);
+  return { journals: journals.map(withUrls), totals };
 }
 
 financeRoutes.get("/api/journals", async (c) => {
   const filters = readFilters(c);
   if ("error" in filters) return c.json({ error: "invalid_filter", message: filters.error }, 400);
-  return c.json({ journals: await journals(c, filters) });
+  return c.json(await journals(c, filters));
 });
 
 financeRoutes.get("/journals", async (c) => {
@@ -220,6 +221,7 @@ financeRoutes.get("/journals", async (c) => {
       <FinanceJournalsPage
         nonce={c.get("nonce")}
         journals={[]}
+        totals={null}
         filters={{}}
         error={filters.error}
         user={c.get("financeUser")}
@@ -227,10 +229,12 @@ financeRoutes.get("/journals", async (c) => {
       />,
     );
   }
+  const list = await journals(c, filters);
   return c.html(
     <FinanceJournalsPage
       nonce={c.get("nonce")}
-      journals={await journals(c, filters)}
+      journals={list.journals}
+      totals={list.totals}
       filters={filters}
       error={null}
       user={c.get("financeUser")}

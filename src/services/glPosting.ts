@@ -107,7 +107,7 @@ export function lastDueGlDate(now: Date): string {
   return now.getTime() >= cutoffInstant(today).getTime() + POSTING_GRACE_MS ? today : addDays(today, -1);
 }
 
-class Budget {
+export class Budget {
   used = 0;
   spend(count = 1): void {
     this.used += count;
@@ -175,7 +175,7 @@ async function claimGroup(
   return batch;
 }
 
-interface FileRecord {
+export interface FileRecord {
   key: string;
   sha256: string;
   size: number;
@@ -317,7 +317,7 @@ async function postBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budge
 const encoder = new TextEncoder();
 
 /** Write-once put: an existing object is kept (and must hold the same bytes), never overwritten. */
-async function putOnce(bucket: R2Bucket, key: string, body: string, contentType: string): Promise<FileRecord> {
+export async function putOnce(bucket: R2Bucket, key: string, body: string, contentType: string): Promise<FileRecord> {
   const bytes = encoder.encode(body);
   const sha256 = await sha256Hex(bytes);
   const existing = await bucket.head(key);

@@ -11,6 +11,7 @@ import { listPartners } from "../db/partners.ts";
 import { listRejectedLines } from "../db/revenueLines.ts";
 import type { LedgerFeedbackFile, LedgerFeederFile } from "../db/schema.ts";
 import { formatCents } from "../domain/money.ts";
+import { negativeAmount } from "../domain/refundCsv.ts";
 import { storedOutcome } from "./ledgerFeedback.ts";
 
 export interface JournalFilters {
@@ -30,11 +31,17 @@ function storedFiles(batch: JournalBatch): Record<string, StoredFile> {
 }
 
 export function journalSummary(batch: JournalBatch, ledgerFiles: LedgerFeederFile[] = []) {
+  const total = batch.debitTotalCents;
+  const journalKind = batch.kind === "refund" ? "refund" : "payment";
   return {
     id: batch.id,
     glDate: batch.glDate,
     pbcRefNumber: batch.pbcRefNumber,
     sequence: batch.sequence,
+    /** revenue (payments) or refund (a reversal journal). */
+    kind: batch.kind,
+    /** For people: money in positive, refunds negative (as GOV.UK Pay's reports show them). */
+    amount: total === null ? null : batch.kind === "refund" ? negativeAmount(total) : formatCents(total),
     status: batch.status,
     lineCount: batch.lineCount,
     accountCount: batch.accountCount,
@@ -50,7 +57,7 @@ export function journalSummary(batch: JournalBatch, ledgerFiles: LedgerFeederFil
     })),
     /** The feeder files sent to the ledger and what its feedback said (SENT until then). */
     ledger: ledgerFiles
-      .filter((file) => file.sourceBatchId === batch.id)
+      .filter((file) => file.sourceBatchId === batch.id && file.journalKind === journalKind)
       .map((file) => ({
         fileName: file.fileName,
         batchType: file.batchType,
@@ -63,14 +70,35 @@ export function journalSummary(batch: JournalBatch, ledgerFiles: LedgerFeederFil
 }
 export type JournalSummary = ReturnType<typeof journalSummary>;
 
-export async function listJournals(db: Db, filters: JournalFilters): Promise<JournalSummary[]> {
+/** Posted revenue, refunds (negative) and the net of a list of journals. */
+export function journalTotals(batches: readonly JournalBatch[]) {
+  let revenue = 0;
+  let refunds = 0;
+  for (const batch of batches) {
+    if (batch.status !== "POSTED" || batch.debitTotalCents === null) continue;
+    if (batch.kind === "refund") refunds += batch.debitTotalCents;
+    else revenue += batch.debitTotalCents;
+  }
+  const net = revenue - refunds;
+  return {
+    revenue: formatCents(revenue),
+    refunds: negativeAmount(refunds),
+    net: net < 0 ? negativeAmount(-net) : formatCents(net),
+  };
+}
+export type JournalTotals = ReturnType<typeof journalTotals>;
+
+export async function listJournals(
+  db: Db,
+  filters: JournalFilters,
+): Promise<{ journals: JournalSummary[]; totals: JournalTotals }> {
   const batches = await listBatches(db, { from: filters.from, to: filters.to, pbcRefNumber: filters.partner });
-  const ledgerFiles = await feederFilesOfBatches(
-    db,
-    "payment",
-    batches.map((batch) => batch.id),
-  );
-  return batches.map((batch) => journalSummary(batch, ledgerFiles));
+  const ids = (kind: JournalBatch["kind"]) => batches.filter((batch) => batch.kind === kind).map((batch) => batch.id);
+  const ledgerFiles = [
+    ...(await feederFilesOfBatches(db, "payment", ids("revenue"))),
+    ...(await feederFilesOfBatches(db, "refund", ids("refund"))),
+  ];
+  return { journals: batches.map((batch) => journalSummary(batch, ledgerFiles)), totals: journalTotals(batches) };
 }
 
 /** One of a journal's files, read from R2; null when the journal, the file or the object is missing. */

@@ -22,6 +22,8 @@ import {
   recordFeedbackFile,
 } from "../db/ledgerFeedbackFiles.ts";
 import { feederFileUnsettled, findFeederFile, settleFeederFileQuery } from "../db/ledgerFeederFiles.ts";
+import { recordRefundFeedbackEventsQuery } from "../db/paymentEvents.ts";
+import { acceptRefundFeederLinesQuery, rejectRefundFeederLinesQuery } from "../db/refunds.ts";
 import { processFeederLinesQuery, rejectFeederLinesQuery } from "../db/revenueLines.ts";
 import type { JournalKind, LedgerFeedbackFile, LedgerFeederFile } from "../db/schema.ts";
 import { completeFeederFileQuery } from "../db/transactions.ts";
@@ -69,8 +71,15 @@ const paymentLines: LineLedger = {
   complete: (id, now) => completeFeederFileQuery(id, now),
 };
 
+/** Refund (reversal) lines: INPRG -> CMPLT / RJCT, and one refund_gl_posted event per refund. */
+const refundLines: LineLedger = {
+  reject: (id, account, code, message, unsettled) => rejectRefundFeederLinesQuery(id, account, code, message, unsettled),
+  accept: (id, unsettled) => acceptRefundFeederLinesQuery(id, unsettled),
+  complete: (id, now) => recordRefundFeedbackEventsQuery(id, feederFileUnsettled(id), now),
+};
+
 /** Line ledgers by journal kind. */
-export const LINE_LEDGERS: Partial<Record<JournalKind, LineLedger>> = { payment: paymentLines };
+export const LINE_LEDGERS: Partial<Record<JournalKind, LineLedger>> = { payment: paymentLines, refund: refundLines };
 
 export class FeedbackInputError extends Error {
   override name = "FeedbackInputError";
@@ -299,7 +308,7 @@ async function applyBatch(
     rejections: settlement.rejections,
     linesRejected: rejected,
     linesProcessed: changes(settlement.rejections.length),
-    paymentsCompleted: changes(settlement.rejections.length + 1),
+    paymentsCompleted: file.journalKind === "payment" ? changes(settlement.rejections.length + 1) : 0,
   };
   await deps.afterBatch?.(file.id);
   return outcome;

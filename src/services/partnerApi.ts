@@ -1,15 +1,17 @@
 /** The partner web service: OAuth2 client credentials, payment query and revenue update. */
-
 import { sql } from "drizzle-orm";
 import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { findClientQuery } from "../db/oauthClients.ts";
 import { findPartnerQuery } from "../db/partners.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
+import { refundLinesOfTransactionQuery, refundsOfTransactionQuery, repostRejectedRefundLinesQuery } from "../db/refunds.ts";
 import { blockingLines, linesOfTransactionQuery, processedLinesSignature, revenueUpdateQueries } from "../db/revenueLines.ts";
-import type { Partner, RevenueLineRow, Transaction } from "../db/schema.ts";
+import type { Partner, Refund, RefundLineRow, RevenueLineRow, Transaction } from "../db/schema.ts";
 import { findTransaction, findTransactionQuery } from "../db/transactions.ts";
 import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
+import { refundSummary } from "../domain/refund.ts";
+import { paymentRefundFields } from "../domain/refundView.ts";
 import type { RevenueLine } from "../domain/revenue.ts";
 import { checkRevenueUpdate, type RevenueUpdateLineInput } from "../domain/revenueUpdate.ts";
 import { randomToken } from "../lib/crypto.ts";
@@ -106,6 +108,13 @@ export interface PartnerSession {
 interface OwnPayment {
   transaction: Transaction;
   lines: RevenueLineRow[];
+  refunds: Refund[];
+  refundLines: RefundLineRow[];
+}
+
+/** SQL: the id of the payment named by partner and number (the refund reads batched with it). */
+function paymentIdSql(pbcRefNumber: string, pbcTxnNumber: string) {
+  return sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber})`;
 }
 
 export type AuthResult =
@@ -128,14 +137,16 @@ export async function authenticate(
   let client: StoredClient | undefined;
   let prefetched: OwnPayment | null | undefined;
   if (payment && payment.pbcRefNumber === claims.ref) {
-    const [partners, clients, rows, lines] = await deps.db.batch([
+    const [partners, clients, rows, lines, refunds, refundLines] = await deps.db.batch([
       findPartnerQuery(deps.db, claims.ref),
       findClientQuery(deps.db, claims.sub),
       findTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
       linesOfTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
+      refundsOfTransactionQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
+      refundLinesOfTransactionQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
     ]);
     [partner, client] = [partners[0], clients[0]];
-    prefetched = rows[0] ? { transaction: rows[0], lines } : null;
+    prefetched = rows[0] ? { transaction: rows[0], lines, refunds, refundLines } : null;
   } else {
     const [partners, clients] = await deps.db.batch([
       findPartnerQuery(deps.db, claims.ref),
@@ -165,8 +176,23 @@ function record(transaction: Transaction): PaymentRecord {
   };
 }
 
-function view(transaction: Transaction, lines: readonly RevenueLineRow[], style: KeyStyle) {
-  return style === "camel" ? paymentViewCamel(record(transaction), lines) : paymentViewLower(record(transaction), lines);
+function view(payment: OwnPayment, style: KeyStyle) {
+  const { transaction, lines } = payment;
+  const amountOf = (statuses: readonly Refund["status"][]) =>
+    payment.refunds.filter((r) => statuses.includes(r.status)).reduce((sum, r) => sum + r.amountCents, 0);
+  const refunds = paymentRefundFields({
+    refunds: payment.refunds,
+    lines: payment.refundLines,
+    summary: refundSummary(
+      transaction.paymentStatus !== "PNDNG",
+      transaction.trnAmountCents,
+      amountOf(["APPROVED"]),
+      amountOf(["PENDING", "UNKNOWN"]),
+    ),
+  });
+  return style === "camel"
+    ? paymentViewCamel(record(transaction), lines, refunds)
+    : paymentViewLower(record(transaction), lines, refunds);
 }
 
 /**
@@ -175,12 +201,14 @@ function view(transaction: Transaction, lines: readonly RevenueLineRow[], style:
  */
 async function ownPayment(deps: PartnerApiDeps, claims: TokenClaims, pbcRefNumber: string, pbcTxnNumber: string) {
   if (claims.ref !== pbcRefNumber) return null;
-  const [rows, lines] = await deps.db.batch([
+  const [rows, lines, refunds, refundLines] = await deps.db.batch([
     findTransactionQuery(deps.db, pbcRefNumber, pbcTxnNumber),
     linesOfTransactionQuery(deps.db, pbcRefNumber, pbcTxnNumber),
+    refundsOfTransactionQuery(deps.db, paymentIdSql(pbcRefNumber, pbcTxnNumber)),
+    refundLinesOfTransactionQuery(deps.db, paymentIdSql(pbcRefNumber, pbcTxnNumber)),
   ]);
   const transaction = rows[0];
-  return transaction ? { transaction, lines } : null;
+  return transaction ? { transaction, lines, refunds, refundLines } : null;
 }
 
 export async function queryPayment(
@@ -195,7 +223,7 @@ export async function queryPayment(
       ? session.prefetched
       : await ownPayment(deps, session.claims, pbcRefNumber, pbcTxnNumber);
   if (!payment) return null;
-  return view(payment.transaction, payment.lines, requestedStyle ?? session.keyStyle);
+  return view(payment, requestedStyle ?? session.keyStyle);
 }
 
 export type RevenueUpdateResult =
@@ -227,9 +255,12 @@ export async function updateRevenue(
           : "Revenue can only be updated for PAID payments: this payment is CMPLT (its GL has been posted)";
     } else {
       const blocking = await blockingLines(deps.db, current.id, update);
-      message = `Revenue can only be updated for lines whose glStatus is NEW or REJECT (PROCESSED lines must be sent unchanged): ${blocking
-        .map((line) => `line ${line.lineNumber} is ${line.glStatus}`)
-        .join(", ")}`;
+      message =
+        blocking.length === 0
+          ? "A refunded revenue line must keep its line number and at least the amount refunded from it"
+          : `Revenue can only be updated for lines whose glStatus is NEW or REJECT (PROCESSED lines must be sent unchanged): ${blocking
+              .map((line) => `line ${line.lineNumber} is ${line.glStatus}`)
+              .join(", ")}`;
     }
     await deps.audit("payment.revenue_update_refused", "failure", { actor: `client:${claims.sub}`, target, detail: { message } });
     return { kind: "conflict", message };
@@ -252,10 +283,14 @@ export async function updateRevenue(
     return conflict(check.lines);
   }
   const replaced = check.lines.filter((line) => !unchanged(line));
-  const results = await runBatch(
-    deps.db,
-    revenueUpdateQueries(transaction.id, randomToken(12), replaced, processedLinesSignature(processed), deps.now),
-  );
+  const token = randomToken(12);
+  const results = await runBatch(deps.db, [
+    ...revenueUpdateQueries(transaction.id, token, replaced, processedLinesSignature(processed), deps.now),
+    // Refund lines the ledger rejected are posted again with the corrected coding (only if the guard held).
+    repostRejectedRefundLinesQuery(
+      sql`(SELECT id FROM transactions WHERE id = ${transaction.id} AND revenue_update_token = ${token})`,
+    ),
+  ]);
   if (results[0]?.meta.changes !== 1) return conflict(check.lines);
   await recordEvent(
     deps.db,
@@ -276,5 +311,5 @@ export async function updateRevenue(
   const updated = (await ownPayment(deps, claims, pbcRefNumber, pbcTxnNumber)) as NonNullable<
     Awaited<ReturnType<typeof ownPayment>>
   >;
-  return { kind: "updated", payment: view(updated.transaction, updated.lines, requestedStyle ?? session.keyStyle) };
+  return { kind: "updated", payment: view(updated, requestedStyle ?? session.keyStyle) };
 }

@@ -34,6 +34,8 @@ interface JournalRow {
   glDate: string;
   pbcRefNumber: string;
   sequence: number;
+  kind: "revenue" | "refund";
+  amount: string | null;
   status: string;
   lineCount: number | null;
   debitTotal: string | null;
@@ -46,15 +48,20 @@ interface JournalRow {
 export const FinanceJournalsPage: FC<{
   nonce: string;
   journals: JournalRow[];
+  /** Over the posted journals listed; refunds negative. */
+  totals: { revenue: string; refunds: string; net: string } | null;
   filters: { from?: string; to?: string; partner?: string };
   error: string | null;
   user: string;
   /** How this user signs out: a finance-token session here, or Cloudflare Access's own logout. */
   signOut: "session" | "access" | null;
-}> = ({ nonce, journals, filters, error, user, signOut }) => (
+}> = ({ nonce, journals, totals, filters, error, user, signOut }) => (
   <Layout title="GL journals" serviceName="Finance" nonce={nonce}>
     <h1 class="heading-l">GL journals</h1>
-    <p class="body">Signed in as {user}. Summarized revenue and cash journals posted by the nightly run.</p>
+    <p class="body">
+      Signed in as {user}. Summarized revenue and cash journals posted by the nightly run, and refund (reversal) journals: their
+      amounts are shown negative.
+    </p>
     {signOut === "session" && (
       <form method="post" action="/finance/logout">
         <button type="submit" class="button button-secondary">
@@ -119,6 +126,8 @@ export const FinanceJournalsPage: FC<{
           <th scope="col">GL date</th>
           <th scope="col">Partner</th>
           <th scope="col">Journal</th>
+          <th scope="col">Type</th>
+          <th scope="col">Amount</th>
           <th scope="col">Lines</th>
           <th scope="col">Debits</th>
           <th scope="col">Credits</th>
@@ -131,7 +140,7 @@ export const FinanceJournalsPage: FC<{
       <tbody>
         {journals.length === 0 && (
           <tr>
-            <td colspan={10}>No journals match.</td>
+            <td colspan={12}>No journals match.</td>
           </tr>
         )}
         {journals.map((journal) => (
@@ -139,6 +148,8 @@ export const FinanceJournalsPage: FC<{
             <td>{journal.glDate}</td>
             <td>{journal.pbcRefNumber}</td>
             <td>{journal.sequence}</td>
+            <td>{journal.kind === "refund" ? "Refund" : "Revenue"}</td>
+            <td>{journal.amount ?? ""}</td>
             <td>{journal.lineCount ?? ""}</td>
             <td>{journal.debitTotal ?? ""}</td>
             <td>{journal.creditTotal ?? ""}</td>
@@ -164,6 +175,11 @@ export const FinanceJournalsPage: FC<{
         ))}
       </tbody>
     </table>
+    {totals && (
+      <p class="body">
+        Posted in this list: revenue {totals.revenue}, refunds {totals.refunds}, net {totals.net} CAD.
+      </p>
+    )}
     <p class="body">
       JSON: <code>/finance/api/journals</code>. Terminal: <code>npm run journals -- list</code>.{" "}
       <a href="/finance/feedback">Ledger feedback files</a>. <a href="/finance/rejects">Needs attention</a>: lines the ledger

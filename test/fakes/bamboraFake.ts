@@ -30,6 +30,7 @@ import {
   FAKE_CARDS,
   FAKE_MERCHANT_ID,
   FAKE_NAMES,
+  FAKE_REFUND_ORDERS,
   FAKE_REPORT_ERROR,
   FAKE_REPORT_HANG,
   FAKE_REPORT_PASSCODE,
@@ -48,6 +49,10 @@ interface StoredOrder {
   lastFour: string;
   amount: number;
   created: Date;
+  /** Report transaction type: P purchase (default), R return, VP void purchase. */
+  type?: "P" | "R" | "VP";
+  /** For a refund: the purchase's id. */
+  originalId?: number;
 }
 
 export interface BamboraFake {
@@ -331,7 +336,7 @@ export async function startBamboraFake(options: { delayMs?: number } = {}): Prom
       row_id: startRow + index,
       trn_id: order.id,
       trn_date_time: order.created.toISOString(),
-      trn_type: "P",
+      trn_type: order.type ?? "P",
       trn_order_number: order.orderNumber,
       trn_payment_method: "CC",
       trn_masked_card: order.lastFour,
@@ -350,15 +355,71 @@ export async function startBamboraFake(options: { delayMs?: number } = {}): Prom
     return sendJson(response, 200, { records });
   }
 
+  async function refunds(request: IncomingMessage, response: ServerResponse, purchaseId: number, kind: "void" | "returns") {
+    if (request.headers.authorization !== passcodeHeader(FAKE_API_PASSCODE)) {
+      return sendError(response, 401, 21, 3, "Authentication failed");
+    }
+    const body = await readBody(request);
+    if (!isObject(body)) return sendError(response, 400, 31, 3, "Invalid request: body is not JSON");
+    const { amount, order_number: orderNumber } = body;
+    if (typeof orderNumber !== "string" || orderNumber.length === 0 || orderNumber.length > 30) {
+      return sendError(response, 400, 31, 3, "Invalid order number");
+    }
+    if (typeof amount !== "number" || !(amount > 0) || Math.round(amount * 100) / 100 !== amount) {
+      return sendError(response, 400, 31, 3, "Invalid amount");
+    }
+    const purchase = [...orders.values()].find((order) => order.id === purchaseId && (order.type ?? "P") === "P");
+    if (!purchase?.approved) return sendError(response, 400, 1, 3, "Invalid transaction id");
+    if (orders.has(orderNumber)) {
+      return sendError(response, 402, 788, 2, "Duplicate Order Number - This order number has already been processed");
+    }
+    if (orderNumber.startsWith(FAKE_REFUND_ORDERS.serverError)) return sendError(response, 500, 0, 4, "Internal Server Error");
+    if (orderNumber.startsWith(FAKE_REFUND_ORDERS.noPermission)) {
+      return sendError(response, 402, 812, 2, "Transaction type not permitted for this merchant");
+    }
+    if (orderNumber.startsWith(FAKE_REFUND_ORDERS.retryLater))
+      return sendError(response, 402, 935, 2, "Please retry in one minute");
+    const reversals = [...orders.values()].filter((order) => order.originalId === purchaseId && order.approved);
+    if (reversals.some((order) => order.type === "VP")) return sendError(response, 402, 196, 2, "Original transaction voided");
+    if (kind === "void") {
+      if (orderNumber.startsWith(FAKE_REFUND_ORDERS.voidTooLate)) {
+        return sendError(response, 402, 205, 2, "Transaction only voidable on the date processed");
+      }
+      if (reversals.length > 0) return sendError(response, 402, 192, 2, "Cannot void a transaction with returns");
+      if (Math.round(amount * 100) !== Math.round(purchase.amount * 100))
+        return sendError(response, 400, 31, 3, "Void amount must be the full amount");
+    }
+    const returned = reversals.reduce((sum, order) => sum + Math.round(order.amount * 100), 0);
+    if (returned + Math.round(amount * 100) > Math.round(purchase.amount * 100)) {
+      return sendError(response, 402, 194, 2, "Exceeds return limit");
+    }
+    const order = record(orderNumber, {
+      approved: true,
+      messageId: 1,
+      message: "Approved",
+      authCode: `R${String(nextId).slice(-5)}`,
+      cardType: purchase.cardType,
+      lastFour: purchase.lastFour,
+      amount,
+      type: kind === "void" ? "VP" : "R",
+      originalId: purchaseId,
+    });
+    if (orderNumber.startsWith(FAKE_REFUND_ORDERS.neverAnswers)) return hang(response);
+    return sendJson(response, 200, { ...paymentBody(order), type: order.type, links: [] });
+  }
+
   const { createServer } = await import("node:http");
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? "").split("?")[0];
+    const refund = /^\/v1\/payments\/(\d+)\/(void|returns)$/.exec(path ?? "");
     const handle =
-      request.method === "POST" && path === "/v1/payments"
-        ? payments(request, response)
-        : request.method === "POST" && path === "/v1/reports"
-          ? reports(request, response)
-          : Promise.resolve(sendError(response, 404, 0, 3, "Not found"));
+      refund && request.method === "POST"
+        ? refunds(request, response, Number(refund[1]), refund[2] as "void" | "returns")
+        : request.method === "POST" && path === "/v1/payments"
+          ? payments(request, response)
+          : request.method === "POST" && path === "/v1/reports"
+            ? reports(request, response)
+            : Promise.resolve(sendError(response, 404, 0, 3, "Not found"));
     handle.catch(() => {
       if (!response.headersSent) sendError(response, 500, 0, 4, "Internal Server Error");
     });

@@ -59,3 +59,21 @@ export const FAKE_NAMES = {
 
 export const FAKE_REPORT_ERROR = "FAKEREPORT500";
 export const FAKE_REPORT_HANG = "FAKEREPORTHANG";
+
+/**
+ * Refunds (POST /v1/payments/{id}/returns and /void): approved up to what is left of the purchase
+ * (194 beyond), voids refused after a return (192) or a void (196). A refund order number starting
+ * with one of these prefixes gets the answer named.
+ */
+export const FAKE_REFUND_ORDERS = {
+  /** 205: "only voidable on the date processed" (the adapter then returns instead). */
+  voidTooLate: "FAKEVOID205",
+  /** 402 message 812: no refund permission. */
+  noPermission: "FAKEREFUND812",
+  /** 402 message 935: retry in one minute. */
+  retryLater: "FAKEREFUND935",
+  /** Recorded as approved, and the answer never comes. */
+  neverAnswers: "FAKEREFUNDHANG",
+  /** 500 before anything is recorded. */
+  serverError: "FAKEREFUND500",
+} as const;

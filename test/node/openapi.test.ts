@@ -28,7 +28,11 @@ describe("OpenAPI document", () => {
     };
     expect(document.openapi).toBe("3.1.0");
     expect(document.servers).toEqual([{ url: `${worker?.baseUrl}/ords/cas` }]);
-    expect(Object.keys(document.paths).sort()).toEqual(["/oauth/token", "/paybc/payment/{pbcRefNumber}/{pbcTxnNumber}"]);
+    expect(Object.keys(document.paths).sort()).toEqual([
+      "/oauth/token",
+      "/paybc/payment/{pbcRefNumber}/{pbcTxnNumber}",
+      "/paybc/payment/{pbcRefNumber}/{pbcTxnNumber}/refunds",
+    ]);
 
     const validator = new Validator();
     const result = await validator.validate(document);

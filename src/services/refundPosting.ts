@@ -1,0 +1,243 @@
+/**
+ * Nightly posting of refunds: per (partner, GL date) a reversal journal (debit each refunded revenue
+ * account, credit cash) through the same machinery as payments (services/glPosting.ts and
+ * ledgerFiles.ts): one atomic claim (refund lines NEW -> INPRG into a `journal_batches` row of kind
+ * `refund`), `ledger_feeder_files` rows of kind `refund` (GA/GI, unique inbox names, the journal as
+ * sent) recorded once before any file is written, write-once R2 files (journal CSV, feeder files and
+ * triggers, a detail CSV with refunds as negative amounts, manifest last), and a CLAIMED batch
+ * finished by the next run. Lines stay INPRG until the ledger's feedback: CMPLT or RJCT
+ * (services/ledgerFeedback.ts). It runs after the payments' posting, and a refund line is due only
+ * once its revenue line is PROCESSED (accepted by the ledger): the ledger never sees a refund first.
+ */
+import { runBatch } from "../db/batch.ts";
+import {
+  createBatchIfWorkQuery,
+  findBatch,
+  type JournalBatch,
+  listClaimedBatches,
+  markPostedQuery,
+  newestRefundBatchId,
+  type PostedTotals,
+} from "../db/journalBatches.ts";
+import { feederFilesOf } from "../db/ledgerFeederFiles.ts";
+import { findPartner } from "../db/partners.ts";
+import { recordRefundClaimEventsQuery } from "../db/paymentEvents.ts";
+import {
+  assignRefundFeederFileQuery,
+  claimRefundLinesQuery,
+  postableRefundLinesExist,
+  refundBatchAccountTotals,
+  refundBatchDetailPage,
+  refundDueGroups,
+} from "../db/refunds.ts";
+import type { LedgerFeederFile } from "../db/schema.ts";
+import { ledgerEffectiveDate } from "../domain/businessDays.ts";
+import { type Journal, journalObjectPrefix, splitCreditsByClient } from "../domain/journal.ts";
+import { renderJournalCsv } from "../domain/journalCsv.ts";
+import { formatCents } from "../domain/money.ts";
+import { renderRefundDetailHeader, renderRefundDetailRow } from "../domain/refundCsv.ts";
+import { buildReversalJournal } from "../domain/refundJournal.ts";
+import { Budget, type FileRecord, type GlPostingDeps, lastDueGlDate, putOnce } from "./glPosting.ts";
+import { feederFileJournal, recordFeederFiles, renderFeederFileOf } from "./ledgerFiles.ts";
+
+export interface RefundPostingReport {
+  lastDueGlDate: string;
+  batchesPosted: Array<{
+    id: number;
+    pbcRefNumber: string;
+    glDate: string;
+    sequence: number;
+    lines: number;
+    totalCents: number;
+    feederFiles: string[];
+  }>;
+  queries: number;
+}
+
+/** Refund lines per detail page. Refunds are far fewer than payments; the page bounds memory all the same. */
+const DETAIL_PAGE = 2_000;
+
+export async function runRefundPosting(deps: GlPostingDeps): Promise<RefundPostingReport> {
+  const budget = new Budget();
+  const report: RefundPostingReport = { lastDueGlDate: lastDueGlDate(deps.now), batchesPosted: [], queries: 0 };
+  budget.spend();
+  for (const batch of await listClaimedBatches(deps.db, 20, "refund")) {
+    if (budget.exhausted) break;
+    await postRefundBatch(deps, batch, budget, report);
+  }
+  while (!budget.exhausted) {
+    budget.spend();
+    const groups = await refundDueGroups(deps.db, report.lastDueGlDate, 20);
+    if (groups.length === 0) break;
+    let claimed = 0;
+    for (const group of groups) {
+      if (budget.exhausted) break;
+      const batch = await claimRefundGroup(deps, group.pbcRefNumber, group.glDate, budget);
+      if (!batch) continue;
+      claimed++;
+      await postRefundBatch(deps, batch, budget, report);
+    }
+    if (claimed === 0) break; // another run took them
+  }
+  report.queries = budget.used;
+  deps.log.info("refund posting finished", { ...report, batchesPosted: report.batchesPosted.length });
+  return report;
+}
+
+async function claimRefundGroup(deps: GlPostingDeps, pbcRefNumber: string, glDate: string, budget: Budget) {
+  budget.spend(3);
+  const results = await runBatch(deps.db, [
+    createBatchIfWorkQuery(pbcRefNumber, glDate, postableRefundLinesExist(pbcRefNumber, glDate), deps.now, "refund"),
+    claimRefundLinesQuery(pbcRefNumber, glDate, newestRefundBatchId(pbcRefNumber, glDate)),
+    recordRefundClaimEventsQuery(newestRefundBatchId(pbcRefNumber, glDate), deps.now),
+  ]);
+  const created = results[0]?.results[0] as { id: number } | undefined;
+  if (!created) return null;
+  budget.spend();
+  const batch = await findBatch(deps.db, created.id);
+  if (batch) await deps.afterStep?.("claimed", batch.id);
+  return batch ?? null;
+}
+
+/** The batch's feeder files (GA/GI by the accounts' client code), recorded once before any file is written. */
+async function ensureFeederFiles(
+  deps: GlPostingDeps,
+  batch: JournalBatch,
+  partner: { name: string; cashAccount: string },
+  budget: Budget,
+): Promise<LedgerFeederFile[]> {
+  const { db, ledger } = deps;
+  budget.spend(2);
+  const existing = await feederFilesOf(db, "refund", batch.id);
+  if (existing.length > 0) return existing;
+  const debits = await refundBatchAccountTotals(db, batch.id);
+  const split = splitCreditsByClient(debits, ledger.homeClientCode);
+  const effectiveDate = ledgerEffectiveDate(batch.glDate, ledger.openFrom);
+  const journals: Partial<Record<"GA" | "GI", Journal>> = {};
+  for (const type of ["GA", "GI"] as const) {
+    if (split[type].length === 0) continue;
+    journals[type] = buildReversalJournal({
+      pbcRefNumber: batch.pbcRefNumber,
+      partnerName: partner.name,
+      glDate: batch.glDate,
+      sequence: batch.sequence,
+      cashAccount: partner.cashAccount,
+      debits: split[type],
+      journalName: "", // named from the feeder file row's id
+      effectiveDate,
+      lineStyle: ledger.lineStyle,
+    });
+  }
+  budget.spend(4);
+  return recordFeederFiles(db, ledger, deps.now, {
+    journalKind: "refund",
+    sourceBatchId: batch.id,
+    pbcRefNumber: batch.pbcRefNumber,
+    glDate: batch.glDate,
+    journals,
+    assignLines: (type, feederFileId) => assignRefundFeederFileQuery(batch.id, feederFileId, ledger.homeClientCode, type),
+  });
+}
+
+async function postRefundBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budget, report: RefundPostingReport) {
+  const { db, bucket } = deps;
+  budget.spend();
+  const partner = await findPartner(db, batch.pbcRefNumber);
+  if (!partner?.cashAccount) {
+    deps.log.error("refund posting: partner has no cash account", { pbcRefNumber: batch.pbcRefNumber, batchId: batch.id });
+    return;
+  }
+  const feederFiles = await ensureFeederFiles(deps, batch, { name: partner.name, cashAccount: partner.cashAccount }, budget);
+  await deps.afterStep?.("feeder-files", batch.id);
+  const journals = feederFiles.map(feederFileJournal);
+  const prefix = journalObjectPrefix(batch.pbcRefNumber, batch.glDate, batch.sequence);
+  const files: Record<string, FileRecord> = {};
+  files["journal.csv"] = await putOnce(bucket, `${prefix}journal.csv`, renderJournalCsv(journals), "text/csv; charset=utf-8");
+  await deps.afterStep?.("journal.csv", batch.id);
+  for (const file of feederFiles) {
+    files[`feeder-${file.batchType}`] = await putOnce(
+      bucket,
+      `${prefix}${file.fileName}`,
+      renderFeederFileOf(file),
+      "text/plain; charset=us-ascii",
+    );
+    await deps.afterStep?.("feeder", batch.id);
+    files[`trigger-${file.batchType}`] = await putOnce(bucket, `${prefix}${file.fileName}.TRG`, "", "text/plain");
+    await deps.afterStep?.("trigger", batch.id);
+  }
+
+  let detail = renderRefundDetailHeader();
+  let after = 0;
+  for (;;) {
+    budget.spend();
+    const rows = await refundBatchDetailPage(db, batch.id, after, DETAIL_PAGE);
+    for (const row of rows) detail += renderRefundDetailRow(batch.glDate, batch.pbcRefNumber, row);
+    const last = rows[rows.length - 1];
+    if (!last || rows.length < DETAIL_PAGE) break;
+    after = last.id;
+  }
+  files["detail.csv"] = await putOnce(bucket, `${prefix}detail.csv`, detail, "text/csv; charset=utf-8");
+  await deps.afterStep?.("detail.csv", batch.id);
+
+  const sum = (pick: (journal: Journal) => number) => journals.reduce((total, journal) => total + pick(journal), 0);
+  const lineCount = sum((journal) => journal.revenueLineCount);
+  const totals: PostedTotals = {
+    lineCount,
+    accountCount: sum((journal) => journal.accountCount),
+    debitTotalCents: sum((journal) => journal.debitTotalCents),
+    creditTotalCents: sum((journal) => journal.creditTotalCents),
+    files,
+  };
+  const manifest = {
+    kind: "refund",
+    batchId: batch.id,
+    pbcRefNumber: batch.pbcRefNumber,
+    partnerName: partner.name,
+    glDate: batch.glDate,
+    sequence: batch.sequence,
+    refundLineCount: lineCount,
+    journalLineCount: sum((journal) => journal.lines.length),
+    accountCount: totals.accountCount,
+    debitTotal: formatCents(totals.debitTotalCents),
+    creditTotal: formatCents(totals.creditTotalCents),
+    createdAt: batch.claimedAt,
+    ledgerFiles: feederFiles.map((file, index) => {
+      const journal = journals[index] as Journal;
+      return {
+        fileName: file.fileName,
+        batchType: file.batchType,
+        batchNumber: file.id,
+        journalName: journal.journalName,
+        effectiveDate: journal.effectiveDate,
+        fiscalYear: journal.fiscalYear,
+        lineStyle: journal.lineStyle,
+        refundLineCount: journal.revenueLineCount,
+        total: formatCents(journal.debitTotalCents),
+      };
+    }),
+    files,
+  };
+  await putOnce(bucket, `${prefix}manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`, "application/json");
+  await deps.afterStep?.("manifest.json", batch.id);
+
+  // Lines stay INPRG: the ledger's feedback decides (CMPLT or RJCT).
+  budget.spend();
+  const results = await runBatch(db, [markPostedQuery(db, batch.id, totals, deps.now)]);
+  await deps.afterStep?.("posted", batch.id);
+  if (results[0]?.meta.changes !== 1) return; // another run finished it
+  const fileNames = feederFiles.map((file) => file.fileName);
+  await deps.audit("gl.refund_journal_posted", "success", {
+    actor: "system:gl-posting",
+    target: `${batch.pbcRefNumber}/${batch.glDate}/${batch.sequence}`,
+    detail: { batchId: batch.id, lines: lineCount, totalCents: totals.debitTotalCents, feederFiles: fileNames },
+  });
+  report.batchesPosted.push({
+    id: batch.id,
+    pbcRefNumber: batch.pbcRefNumber,
+    glDate: batch.glDate,
+    sequence: batch.sequence,
+    lines: lineCount,
+    totalCents: totals.debitTotalCents,
+    feederFiles: fileNames,
+  });
+}

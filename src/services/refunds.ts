@@ -1,0 +1,446 @@
+/**
+ * Refunds: reserve the amount in D1 (one conditional INSERT, so simultaneous requests never refund
+ * more than was paid), ask the processor once, record its answer. An answer that was not received
+ * is UNKNOWN, never DECLINED: the refund's order number is looked up (here when asked again, and by
+ * the 5-minute sweep) before anything is reported.
+ *
+ * State machine: PENDING -> APPROVED | DECLINED | UNKNOWN; UNKNOWN (or a PENDING left by a dead
+ * request) -> APPROVED | DECLINED by lookup. Every change goes through `transition()`: one batch
+ * with its event row, then its audit entry; that is the place to hook notifications.
+ */
+import { sql } from "drizzle-orm";
+import { runBatch, type Statement } from "../db/batch.ts";
+import type { Db } from "../db/client.ts";
+import { recordEventIfChangedQuery } from "../db/paymentEvents.ts";
+import {
+  findRefundByIdempotencyKey,
+  listUnsettledRefunds,
+  refundLinesOfTransactionQuery,
+  refundsOfTransactionQuery,
+  reserveRefundQueries,
+  type Settlement,
+  saveResponseQuery,
+  settleRefundQuery,
+} from "../db/refunds.ts";
+import { linesOfTransactionQuery } from "../db/revenueLines.ts";
+import type { Refund, RefundLineRow, RefundStatus, RevenueLineRow, Transaction } from "../db/schema.ts";
+import { findTransactionQuery } from "../db/transactions.ts";
+import { effectiveGlDate, pacificDate } from "../domain/businessTime.ts";
+import { planRefund, type RefundLineRequest, type RefundSummary, refundMethod, refundSummary } from "../domain/refund.ts";
+import { type RefundResource, refundResource } from "../domain/refundView.ts";
+import { randomToken, sha256Hex } from "../lib/crypto.ts";
+import type { Logger } from "../lib/logger.ts";
+import type { RefundLookupResult, RefundProcessor, RefundResult } from "../processor/types.ts";
+import type { AuditRecorder } from "./audit.ts";
+
+export interface RefundDeps {
+  db: Db;
+  processor: RefundProcessor;
+  audit: AuditRecorder;
+  log: Logger;
+  now: Date;
+}
+
+export const DUPLICATE_REFUND_MESSAGE = "Duplicate refund - Refund has been already processed";
+/** A PENDING refund untouched this long lost its request: look it up. */
+export const STALE_PENDING_MS = 2 * 60_000;
+/** How long after the refund was sent a "not found" answer from the processor is believed. */
+export const REFUND_NOT_FOUND_GRACE_MS = 2 * 60_000;
+
+export interface RefundAsk {
+  pbcRefNumber: string;
+  pbcTxnNumber: string;
+  /** The partner asking (only its own payments exist for it); null for support staff. */
+  ownerRef: string | null;
+  channel: Refund["channel"];
+  /** `client:<id>` or `staff:<name>`: kept on the refund and in the audit log. */
+  requestedBy: string;
+  amountCents: number;
+  lines?: readonly RefundLineRequest[] | undefined;
+  reason?: string | null | undefined;
+  /** PayBC service: the payment's trnOrderId, which must match. */
+  trnOrderId?: string | undefined;
+  /** REST: refundAmountAvailable as the caller last saw it (412 when stale). */
+  expectedAvailableCents?: number | undefined;
+  /** REST: Idempotency-Key. */
+  idempotencyKey?: string | undefined;
+  /** PayBC service: the same request again is refused as a duplicate. */
+  refuseDuplicate?: boolean | undefined;
+}
+
+export type RefundOutcome =
+  /** The refund exists; its status says what the processor did (PENDING/UNKNOWN: not known yet). */
+  | { kind: "created"; refund: RefundResource; row: Refund; summary: RefundSummary }
+  /** The first response to this Idempotency-Key, again. */
+  | { kind: "replay"; body: RefundResource }
+  | { kind: "not-found" }
+  | { kind: "invalid"; errors: string[] }
+  | { kind: "not-refundable"; message: string }
+  | { kind: "duplicate"; message: string }
+  | { kind: "stale"; amountAvailableCents: number }
+  | { kind: "idempotency-conflict"; message: string };
+
+interface PaymentState {
+  transaction: Transaction;
+  lines: RevenueLineRow[];
+  refunds: Refund[];
+  refundLines: RefundLineRow[];
+}
+
+const HOLDING: readonly RefundStatus[] = ["PENDING", "APPROVED", "UNKNOWN"];
+const paid = (transaction: Transaction) => transaction.paymentStatus === "PAID" || transaction.paymentStatus === "CMPLT";
+
+/** The payment with its revenue lines and refunds, in one round trip; another partner's is not found. */
+export async function loadPaymentState(
+  db: Db,
+  ownerRef: string | null,
+  pbcRefNumber: string,
+  pbcTxnNumber: string,
+): Promise<PaymentState | null> {
+  if (ownerRef !== null && ownerRef !== pbcRefNumber) return null;
+  const [rows, lines, found, foundLines] = await db.batch([
+    findTransactionQuery(db, pbcRefNumber, pbcTxnNumber),
+    linesOfTransactionQuery(db, pbcRefNumber, pbcTxnNumber),
+    refundsOfTransactionQuery(db, transactionIdOf(pbcRefNumber, pbcTxnNumber)),
+    refundLinesOfTransactionQuery(db, transactionIdOf(pbcRefNumber, pbcTxnNumber)),
+  ]);
+  const transaction = rows[0];
+  if (!transaction) return null;
+  return { transaction, lines, refunds: found, refundLines: foundLines };
+}
+
+function transactionIdOf(pbcRefNumber: string, pbcTxnNumber: string) {
+  return sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber})`;
+}
+
+function holdingCents(state: PaymentState): number {
+  return state.refunds.filter((refund) => HOLDING.includes(refund.status)).reduce((sum, refund) => sum + refund.amountCents, 0);
+}
+
+/** What the refund summary shows for the payment. */
+export function summaryOf(state: PaymentState): RefundSummary {
+  const approved = state.refunds.filter((r) => r.status === "APPROVED").reduce((sum, r) => sum + r.amountCents, 0);
+  const inFlight = state.refunds
+    .filter((r) => r.status === "PENDING" || r.status === "UNKNOWN")
+    .reduce((sum, r) => sum + r.amountCents, 0);
+  return refundSummary(paid(state.transaction), state.transaction.trnAmountCents, approved, inFlight);
+}
+
+function refundableLines(state: PaymentState) {
+  const holdingIds = new Set(state.refunds.filter((r) => HOLDING.includes(r.status)).map((r) => r.id));
+  return state.lines.map((line) => ({
+    lineNumber: line.lineNumber,
+    amountCents: line.revenueAmountCents,
+    heldCents: state.refundLines
+      .filter((rl) => rl.lineNumber === line.lineNumber && holdingIds.has(rl.refundId))
+      .reduce((sum, rl) => sum + rl.amountCents, 0),
+  }));
+}
+
+async function fingerprintOf(transactionId: number, ask: RefundAsk): Promise<string> {
+  return sha256Hex(
+    JSON.stringify([
+      transactionId,
+      ask.amountCents,
+      ask.lines ? [...ask.lines].sort((a, b) => a.lineNumber - b.lineNumber).map((l) => [l.lineNumber, l.amountCents]) : null,
+      ask.reason ?? null,
+      ask.expectedAvailableCents ?? null,
+    ]),
+  );
+}
+
+function resourceOf(refund: Refund, lines: readonly RefundLineRow[]): RefundResource {
+  return refundResource(
+    refund,
+    lines.filter((line) => line.refundId === refund.id),
+  );
+}
+
+function replayOrConflict(existing: Refund, fingerprint: string, state: PaymentState | null): RefundOutcome {
+  if (existing.requestFingerprint !== fingerprint || (state && existing.transactionId !== state.transaction.id)) {
+    return {
+      kind: "idempotency-conflict",
+      message: "This Idempotency-Key was used with a different request: use a new key for a new refund",
+    };
+  }
+  if (existing.responseBody === null) {
+    return {
+      kind: "idempotency-conflict",
+      message: "A request with this Idempotency-Key is still being processed: try again shortly",
+    };
+  }
+  return { kind: "replay", body: JSON.parse(existing.responseBody) as RefundResource };
+}
+
+export async function requestRefund(deps: RefundDeps, ask: RefundAsk): Promise<RefundOutcome> {
+  const { db, now } = deps;
+  const state = await loadPaymentState(db, ask.ownerRef, ask.pbcRefNumber, ask.pbcTxnNumber);
+  if (!state) return { kind: "not-found" };
+  const { transaction } = state;
+  const target = `${transaction.pbcRefNumber}/${transaction.pbcTxnNumber}`;
+  const fingerprint = await fingerprintOf(transaction.id, ask);
+
+  if (ask.idempotencyKey) {
+    const existing = await findRefundByIdempotencyKey(db, transaction.pbcRefNumber, ask.idempotencyKey);
+    if (existing) return replayOrConflict(existing, fingerprint, state);
+  }
+  const refuse = async (outcome: Exclude<RefundOutcome, { kind: "created" | "replay" }>): Promise<RefundOutcome> => {
+    await deps.audit("refund.refused", "failure", {
+      actor: ask.requestedBy,
+      target,
+      detail: { reason: outcome.kind, amountCents: ask.amountCents },
+    });
+    return outcome;
+  };
+  if (!paid(transaction)) {
+    return refuse({
+      kind: "not-refundable",
+      message: "Only a PAID or CMPLT payment can be refunded: this payment is PNDNG (no payment was made)",
+    });
+  }
+  if (ask.trnOrderId !== undefined && ask.trnOrderId !== transaction.trnOrderId) {
+    return refuse({ kind: "invalid", errors: ["orderNumber does not match the payment's trnOrderId"] });
+  }
+  if (ask.refuseDuplicate && state.refunds.some((r) => r.requestFingerprint === fingerprint && HOLDING.includes(r.status))) {
+    return refuse({ kind: "duplicate", message: DUPLICATE_REFUND_MESSAGE });
+  }
+  const available = transaction.trnAmountCents - holdingCents(state);
+  if (ask.expectedAvailableCents !== undefined && ask.expectedAvailableCents !== available) {
+    return refuse({ kind: "stale", amountAvailableCents: Math.max(0, available) });
+  }
+  const plan = planRefund(refundableLines(state), ask.amountCents, ask.lines);
+  if (!plan.ok) return refuse({ kind: "invalid", errors: plan.errors });
+
+  const externalId = `rf_${randomToken(15)}`;
+  const orderNumber = `RF${(await sha256Hex(externalId)).slice(0, 24).toUpperCase()}`;
+  const wholePayment = plan.amountCents === transaction.trnAmountCents && state.refunds.every((r) => r.status === "DECLINED");
+  const method = refundMethod(new Date(transaction.paidAt ?? now.toISOString()), now, wholePayment);
+  const { reserve, lines } = reserveRefundQueries(
+    {
+      externalId,
+      transactionId: transaction.id,
+      orderNumber,
+      amountCents: plan.amountCents,
+      lines: plan.lines,
+      channel: ask.channel,
+      requestedBy: ask.requestedBy,
+      reason: ask.reason ?? null,
+      requestFingerprint: fingerprint,
+      idempotencyKey: ask.idempotencyKey ?? null,
+      expectedAvailableCents: ask.expectedAvailableCents ?? null,
+      refuseDuplicate: ask.refuseDuplicate ?? false,
+    },
+    now,
+  );
+  const reserved = await runBatch(db, [
+    reserve,
+    recordEventIfChangedQuery(
+      {
+        eventType: "refund_requested",
+        transactionId: transaction.id,
+        pbcRefNumber: transaction.pbcRefNumber,
+        pbcTxnNumber: transaction.pbcTxnNumber,
+        detail: {
+          refundId: externalId,
+          amountCents: plan.amountCents,
+          lines: plan.lines,
+          by: ask.requestedBy,
+          channel: ask.channel,
+        },
+      },
+      now,
+    ),
+    lines,
+  ]);
+  if (reserved[0]?.meta.changes !== 1) return explainRefusal(deps, ask, fingerprint, refuse);
+  await deps.audit("refund.requested", "success", {
+    actor: ask.requestedBy,
+    target,
+    detail: { refundId: externalId, amountCents: plan.amountCents, reason: ask.reason ?? null },
+  });
+
+  let result: RefundResult;
+  try {
+    result = await deps.processor.refund({
+      orderNumber,
+      purchaseId: transaction.trnOrderId ?? "",
+      amountCents: plan.amountCents,
+      method,
+    });
+  } catch (error) {
+    deps.log.error("processor refund call failed", { orderNumber, error: String(error) });
+    result = { outcome: "unknown", message: "The processor call failed" };
+  }
+  await settle(deps, { externalId, transactionId: transaction.id }, result, ["PENDING"]);
+  const after = await loadPaymentState(db, null, transaction.pbcRefNumber, transaction.pbcTxnNumber);
+  const current = after?.refunds.find((r) => r.externalId === externalId);
+  if (!after || !current) throw new Error(`refund ${externalId} vanished`);
+  const resource = resourceOf(current, after.refundLines);
+  if (ask.idempotencyKey) await saveResponseQuery(db, current.id, resource);
+  return { kind: "created", refund: resource, row: current, summary: summaryOf(after) };
+}
+
+/** Why the reservation inserted nothing, decided again from a fresh read (a concurrent request won). */
+async function explainRefusal(
+  deps: RefundDeps,
+  ask: RefundAsk,
+  fingerprint: string,
+  refuse: (outcome: Exclude<RefundOutcome, { kind: "created" | "replay" }>) => Promise<RefundOutcome>,
+): Promise<RefundOutcome> {
+  const state = await loadPaymentState(deps.db, ask.ownerRef, ask.pbcRefNumber, ask.pbcTxnNumber);
+  if (!state) return { kind: "not-found" };
+  if (ask.idempotencyKey) {
+    const existing = await findRefundByIdempotencyKey(deps.db, state.transaction.pbcRefNumber, ask.idempotencyKey);
+    if (existing) return replayOrConflict(existing, fingerprint, state);
+  }
+  if (!paid(state.transaction))
+    return refuse({ kind: "not-refundable", message: "Only a PAID or CMPLT payment can be refunded" });
+  if (ask.refuseDuplicate && state.refunds.some((r) => r.requestFingerprint === fingerprint && HOLDING.includes(r.status))) {
+    return refuse({ kind: "duplicate", message: DUPLICATE_REFUND_MESSAGE });
+  }
+  const available = Math.max(0, state.transaction.trnAmountCents - holdingCents(state));
+  if (ask.expectedAvailableCents !== undefined && ask.expectedAvailableCents !== available) {
+    return refuse({ kind: "stale", amountAvailableCents: available });
+  }
+  const plan = planRefund(refundableLines(state), ask.amountCents, ask.lines);
+  return refuse({ kind: "invalid", errors: plan.ok ? ["The refund exceeds the amount available for refund"] : plan.errors });
+}
+
+/** Record the processor's answer (or lookup) on the refund. */
+async function settle(
+  deps: RefundDeps,
+  refund: Pick<Refund, "externalId"> & { transactionId: number },
+  result: RefundResult | RefundLookupResult,
+  from: readonly RefundStatus[],
+  resolvedBy?: string,
+): Promise<boolean> {
+  const { db } = deps;
+  const [row] = await db.batch([refundsOfTransactionQuery(db, refund.transactionId)]);
+  const current = row.find((r) => r.externalId === refund.externalId);
+  if (!current) return false;
+  let settlement: Settlement;
+  switch (result.outcome) {
+    case "approved": {
+      // The refund's own GL date: its Pacific business date, moved past the 16:00 cut-off.
+      const gl = effectiveGlDate(pacificDate(deps.now), deps.now);
+      settlement = {
+        status: "APPROVED",
+        method: result.method,
+        processorRefundId: result.refundId,
+        processorMessage: result.message,
+        businessDate: gl.businessDate,
+        glDate: gl.glDate,
+        glAfterCutoff: gl.afterCutoff,
+      };
+      break;
+    }
+    case "declined":
+      settlement = { status: "DECLINED", processorMessage: result.message };
+      break;
+    case "not_found":
+      settlement = { status: "DECLINED", processorMessage: "The processor has no record of this refund: nothing was refunded" };
+      break;
+    case "unknown":
+      if (current.status === "UNKNOWN") return false;
+      settlement = { status: "UNKNOWN", processorMessage: result.message };
+      break;
+  }
+  return transition(deps, current, from, settlement, resolvedBy);
+}
+
+const EVENT_OF: Record<Settlement["status"], "refund_approved" | "refund_declined" | "refund_unknown"> = {
+  APPROVED: "refund_approved",
+  DECLINED: "refund_declined",
+  UNKNOWN: "refund_unknown",
+};
+
+/**
+ * The one place a refund changes state: the update, its event row (only if the update changed the
+ * row) and then the audit entry. Statements in `extra` commit in the same batch (e.g. an outbox row).
+ */
+export async function transition(
+  deps: RefundDeps,
+  refund: Refund,
+  from: readonly RefundStatus[],
+  settlement: Settlement,
+  resolvedBy?: string,
+  extra: Statement[] = [],
+): Promise<boolean> {
+  const results = await runBatch(deps.db, [
+    settleRefundQuery(deps.db, refund.id, from, settlement, deps.now),
+    recordEventIfChangedQuery(
+      {
+        eventType: resolvedBy ? "refund_resolved" : EVENT_OF[settlement.status],
+        transactionId: refund.transactionId,
+        pbcRefNumber: refund.pbcRefNumber,
+        pbcTxnNumber: refund.pbcTxnNumber,
+        detail: {
+          refundId: refund.externalId,
+          status: settlement.status,
+          amountCents: refund.amountCents,
+          method: settlement.method ?? null,
+          message: settlement.processorMessage,
+          ...(resolvedBy ? { by: resolvedBy } : {}),
+        },
+      },
+      deps.now,
+    ),
+    ...extra,
+  ]);
+  const changed = results[0]?.meta.changes === 1;
+  if (changed) {
+    await deps.audit(`refund.${settlement.status.toLowerCase()}`, settlement.status === "DECLINED" ? "failure" : "success", {
+      target: `${refund.pbcRefNumber}/${refund.pbcTxnNumber}`,
+      detail: { refundId: refund.externalId, amountCents: refund.amountCents, message: settlement.processorMessage },
+    });
+  }
+  return changed;
+}
+
+/** Look an unsettled refund up at the processor and record what it says (nothing while it cannot tell). */
+export async function resolveRefund(deps: RefundDeps, refund: Refund, purchaseId: string): Promise<boolean> {
+  if (refund.status === "PENDING" && deps.now.getTime() - Date.parse(refund.updatedAt) < STALE_PENDING_MS) return false;
+  let result: RefundLookupResult;
+  try {
+    result = await deps.processor.lookupRefund(refund.orderNumber, purchaseId);
+  } catch (error) {
+    deps.log.warn("processor refund lookup failed", { orderNumber: refund.orderNumber, error: String(error) });
+    return false;
+  }
+  if (result.outcome === "unknown") return false;
+  // The processor may not show the refund yet: "no record" is final only after a grace period.
+  if (result.outcome === "not_found" && deps.now.getTime() - Date.parse(refund.createdAt) < REFUND_NOT_FOUND_GRACE_MS)
+    return false;
+  return settle(deps, refund, result, ["PENDING", "UNKNOWN"], "lookup");
+}
+
+export interface RefundSweepReport {
+  resolved: number;
+  stillUnknown: number;
+}
+
+/** Scheduled (with the payment sweep): settle refunds whose answer was lost, a bounded page at a time. */
+export async function sweepRefunds(deps: RefundDeps, pageSize = 100): Promise<RefundSweepReport> {
+  let resolved = 0;
+  let stillUnknown = 0;
+  const stale = new Date(deps.now.getTime() - STALE_PENDING_MS);
+  for (const refund of await listUnsettledRefunds(deps.db, stale, pageSize)) {
+    const state = await loadPaymentState(deps.db, null, refund.pbcRefNumber, refund.pbcTxnNumber);
+    if (!state?.transaction.trnOrderId) continue;
+    if (await resolveRefund(deps, refund, state.transaction.trnOrderId)) resolved++;
+    else stillUnknown++;
+  }
+  return { resolved, stillUnknown };
+}
+
+/** The partner's refunds of one payment (REST GET), newest last, with the summary. */
+export async function listPaymentRefunds(
+  deps: Pick<RefundDeps, "db">,
+  ownerRef: string | null,
+  pbcRefNumber: string,
+  pbcTxnNumber: string,
+): Promise<{ refunds: RefundResource[]; summary: RefundSummary } | null> {
+  const state = await loadPaymentState(deps.db, ownerRef, pbcRefNumber, pbcTxnNumber);
+  if (!state) return null;
+  return { refunds: state.refunds.map((refund) => resourceOf(refund, state.refundLines)), summary: summaryOf(state) };
+}
