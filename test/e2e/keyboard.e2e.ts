@@ -53,7 +53,13 @@ class FocusWalk {
   async tab(): Promise<Stop> {
     await this.page.keyboard.press("Tab");
     const handle = (await this.page.evaluateHandle(() => document.activeElement)) as ElementHandle;
-    const name = await handle.evaluate((el) => el.id || (el.textContent ?? "").trim() || el.tagName);
+    // What a screen reader names it: its id for fields, else its text without aria-hidden parts.
+    const name = await handle.evaluate((el) => {
+      if (el.id) return el.id;
+      const copy = el.cloneNode(true) as typeof el;
+      for (const hidden of copy.querySelectorAll('[aria-hidden="true"]')) hidden.remove();
+      return (copy.textContent ?? "").trim() || el.tagName;
+    });
     const stop: Stop = { handle, name, focused: await styleOf(handle) };
     const previous = this.stops.at(-1);
     if (previous) previous.unfocused = await styleOf(previous.handle);
