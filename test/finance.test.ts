@@ -89,14 +89,20 @@ describe("finance journal downloads", () => {
     const { journals } = (await (
       await exports.default.fetch(`${BASE}/finance/api/journals?partner=${partner.pbcRefNumber}`, { headers: FINANCE })
     ).json()) as {
-      journals: Array<{ files: Array<{ name: string; url: string; sha256: string }> }>;
+      journals: Array<{ sequence: number; files: Array<{ name: string; url: string; sha256: string; fileName: string }> }>;
     };
     const files = journals[0]?.files ?? [];
     expect(files.map((f) => f.name).sort()).toEqual(["detail.csv", "feeder-GA", "journal.csv", "trigger-GA"]);
+    // Named for what they are: two journals' downloads never share a name in a Downloads folder.
+    const seq = journals[0]?.sequence;
+    const named = Object.fromEntries(files.map((f) => [f.name, f.fileName]));
+    expect(named["journal.csv"]).toBe(`journal-2026-02-02-${partner.pbcRefNumber}-${seq}.csv`);
+    expect(named["detail.csv"]).toBe(`detail-2026-02-02-${partner.pbcRefNumber}-${seq}.csv`);
+    expect(named["feeder-GA"]).toMatch(/^[A-Z]+\.F3535\.\d{14}$/);
     for (const file of files) {
       const response = await exports.default.fetch(`${BASE}${file.url}`, { headers: FINANCE });
       expect(response.status).toBe(200);
-      expect(response.headers.get("Content-Disposition")).toMatch(/^attachment; filename="/);
+      expect(response.headers.get("Content-Disposition")).toBe(`attachment; filename="${file.fileName}"`);
       expect(response.headers.get("Cache-Control")).toBe("no-store");
       const bytes = await response.arrayBuffer();
       const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]

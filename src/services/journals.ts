@@ -30,6 +30,23 @@ function storedFiles(batch: JournalBatch): Record<string, StoredFile> {
   return batch.files ? (JSON.parse(batch.files) as Record<string, StoredFile>) : {};
 }
 
+/**
+ * The name a journal's file is downloaded under: what it is, its GL date, partner and sequence
+ * (journal-2026-11-30-10006-1.csv, detail-..., manifest-...; a refund journal's start refund-), so
+ * a folder of downloads never holds two files of the same name. Feeder and trigger files keep the
+ * ledger's own names (unique, and what the ledger's feedback refers to).
+ */
+export function downloadName(
+  batch: Pick<JournalBatch, "kind" | "glDate" | "pbcRefNumber" | "sequence">,
+  name: string,
+  key: string,
+) {
+  const dot = name.lastIndexOf(".");
+  if (dot <= 0) return key.slice(key.lastIndexOf("/") + 1);
+  const kind = batch.kind === "refund" ? "refund-" : "";
+  return `${kind}${name.slice(0, dot)}-${batch.glDate}-${batch.pbcRefNumber}-${batch.sequence}${name.slice(dot)}`;
+}
+
 export function journalSummary(batch: JournalBatch, ledgerFiles: LedgerFeederFile[] = []) {
   const total = batch.debitTotalCents;
   const journalKind = batch.kind === "refund" ? "refund" : "payment";
@@ -51,7 +68,7 @@ export function journalSummary(batch: JournalBatch, ledgerFiles: LedgerFeederFil
     postedAt: batch.postedAt,
     files: Object.entries(storedFiles(batch)).map(([name, file]) => ({
       name,
-      fileName: file.key.slice(file.key.lastIndexOf("/") + 1),
+      fileName: downloadName(batch, name, file.key),
       sha256: file.sha256,
       size: file.size,
     })),
@@ -108,7 +125,7 @@ export async function journalFile(db: Db, bucket: R2Bucket, batchId: number, nam
   if (!batch || !stored) return null;
   const object = await bucket.get(stored.key);
   if (!object) return { batch, stored, object: null };
-  return { batch, stored, fileName: stored.key.slice(stored.key.lastIndexOf("/") + 1), object };
+  return { batch, stored, fileName: downloadName(batch, name, stored.key), object };
 }
 
 export function feedbackSummary(row: LedgerFeedbackFile) {
