@@ -99,6 +99,18 @@ describe("finance journal downloads", () => {
     expect(named["journal.csv"]).toBe(`journal-2026-02-02-${partner.pbcRefNumber}-${seq}.csv`);
     expect(named["detail.csv"]).toBe(`detail-2026-02-02-${partner.pbcRefNumber}-${seq}.csv`);
     expect(named["feeder-GA"]).toMatch(/^[A-Z]+\.F3535\.\d{14}$/);
+    // The manifest is offered too, under its own name, with the SHA-256 of what was sent.
+    const manifest = (journals[0] as unknown as { manifest: { fileName: string; url: string } }).manifest;
+    expect(manifest.fileName).toBe(`manifest-2026-02-02-${partner.pbcRefNumber}-${seq}.json`);
+    const manifestResponse = await exports.default.fetch(`${BASE}${manifest.url}`, { headers: FINANCE });
+    expect(manifestResponse.status).toBe(200);
+    expect(manifestResponse.headers.get("Content-Disposition")).toBe(`attachment; filename="${manifest.fileName}"`);
+    const manifestBody = (await manifestResponse.json()) as { files: Record<string, { sha256: string }> };
+    expect(manifestBody.files["journal.csv"]?.sha256).toBe(files.find((f) => f.name === "journal.csv")?.sha256);
+    const page = await (
+      await exports.default.fetch(`${BASE}/finance/journals?partner=${partner.pbcRefNumber}`, { headers: FINANCE })
+    ).text();
+    expect(page).toContain(`download="${manifest.fileName}"`);
     for (const file of files) {
       const response = await exports.default.fetch(`${BASE}${file.url}`, { headers: FINANCE });
       expect(response.status).toBe(200);
@@ -114,7 +126,8 @@ describe("finance journal downloads", () => {
     const audit = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'finance.download' AND target LIKE ?")
       .bind(`%/${partner.pbcRefNumber}/%`)
       .first<{ n: number }>();
-    expect(audit?.n).toBe(4);
+    // Every download is audited: the four files and the manifest.
+    expect(audit?.n).toBe(5);
   });
 
   it("the local sign-in sets a finance cookie only for the right token", async () => {

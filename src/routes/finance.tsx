@@ -29,6 +29,7 @@ import {
   journalFile,
   listFeedback,
   listJournals,
+  MANIFEST,
   REJECTS_SHOWN,
   rejectedLines,
 } from "../services/journals.ts";
@@ -199,6 +200,7 @@ function withUrls(journal: JournalSummary) {
       ...file,
       url: `/finance/journals/${journal.id}/files/${encodeURIComponent(file.name)}`,
     })),
+    manifest: journal.manifest ? { fileName: journal.manifest, url: `/finance/journals/${journal.id}/files/${MANIFEST}` } : null,
   };
 }
 

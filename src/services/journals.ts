@@ -12,6 +12,7 @@ import { listRejectedLines } from "../db/revenueLines.ts";
 import type { LedgerFeedbackFile, LedgerFeederFile } from "../db/schema.ts";
 import { formatCents } from "../domain/money.ts";
 import { negativeAmount } from "../domain/refundCsv.ts";
+import { sha256Hex } from "../lib/crypto.ts";
 import { storedOutcome } from "./ledgerFeedback.ts";
 
 export interface JournalFilters {
@@ -66,6 +67,8 @@ export function journalSummary(batch: JournalBatch, ledgerFiles: LedgerFeederFil
     creditTotal: batch.creditTotalCents === null ? null : formatCents(batch.creditTotalCents),
     createdAt: batch.claimedAt,
     postedAt: batch.postedAt,
+    /** The manifest of a posted journal: its download name (GET .../files/manifest.json). */
+    manifest: manifestKey(batch) ? downloadName(batch, MANIFEST, MANIFEST) : null,
     files: Object.entries(storedFiles(batch)).map(([name, file]) => ({
       name,
       fileName: downloadName(batch, name, file.key),
@@ -118,9 +121,32 @@ export async function listJournals(
   return { journals: batches.map((batch) => journalSummary(batch, ledgerFiles)), totals: journalTotals(batches) };
 }
 
-/** One of a journal's files, read from R2; null when the journal, the file or the object is missing. */
+/** The journal's manifest (written last, beside its files; what each file holds and its SHA-256). */
+export const MANIFEST = "manifest.json";
+
+/** Where a posted journal's manifest is: next to its journal.csv. */
+function manifestKey(batch: JournalBatch): string | null {
+  const journal = storedFiles(batch)["journal.csv"];
+  return batch.status === "POSTED" && journal ? `${journal.key.slice(0, journal.key.lastIndexOf("/") + 1)}${MANIFEST}` : null;
+}
+
+/** One of a journal's files (or its manifest), read from R2; null when the journal, the file or the object is missing. */
 export async function journalFile(db: Db, bucket: R2Bucket, batchId: number, name: string) {
   const batch = Number.isSafeInteger(batchId) ? await findBatch(db, batchId) : undefined;
+  if (batch && name === MANIFEST) {
+    const key = manifestKey(batch);
+    const object = key ? await bucket.get(key) : null;
+    if (!key || !object) return key ? { batch, stored: { key, sha256: "", size: 0 }, object: null } : null;
+    // Not recorded in D1 (it lists the others' hashes); small, so hashed as it is read.
+    const bytes = new Uint8Array(await object.arrayBuffer());
+    const sha256 = await sha256Hex(bytes);
+    return {
+      batch,
+      stored: { key, sha256, size: bytes.length },
+      fileName: downloadName(batch, MANIFEST, key),
+      object: { body: bytes, size: bytes.length, httpMetadata: { contentType: "application/json" } },
+    };
+  }
   const stored = batch ? storedFiles(batch)[name] : undefined;
   if (!batch || !stored) return null;
   const object = await bucket.get(stored.key);

@@ -42,6 +42,7 @@ interface JournalRow {
   creditTotal: string | null;
   createdAt: string;
   files: Array<{ name: string; fileName: string; url: string; sha256: string }>;
+  manifest: { fileName: string; url: string } | null;
   ledger: Array<{ fileName: string; batchType: string; status: string }>;
 }
 
@@ -170,6 +171,13 @@ export const FinanceJournalsPage: FC<{
                   </a>
                 </div>
               ))}
+              {journal.manifest && (
+                <div>
+                  <a href={journal.manifest.url} download={journal.manifest.fileName}>
+                    manifest (what each file holds, with its SHA-256)
+                  </a>
+                </div>
+              )}
             </td>
           </tr>
         ))}
