@@ -28,6 +28,9 @@ export default defineConfig({
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
           ...TEST_SECRETS,
         },
+        // Webhook messages go to a queue nobody consumes: tests drive the queue handler themselves
+        // with the messages they choose (createMessageBatch), so no delivery runs behind their back.
+        queueProducers: { WEBHOOKS: { queueName: "paybc-webhooks-test-inbox" } },
       },
     })),
   ],

@@ -28,6 +28,7 @@ import { rotateOAuthSecret } from "./partner/rotateOAuthSecret.ts";
 import { NPM_SCRIPT, type PartnerCommand, PROGRAM } from "./partner/shared.ts";
 import { show } from "./partner/show.ts";
 import { disable, enable } from "./partner/status.ts";
+import { removeWebhook, rotateWebhookSecret, setWebhook, testWebhook, webhookDeliveries } from "./partner/webhooks.ts";
 
 const COMMANDS: Record<string, PartnerCommand> = {
   create,
@@ -45,6 +46,11 @@ const COMMANDS: Record<string, PartnerCommand> = {
   accounts,
   "load-accounts": loadAccounts,
   "remove-account": removeAccount,
+  "set-webhook": setWebhook,
+  "rotate-webhook-secret": rotateWebhookSecret,
+  "remove-webhook": removeWebhook,
+  "test-webhook": testWebhook,
+  "webhook-deliveries": webhookDeliveries,
 };
 
 async function encryptionKeyFor(where: Target): Promise<string> {
@@ -109,7 +115,10 @@ const code = await runCli<PartnerCommand>(
       return withDatabase(where, async (db) => {
         const now = new Date();
         if (command.needsKey) await checkEncryptionKey(db, encryptionKey, now);
-        return command.run({ db, encryptionKey, now }, values);
+        return command.run(
+          { db, encryptionKey, now, environment: where.remote ? (where.environment as string) : "local" },
+          values,
+        );
       });
     },
   },

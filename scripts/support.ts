@@ -4,6 +4,7 @@
  * the audit log and reconciliation.
  * Local database by default; `--remote --env staging|production` for a deployed one.
  */
+
 import { userInfo } from "node:os";
 import { sql } from "drizzle-orm";
 import { readConfig } from "../src/config.ts";
@@ -19,8 +20,10 @@ import { centsFromAmount } from "../src/domain/refund.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { createProcessor } from "../src/processor/index.ts";
 import { auditRecorder } from "../src/services/audit.ts";
+import { createNotifier } from "../src/services/notifications.ts";
 import { reconcileSandbox } from "../src/services/reconciliation.ts";
 import { requestRefund } from "../src/services/refunds.ts";
+import { listDeliveries } from "../src/services/webhookConfig.ts";
 import { type CommandSpec, exit, type Output, runCli, str, UsageError, type Values } from "./lib/cli.ts";
 import { DATABASE_OPTIONS, databaseTarget, withDatabase } from "./lib/database.ts";
 
@@ -165,6 +168,8 @@ const refund: SupportCommand = {
         db,
         processor: createProcessor(readConfig(processorEnv), processorEnv),
         audit: auditRecorder(db, { actor, sourceIp: null, log }),
+        // No queue from the terminal: the portal's 5-minute sweep sends the refund's notification.
+        notify: createNotifier({ db, queue: undefined, log }),
         log,
         now: new Date(),
       },
@@ -248,6 +253,52 @@ const reconcile: SupportCommand = {
   },
 };
 
+const webhooks: SupportCommand = {
+  summary: "partner notifications, newest first: status, attempts, next retry, last answer (--log: every attempt)",
+  usage: "webhooks [--ref N] [--status PENDING|DELIVERED|DEAD|CANCELLED] [--limit N] [--log]",
+  options: {
+    ref: { type: "string", value: "N", help: "only this partner's" },
+    status: {
+      type: "string",
+      value: "STATUS",
+      help: "PENDING (waiting for a retry), DELIVERED, DEAD (every try failed) or CANCELLED",
+    },
+    limit: { type: "string", value: "N", help: "how many (default 50, at most 500)" },
+    log: { type: "boolean", help: "show every delivery attempt: time, HTTP status or error, duration, Retry-After" },
+  },
+  required: [],
+  async run(db, values) {
+    const status = str(values, "status")?.toUpperCase();
+    if (status !== undefined && !["PENDING", "DELIVERED", "DEAD", "CANCELLED"].includes(status))
+      throw new UsageError(`--status must be PENDING, DELIVERED, DEAD or CANCELLED, not "${str(values, "status")}"`);
+    const limitText = str(values, "limit") ?? "50";
+    const limit = Number(limitText);
+    if (!/^\d+$/.test(limitText) || limit < 1 || limit > 500)
+      throw new UsageError("--limit must be a whole number from 1 to 500");
+    const ref = str(values, "ref");
+    const deliveries = await listDeliveries(
+      db,
+      { ...(ref ? { pbcRefNumber: ref } : {}), ...(status ? { status } : {}) },
+      limit,
+      values.log === true,
+    );
+    const text = [
+      ...deliveries.flatMap((d) => [
+        `${d.createdAt}  ${d.messageId}  partner ${d.pbcRefNumber}  ${d.eventType}  ${d.status}  attempts ${d.attempts}` +
+          `${d.nextRetryAt ? `  next retry ${d.nextRetryAt}` : ""}${d.lastStatusCode !== null ? `  last HTTP ${d.lastStatusCode}` : ""}` +
+          `${d.lastError ? `  (${d.lastError})` : ""}`,
+        ...(d.log ?? []).map(
+          (a) =>
+            `    #${a.attemptNumber} ${a.attemptedAt}  ${a.statusCode !== null ? `HTTP ${a.statusCode}` : "no answer"}  ${a.durationMs} ms` +
+            `${a.error ? `  ${a.error}` : ""}${a.retryAfterSeconds !== null ? `  Retry-After ${a.retryAfterSeconds}s` : ""}`,
+        ),
+      ]),
+      ...(deliveries.length === 0 ? ["No notifications."] : []),
+    ].join("\n");
+    return { json: deliveries, text };
+  },
+};
+
 // Keep stdout for the answer (wrangler otherwise notes where secrets come from).
 process.env.WRANGLER_LOG ??= "warn";
 
@@ -255,10 +306,10 @@ const code = await runCli<SupportCommand>(
   {
     program: "npm run support --",
     description: [
-      "Support tools for the PayBC portal: payments, refunds, the audit log and reconciliation. Works on the",
-      "local database unless --remote is given.",
+      "Support tools for the PayBC portal: payments, refunds, the audit log, reconciliation and partner notifications.",
+      "Works on the local database unless --remote is given.",
     ],
-    commands: { payment, audit, refund, "repost-refunds": repostRefunds, reconcile },
+    commands: { payment, audit, refund, "repost-refunds": repostRefunds, reconcile, webhooks },
     globalOptions: DATABASE_OPTIONS,
     execute: (_name, command, values) =>
       withDatabase(databaseTarget(values, "support"), (db, env) => command.run(db, values, env)),

@@ -21,6 +21,7 @@ import { directSaleRoutes } from "./routes/directSale.tsx";
 import { financeRoutes } from "./routes/finance.tsx";
 import { healthRoutes } from "./routes/health.ts";
 import { OutcomeUncertainError } from "./services/cardPayment/index.ts";
+import { createNotifier } from "./services/notifications.ts";
 import { PaymentUncertainPage, RequestErrorPage, UnavailablePage } from "./views/pages.tsx";
 
 // The environment object lives as long as the isolate: check and parse it once, not per request.
@@ -80,6 +81,8 @@ export function createApp(apiBasePath = "/ords/cas", refundBasePath = "/paybc-se
     c.set("config", config);
     c.set("db", database(c.env.DB));
     c.set("processor", createProcessor(config, c.env));
+    const notify = createNotifier({ db: c.get("db"), queue: c.env.WEBHOOKS, log: c.get("log") });
+    c.set("notify", notify);
     // The partner web service may have its own host name: each host then refuses the other's paths.
     const host = new URL(c.req.url).hostname;
     const path = c.req.path;
@@ -95,6 +98,8 @@ export function createApp(apiBasePath = "/ords/cas", refundBasePath = "/paybc-se
       );
     }
     await next();
+    // Events this request wrote go to the queue once its batches have committed (off the response's path).
+    if (notify.pending) c.executionCtx.waitUntil(notify.flush());
   });
 
   // The runtime's ceiling for `npm run bench`: a trivial route, only when BENCH=true.

@@ -1,4 +1,7 @@
-/** Worker entry point: HTTP through the Hono app, Cron Triggers through the scheduled handler, queues by name. */
+/**
+ * Worker entry point: HTTP through the Hono app, Cron Triggers through the scheduled handler, queues
+ * by name (jobs/queue.ts: receipts, partner notifications).
+ */
 import { createApp } from "./app.tsx";
 import { readConfig } from "./config.ts";
 import { runQueue } from "./jobs/queue.ts";
@@ -21,7 +24,7 @@ export default {
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(runScheduled(controller, env));
   },
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     await runQueue(batch, env);
   },
 } satisfies ExportedHandler<Env>;

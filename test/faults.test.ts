@@ -15,6 +15,7 @@ import { issueToken, verifyToken } from "../src/services/accessTokens.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { type CardDeps, loadContext, submitCard, sweepPayments } from "../src/services/cardPayment/index.ts";
 import { runGlPosting } from "../src/services/glPosting.ts";
+import { createNotifier } from "../src/services/notifications.ts";
 import { updateRevenue } from "../src/services/partnerApi.ts";
 import { failingD1 } from "./helpers/faults.ts";
 import { pythonClientQuery } from "./helpers/independent.ts";
@@ -63,6 +64,7 @@ function cardDeps(db: D1Database, processor: PaymentProcessor, now = new Date())
     encryptionKey: env.API_KEY_ENCRYPTION_KEY,
     processor,
     audit: auditRecorder(drizzleDb, { actor: "test", sourceIp: null, log }),
+    notify: createNotifier({ db: drizzleDb, queue: undefined, log }),
     log,
     now,
   };

@@ -14,6 +14,7 @@ import type { AuthorisationRequest, AuthorisationResult, PaymentProcessor } from
 import { clientAuthenticates } from "../src/services/accessTokens.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { type CardDeps, loadContext, submitCard } from "../src/services/cardPayment/index.ts";
+import { createNotifier } from "../src/services/notifications.ts";
 import { rotateOAuthSecret } from "../src/services/onboarding.ts";
 import { getPayment, token } from "./helpers/api.ts";
 import { md5, pacificToday, pythonClientQuery, pyUnquotePlus, pyUrlencode, responseParams } from "./helpers/independent.ts";
@@ -112,6 +113,7 @@ function cardDeps(processor: PaymentProcessor): CardDeps {
     encryptionKey: env.API_KEY_ENCRYPTION_KEY,
     processor,
     audit: auditRecorder(db, { actor: "test", sourceIp: null, log }),
+    notify: createNotifier({ db, queue: undefined, log }),
     log,
     now: new Date(),
   };

@@ -380,18 +380,40 @@ describe("OpenAPI document", () => {
   it("is served at /ords/cas/openapi.json, documents every endpoint and error, and the explorer at /docs", async () => {
     const doc = (await (await exports.default.fetch(`${API}/openapi.json`)).json()) as {
       openapi: string;
-      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      paths: Record<
+        string,
+        Record<string, { operationId?: string; responses: Record<string, { content?: Record<string, { example?: unknown }> }> }>
+      >;
       components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
     };
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths.oauth_token ?? doc.paths["/oauth/token"] ?? {})).toEqual(["post"]);
     const payment = doc.paths["/paybc/payment/{pbcRefNumber}/{pbcTxnNumber}"] ?? {};
-    expect(Object.keys(payment.get?.responses ?? {}).sort()).toEqual(["200", "401", "404"]);
+    expect(Object.keys(payment.get?.responses ?? {}).sort()).toEqual(["200", "400", "401", "404"]);
     expect(Object.keys(payment.post?.responses ?? {}).sort()).toEqual(["200", "400", "401", "404", "409", "413"]);
     expect(Object.keys(doc.components.schemas)).toEqual(
       expect.arrayContaining(["PaymentCamelCase", "PaymentLowerCase", "RevenueUpdate", "OAuthError"]),
     );
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["basicAuth", "bearerAuth"]);
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["basicAuth", "oauth2"]);
+    expect(doc.components.securitySchemes.oauth2).toMatchObject({
+      type: "oauth2",
+      flows: { clientCredentials: { tokenUrl: "oauth/token" } },
+    });
+    // Every operation has an operationId, and every response an example.
+    const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods));
+    expect(operations.map((operation) => operation.operationId).sort()).toEqual([
+      "createRefund",
+      "getAccessToken",
+      "getPayment",
+      "listRefunds",
+      "searchPayments",
+      "updateRevenue",
+    ]);
+    for (const operation of operations) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        expect(response.content?.["application/json"]?.example, `${operation.operationId} ${status}`).toBeDefined();
+      }
+    }
     const docs = await exports.default.fetch("https://portal.test/docs");
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain("/ords/cas/openapi.json");

@@ -42,7 +42,7 @@ async function deliverReceipt(attemptId: number, attempts = 1) {
     { id: `m-${attemptId}-${attempts}`, timestamp: new Date(), attempts, body: { type: "receipt", attemptId } },
   ]);
   const ctx = createExecutionContext();
-  await worker.queue(batch, env);
+  await worker.queue(batch, env, ctx);
   return getQueueResult(batch, ctx);
 }
 

@@ -2,12 +2,14 @@
  * The REST refund resource (Idempotency-Key, refundAmountAvailable), 50 simultaneous refund
  * requests, and the processor's declines, lost answers and lookups (sandbox refund amounts).
  */
+
 import { env } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import { database } from "../src/db/client.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { SandboxProcessor } from "../src/processor/sandbox.ts";
 import { auditRecorder } from "../src/services/audit.ts";
+import { createNotifier } from "../src/services/notifications.ts";
 import { REFUND_NOT_FOUND_GRACE_MS, type RefundDeps, sweepRefunds } from "../src/services/refunds.ts";
 import { getPayment, postRevenue, token } from "./helpers/api.ts";
 import { seedPartner } from "./helpers/portal.ts";
@@ -42,6 +44,7 @@ function sweepDeps(now: Date): RefundDeps {
     db,
     processor: new SandboxProcessor({ db }),
     audit: auditRecorder(db, { actor: "system:sweep", sourceIp: null, log }),
+    notify: createNotifier({ db, queue: undefined, log }),
     log,
     now,
   };

@@ -15,6 +15,8 @@ export interface Context {
   /** Only for the commands that set API keys (needsKey). */
   encryptionKey: string;
   now: Date;
+  /** The Worker environment the database belongs to ("local" allows http webhooks to loopback). */
+  environment: string;
 }
 
 export interface PartnerCommand extends CommandSpec {
@@ -123,6 +125,7 @@ export function partnerText(partner: PartnerView): string {
     `  key style:         ${partner.keyStyle}`,
     `  GL posting:        ${partner.glPosting ? "on" : "off"}`,
     `  cash account:      ${partner.cashAccount ?? "(none)"}`,
+    `  signing:           ${partner.signingAlgorithm}`,
     `  after a decline:   ${partner.onDecline === "retry" ? "retry in place" : "return to the partner at once"}`,
     `  French name:       ${partner.nameFr ?? "(none: the name is shown)"}`,
     `  contact email:     ${partner.contactEmail ?? "(none)"}`,

@@ -16,11 +16,12 @@ import {
   type PartnerApiDeps,
   queryPayment,
   requestToken,
+  searchPayments,
   updateRevenue,
 } from "../services/partnerApi.ts";
 import { registerRefundRoutes } from "./refunds.ts";
-import { getPaymentRoute, tokenRoute, updateRevenueRoute } from "./routes.ts";
-import type { Payment } from "./schemas.ts";
+import { getPaymentRoute, searchPaymentsRoute, tokenRoute, updateRevenueRoute } from "./routes.ts";
+import { type Payment, type PaymentSearch, REVENUE_LINE_KEYS } from "./schemas.ts";
 
 // The service builds bodies from the database's types; the schema narrows them (tests check real bodies against it).
 type PaymentBody = z.infer<typeof Payment>;
@@ -63,7 +64,14 @@ export function createPartnerApi() {
     },
   });
 
-  api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
+  // The bearer token is the OAuth2 client credentials grant's access token: generators and
+  // API tools read the flow (and its token URL) from the oauth2 scheme.
+  api.openAPIRegistry.registerComponent("securitySchemes", "oauth2", {
+    type: "oauth2",
+    description:
+      "OAuth2 client credentials: POST the client id and secret to the token URL, then send `Authorization: Bearer <token>`.",
+    flows: { clientCredentials: { tokenUrl: "oauth/token", scopes: {} } },
+  });
   api.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", { type: "http", scheme: "basic" });
 
   // Nothing unauthenticated is parsed beyond a few KB.
@@ -75,6 +83,15 @@ export function createPartnerApi() {
       pbcRefNumber: c.req.param("pbcRefNumber"),
       pbcTxnNumber: c.req.param("pbcTxnNumber"),
     });
+    if (!auth.ok) {
+      c.header("WWW-Authenticate", bearerChallenge(auth.error, auth.description));
+      return c.json({ error: auth.error, message: auth.description }, 401);
+    }
+    c.set("partner", auth);
+    await next();
+  });
+  api.use("/paybc/payments", async (c, next) => {
+    const auth = await authenticate(deps(c, "partner-api"), bearerToken(c.req.header("Authorization")));
     if (!auth.ok) {
       c.header("WWW-Authenticate", bearerChallenge(auth.error, auth.description));
       return c.json({ error: auth.error, message: auth.description }, 401);
@@ -94,7 +111,7 @@ export function createPartnerApi() {
       try {
         body = await c.req.parseBody();
       } catch {
-        return c.json({ error: "invalid_request" as const, error_description: "The request body could not be read" }, 400);
+        return c.json(oauthError("invalid_request", "The request body could not be read"), 400);
       }
       for (const [key, value] of Object.entries(body)) if (typeof value === "string") form[key] = value;
     }
@@ -104,7 +121,7 @@ export function createPartnerApi() {
       sourceAddress: clientAddress(c),
     });
     if (result.ok) return c.json(result.body, 200);
-    const body = { error: result.error, error_description: result.description };
+    const body = oauthError(result.error, result.description);
     // RFC 6749 5.2: a failed client authentication is 401 with a challenge; other errors 400.
     if (result.error === "slow_down") {
       c.header("Retry-After", "60");
@@ -131,7 +148,14 @@ export function createPartnerApi() {
     const auth = c.get("partner");
     const { pbcRefNumber, pbcTxnNumber } = c.req.valid("param");
     const { revenue } = c.req.valid("json");
-    const result = await updateRevenue(d, auth, pbcRefNumber, pbcTxnNumber, revenue, c.req.valid("query").keys);
+    // The schema let each line through in exactly one key style; the service takes camelCase.
+    const lowerKeys = revenue.some((line) => line.revenueaccount !== undefined);
+    const lines = revenue.map((line) => ({
+      lineNumber: (line.lineNumber ?? line.linenumber) as string | number,
+      revenueAccount: (line.revenueAccount ?? line.revenueaccount) as string,
+      revenueAmount: (line.revenueAmount ?? line.revenueamount) as string | number,
+    }));
+    const result = await updateRevenue(d, auth, pbcRefNumber, pbcTxnNumber, lines, c.req.valid("query").keys);
     switch (result.kind) {
       case "updated":
         return c.json(result.payment as PaymentBody, 200);
@@ -141,10 +165,39 @@ export function createPartnerApi() {
         return c.json({ error: "conflict", message: result.message }, 409);
       case "invalid":
         return c.json(
-          { error: "validation_failed" as const, message: "The revenue lines are not valid", fields: result.fields },
+          {
+            error: "validation_failed" as const,
+            message: "The revenue lines are not valid",
+            // Messages name the keys the partner sent.
+            fields: lowerKeys ? lowerCaseFieldNames(result.fields) : result.fields,
+          },
           400,
         );
     }
+  });
+
+  api.openapi(searchPaymentsRoute, async (c) => {
+    const query = c.req.valid("query");
+    const result = await searchPayments(
+      deps(c, "partner-api"),
+      c.get("partner"),
+      {
+        by: query.by ?? "trnDate",
+        from: query.from ?? null,
+        to: query.to ?? null,
+        status: query.status ?? null,
+        limit: query.limit === undefined ? 50 : Number(query.limit),
+        cursor: query.cursor ?? null,
+      },
+      query.keys,
+    );
+    if (!result.ok)
+      return c.json({ error: "validation_failed" as const, message: "The search is not valid", fields: result.fields }, 400);
+    const body =
+      result.style === "camel"
+        ? { payments: result.payments, nextCursor: result.nextCursor }
+        : { payments: result.payments, nextcursor: result.nextCursor };
+    return c.json(body as z.infer<typeof PaymentSearch>, 200);
   });
 
   registerRefundRoutes(api);
@@ -161,6 +214,25 @@ export function createPartnerApi() {
   }));
 
   return api;
+}
+
+/** RFC 6749's error body, with the web service's envelope field (`message`) beside it. */
+function oauthError<E extends string>(error: E, description: string) {
+  return { error, error_description: description, message: description };
+}
+
+function lowerCaseFieldNames(fields: Record<string, string>): Record<string, string> {
+  const renamed: Record<string, string> = {};
+  for (const [name, message] of Object.entries(fields)) {
+    let lower = name;
+    let text = message;
+    for (const [camel, low] of REVENUE_LINE_KEYS) {
+      lower = lower.replace(new RegExp(`\\.${camel}$`), `.${low}`);
+      text = text.replaceAll(camel, low);
+    }
+    renamed[lower] = text;
+  }
+  return renamed;
 }
 
 function bearerChallenge(error: string, description: string): string {

@@ -59,6 +59,7 @@ function depsOf(c: Context<AppEnv>) {
     signingKey: c.env.TOKEN_SIGNING_KEY,
     processor: createProcessor(c.get("config"), c.env),
     audit: auditRecorder(db, { actor: "paybc-refund-service", sourceIp: clientAddress(c), log }),
+    notify: c.get("notify"),
     log,
     now: new Date(),
     // The same token throttle as the partner web service's token endpoint.

@@ -141,30 +141,71 @@ const IdempotencyHeader = z.object({
     }),
 });
 
-const json = <T>(schema: T, description: string) => ({ content: { "application/json": { schema } }, description });
+/** A JSON response with the example shown in the docs (every response has one). */
+const json = <T>(schema: T, description: string, example: unknown) => ({
+  content: { "application/json": { schema, example } },
+  description,
+});
+const REFUND_EXAMPLE = {
+  refundId: "rf_Yk3vQm0sZ1d8TqW2xA7c",
+  pbcRefNumber: "10006",
+  pbcTxnNumber: "EZ000101",
+  status: "APPROVED",
+  amount: "25.00",
+  method: "return",
+  message: "Approved",
+  reason: "Duplicate application",
+  refundDate: "2026-11-24",
+  glDate: "2026-11-24",
+  lines: [{ lineNumber: "2", amount: "25.00", refundGlStatus: "PAID" }],
+  createdAt: "2026-11-24T18:02:11.000Z",
+  settledAt: "2026-11-24T18:02:12.000Z",
+};
+const errorExample = (error: string, message: string) => ({ error, message });
+const UNAUTHORIZED_EXAMPLE = errorExample("invalid_token", "The access token is invalid or has expired");
+const NOT_FOUND_EXAMPLE = errorExample("not_found", "No payment with this pbcRefNumber and pbcTxnNumber");
 
 export const createRefundRoute = createRoute({
   method: "post",
   path: "/paybc/payment/{pbcRefNumber}/{pbcTxnNumber}/refunds",
   tags: ["Refunds"],
+  operationId: "createRefund",
   summary: "Refund a paid payment, fully or partly",
   description:
     "Only PAID or CMPLT payments. Several partial refunds are allowed up to what is left per revenue line and in total. The answer's status says what the processor did; 202 means its answer is not known yet.",
-  security: [{ bearerAuth: [] }],
+  security: [{ oauth2: [] }],
   request: {
     params: PaymentPathParams,
     headers: IdempotencyHeader,
     body: { content: { "application/json": { schema: RefundRequestBody } }, required: true },
   },
   responses: {
-    201: json(RefundBody, "The refund: APPROVED (money returned) or DECLINED (nothing refunded)"),
-    202: json(RefundBody, "The refund was sent but the processor's answer is not known yet (PENDING/UNKNOWN)"),
-    400: json(ValidationError.or(ApiError), "The request is not valid, or asks for more than is left to refund"),
-    401: json(ApiError, "No bearer token, or an invalid or expired one"),
-    404: json(ApiError, "No such payment for this partner"),
-    409: json(ApiError, "The payment cannot be refunded (not paid), or the Idempotency-Key was used for another request"),
-    412: json(StaleError, "refundAmountAvailable does not match: another refund happened meanwhile"),
-    413: json(ApiError, "The body is too large"),
+    201: json(RefundBody, "The refund: APPROVED (money returned) or DECLINED (nothing refunded)", REFUND_EXAMPLE),
+    202: json(RefundBody, "The refund was sent but the processor's answer is not known yet (PENDING/UNKNOWN)", {
+      ...REFUND_EXAMPLE,
+      status: "UNKNOWN",
+      method: null,
+      message: "The processor's answer was not received: the refund is being looked up",
+      settledAt: null,
+    }),
+    400: json(
+      ValidationError.or(ApiError),
+      "The request is not valid, or asks for more than is left to refund",
+      errorExample("invalid_refund", "Line 2: 30.00 is more than the 25.00 left to refund"),
+    ),
+    401: json(ApiError, "No bearer token, or an invalid or expired one", UNAUTHORIZED_EXAMPLE),
+    404: json(ApiError, "No such payment for this partner", NOT_FOUND_EXAMPLE),
+    409: json(
+      ApiError,
+      "The payment cannot be refunded (not paid), or the Idempotency-Key was used for another request",
+      errorExample("idempotency_conflict", "This Idempotency-Key was used for another refund request"),
+    ),
+    412: json(StaleError, "refundAmountAvailable does not match: another refund happened meanwhile", {
+      error: "refund_amount_available_mismatch",
+      message: "refundAmountAvailable is 75.00, not 100.00: read the payment again before refunding",
+      refundAmountAvailable: "75.00",
+    }),
+    413: json(ApiError, "The body is too large", errorExample("payload_too_large", "The body must be at most 16384 bytes")),
   },
 });
 
@@ -172,13 +213,17 @@ export const listRefundsRoute = createRoute({
   method: "get",
   path: "/paybc/payment/{pbcRefNumber}/{pbcTxnNumber}/refunds",
   tags: ["Refunds"],
+  operationId: "listRefunds",
   summary: "List a payment's refunds",
-  security: [{ bearerAuth: [] }],
+  security: [{ oauth2: [] }],
   request: { params: PaymentPathParams },
   responses: {
-    200: json(RefundListBody, "The refunds, oldest first, and what is left to refund"),
-    401: json(ApiError, "No bearer token, or an invalid or expired one"),
-    404: json(ApiError, "No such payment for this partner"),
+    200: json(RefundListBody, "The refunds, oldest first, and what is left to refund", {
+      refundSummary: { status: "partial", amountAvailable: "75.00", amountRefunded: "25.00" },
+      refunds: [REFUND_EXAMPLE],
+    }),
+    401: json(ApiError, "No bearer token, or an invalid or expired one", UNAUTHORIZED_EXAMPLE),
+    404: json(ApiError, "No such payment for this partner", NOT_FOUND_EXAMPLE),
   },
 });
 
@@ -195,6 +240,7 @@ function depsOf(c: Context<ApiEnv>) {
     signingKey: c.env.TOKEN_SIGNING_KEY,
     processor: createProcessor(c.get("config"), c.env),
     audit: auditRecorder(db, { actor: "partner-api", sourceIp: clientAddress(c), log }),
+    notify: c.get("notify"),
     log,
     now: new Date(),
   };

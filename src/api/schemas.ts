@@ -5,8 +5,16 @@ export const OAuthError = z
   .object({
     error: z.enum(["invalid_request", "invalid_client", "unsupported_grant_type", "invalid_grant", "slow_down"]),
     error_description: z.string(),
+    message: z.string().openapi({ description: "The same text as error_description: the web service's error envelope" }),
   })
-  .openapi("OAuthError", { example: { error: "invalid_client", error_description: "Client authentication failed" } });
+  .openapi("OAuthError", {
+    description: "RFC 6749 section 5.2 error, carrying the web service's error envelope (error, message) too.",
+    example: {
+      error: "invalid_client",
+      error_description: "Client authentication failed",
+      message: "Client authentication failed",
+    },
+  });
 
 export const TokenRequestBody = z
   .object({
@@ -24,8 +32,18 @@ export const TokenResponse = z
   })
   .openapi("TokenResponse", { example: { access_token: "pbc1.eyJzdWIiOi...", token_type: "bearer", expires_in: 3600 } });
 
+/** The one error envelope of the web service: a code, a sentence for people, per-field messages when a request is invalid. */
 export const ApiError = z
-  .object({ error: z.string(), message: z.string() })
+  .object({
+    error: z
+      .string()
+      .openapi({ description: "A stable code: not_found, invalid_token, conflict, payload_too_large, validation_failed, ..." }),
+    message: z.string(),
+    fields: z
+      .record(z.string(), z.string())
+      .optional()
+      .openapi({ description: "Only with validation_failed: a message per field" }),
+  })
   .openapi("Error", { example: { error: "not_found", message: "No payment with this pbcRefNumber and pbcTxnNumber" } });
 
 export const ValidationError = z
@@ -50,6 +68,61 @@ const glStatus = z.enum(["NEW", "IN PROCESS", "REJECT", "PROCESSED"]).openapi({
     "NEW: created. IN PROCESS: sent to the ledger, awaiting its answer. REJECT: refused by the portal's checks or by the ledger (see glErrorMessage). PROCESSED: accepted by the ledger.",
 });
 const amount = z.string().regex(/^\d+\.\d{2}$/);
+const lastAttemptStatus = z.enum(["APPROVED", "DECLINED", "CANCELLED", "EXPIRED", "LOCKED"]).nullable().openapi({
+  description:
+    "The outcome of the newest attempt to pay, null when nobody has tried: a declined, cancelled, expired or locked payment stays PNDNG (no payment made) but was tried.",
+});
+const lastAttemptTime = z.string().nullable().openapi({ description: "When that attempt ended (ISO 8601, UTC)" });
+
+export const CAMEL_EXAMPLE = {
+  pbcRefNumber: "10006",
+  pbcTxnNumber: "EZ000101",
+  trnDate: "2026-11-23",
+  description: "Direct Sale",
+  trnAmount: "100.00",
+  paymentMethod: "CC",
+  currency: "CAD",
+  glDate: "2026-11-23",
+  paymentStatus: "PAID",
+  lastAttemptStatus: "APPROVED",
+  lastAttemptTime: "2026-11-23T18:02:11.512Z",
+  trnOrderId: "45678",
+  paymentAuthCode: "04066N",
+  cardType: "VI",
+  refundedAmount: 25,
+  postedRefundAmount: 0,
+  refundSummary: { status: "partial", amountAvailable: "75.00", amountRefunded: "25.00" },
+  revenue: [
+    {
+      lineNumber: "1",
+      revenueAccount: "039.18ACE.14691.8928.1800000.000000.0000",
+      revenueAmount: "75.00",
+      glStatus: "NEW",
+      glErrorMessage: null,
+      refundGlStatus: null,
+      refundGlErrorMessage: null,
+      refundData: [],
+    },
+    {
+      lineNumber: "2",
+      revenueAccount: "039.18ACE.14692.8928.1800000.000000.0000",
+      revenueAmount: "25.00",
+      glStatus: "PROCESSED",
+      glErrorMessage: null,
+      refundGlStatus: "PAID",
+      refundGlErrorMessage: null,
+      refundData: [
+        {
+          txnRefundDistributionId: 41,
+          revenueAmount: 25,
+          refundDate: "2026-11-24",
+          refundGlStatus: "PAID",
+          refundGlErrorMessage: null,
+        },
+      ],
+    },
+  ],
+};
 
 const refundGlStatus = z.enum(["PAID", "INPRG", "CMPLT", "RJCT", "DECLINED"]).nullable().openapi({
   description:
@@ -88,6 +161,8 @@ export const PaymentCamel = z
     currency: z.literal("CAD"),
     glDate: z.string(),
     paymentStatus,
+    lastAttemptStatus,
+    lastAttemptTime,
     trnOrderId: z.string().nullable(),
     paymentAuthCode: z.string().nullable(),
     cardType: z.enum(["VI", "MC", "AM", "DI"]).nullable(),
@@ -110,54 +185,40 @@ export const PaymentCamel = z
   .strict()
   .openapi("PaymentCamelCase", {
     description: "The payment with the contract's camelCase keys (key style `camel`).",
-    example: {
-      pbcRefNumber: "10006",
-      pbcTxnNumber: "EZ000101",
-      trnDate: "2026-11-23",
-      description: "Direct Sale",
-      trnAmount: "100.00",
-      paymentMethod: "CC",
-      currency: "CAD",
-      glDate: "2026-11-23",
-      paymentStatus: "PAID",
-      trnOrderId: "45678",
-      paymentAuthCode: "04066N",
-      cardType: "VI",
-      refundedAmount: 25,
-      postedRefundAmount: 0,
-      refundSummary: { status: "partial", amountAvailable: "75.00", amountRefunded: "25.00" },
-      revenue: [
-        {
-          lineNumber: "1",
-          revenueAccount: "039.18ACE.14691.8928.1800000.000000.0000",
-          revenueAmount: "75.00",
-          glStatus: "NEW",
-          glErrorMessage: null,
-          refundGlStatus: null,
-          refundGlErrorMessage: null,
-          refundData: [],
-        },
-        {
-          lineNumber: "2",
-          revenueAccount: "039.18ACE.14692.8928.1800000.000000.0000",
-          revenueAmount: "25.00",
-          glStatus: "PROCESSED",
-          glErrorMessage: null,
-          refundGlStatus: "PAID",
-          refundGlErrorMessage: null,
-          refundData: [
-            {
-              txnRefundDistributionId: 41,
-              revenueAmount: 25,
-              refundDate: "2026-11-24",
-              refundGlStatus: "PAID",
-              refundGlErrorMessage: null,
-            },
-          ],
-        },
-      ],
-    },
+    example: CAMEL_EXAMPLE,
   });
+
+export const LOWER_EXAMPLE = {
+  pbcrefnumber: "10006",
+  trnnumber: "EZ000101",
+  trndate: "2026-11-23",
+  description: "Direct Sale",
+  trnamount: "100.00",
+  paymentmethod: "CC",
+  currency: "CAD",
+  gldate: "2026-11-23",
+  paymentstatus: "PAID",
+  lastattemptstatus: "APPROVED",
+  lastattempttime: "2026-11-23T18:02:11.512Z",
+  trnorderid: "45678",
+  paymentauthcode: "04066N",
+  cardtype: "VI",
+  refundedamount: 0,
+  postedrefundamount: 0,
+  refundsummary: { status: "available", amountavailable: "100.00", amountrefunded: "0.00" },
+  revenue: [
+    {
+      linenumber: "1",
+      revenueaccount: "039.18ACE.14691.8928.1800000.000000.0000",
+      revenueamount: "100.00",
+      glstatus: "NEW",
+      glerrormessage: null,
+      refundglstatus: null,
+      refundglerrormessage: null,
+      refund_data: [],
+    },
+  ],
+};
 
 export const PaymentLower = z
   .object({
@@ -170,6 +231,8 @@ export const PaymentLower = z
     currency: z.literal("CAD"),
     gldate: z.string(),
     paymentstatus: paymentStatus,
+    lastattemptstatus: lastAttemptStatus,
+    lastattempttime: lastAttemptTime,
     trnorderid: z.string().nullable(),
     paymentauthcode: z.string().nullable(),
     cardtype: z.enum(["VI", "MC", "AM", "DI"]).nullable(),
@@ -192,35 +255,7 @@ export const PaymentLower = z
   .strict()
   .openapi("PaymentLowerCase", {
     description: "The payment with Oracle ORDS-style lower-case keys (key style `lower`, what deployed clients read).",
-    example: {
-      pbcrefnumber: "10006",
-      trnnumber: "EZ000101",
-      trndate: "2026-11-23",
-      description: "Direct Sale",
-      trnamount: "100.00",
-      paymentmethod: "CC",
-      currency: "CAD",
-      gldate: "2026-11-23",
-      paymentstatus: "PAID",
-      trnorderid: "45678",
-      paymentauthcode: "04066N",
-      cardtype: "VI",
-      refundedamount: 0,
-      postedrefundamount: 0,
-      refundsummary: { status: "available", amountavailable: "100.00", amountrefunded: "0.00" },
-      revenue: [
-        {
-          linenumber: "1",
-          revenueaccount: "039.18ACE.14691.8928.1800000.000000.0000",
-          revenueamount: "100.00",
-          glstatus: "NEW",
-          glerrormessage: null,
-          refundglstatus: null,
-          refundglerrormessage: null,
-          refund_data: [],
-        },
-      ],
-    },
+    example: LOWER_EXAMPLE,
   });
 
 export const Payment = z.union([PaymentLower, PaymentCamel]).openapi("Payment");
@@ -250,18 +285,49 @@ export const KeyStyleQuery = z.object({
 
 const stringOrNumber = z.union([z.string().max(50), z.number()]);
 
+/** Each revenue line key in the contract's camelCase and in the ORDS lower case deployed clients send. */
+export const REVENUE_LINE_KEYS = [
+  ["lineNumber", "linenumber"],
+  ["revenueAccount", "revenueaccount"],
+  ["revenueAmount", "revenueamount"],
+] as const;
+
+const RevenueUpdateLine = z
+  .object({
+    lineNumber: stringOrNumber.optional().openapi({ example: "1" }),
+    revenueAccount: z.string().max(100).optional().openapi({ example: "039.18ACE.14691.8928.1800000.000000.0000" }),
+    revenueAmount: stringOrNumber.optional().openapi({ example: "75.00" }),
+    linenumber: stringOrNumber.optional().openapi({ description: "lineNumber, lower-case style" }),
+    revenueaccount: z.string().max(100).optional().openapi({ description: "revenueAccount, lower-case style" }),
+    revenueamount: stringOrNumber.optional().openapi({ description: "revenueAmount, lower-case style" }),
+  })
+  .strict()
+  .superRefine((line, context) => {
+    // One key style per line: the error names the key expected in the style the line uses.
+    const lower = REVENUE_LINE_KEYS.some(([, low]) => line[low] !== undefined);
+    const camel = REVENUE_LINE_KEYS.some(([cam]) => line[cam] !== undefined);
+    if (lower && camel) {
+      context.addIssue({
+        code: "custom",
+        message:
+          "Use one key style per line: lineNumber, revenueAccount, revenueAmount or linenumber, revenueaccount, revenueamount",
+      });
+      return;
+    }
+    for (const [cam, low] of REVENUE_LINE_KEYS) {
+      const expected = lower ? low : cam;
+      if (line[expected] === undefined)
+        context.addIssue({ code: "custom", path: [expected], message: `Required: expected the key "${expected}"` });
+    }
+  })
+  .openapi({
+    description:
+      "One revenue line, with camelCase keys (lineNumber, revenueAccount, revenueAmount) or lower-case keys (linenumber, revenueaccount, revenueamount).",
+  });
+
 export const RevenueUpdateBody = z
   .object({
-    revenue: z
-      .array(
-        z.object({
-          lineNumber: stringOrNumber.openapi({ example: "1" }),
-          revenueAccount: z.string().max(100).openapi({ example: "039.18ACE.14691.8928.1800000.000000.0000" }),
-          revenueAmount: stringOrNumber.openapi({ example: "75.00" }),
-        }),
-      )
-      .min(1)
-      .max(100),
+    revenue: z.array(RevenueUpdateLine).min(1).max(100),
   })
   .openapi("RevenueUpdate", {
     example: {
@@ -271,3 +337,55 @@ export const RevenueUpdateBody = z
       ],
     },
   });
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date yyyy-MM-dd");
+
+export const PaymentSearchQuery = z.object({
+  from: isoDate.optional().openapi({
+    param: { name: "from", in: "query" },
+    description: "First date, inclusive (transaction date, or the Pacific date paid with by=paid)",
+    example: "2026-11-01",
+  }),
+  to: isoDate
+    .optional()
+    .openapi({ param: { name: "to", in: "query" }, description: "Last date, inclusive", example: "2026-11-30" }),
+  by: z
+    .enum(["trnDate", "paid"])
+    .optional()
+    .openapi({
+      param: { name: "by", in: "query" },
+      description:
+        "trnDate (default): the partner's transaction date; paid: the Pacific date the payment was made (paid payments only)",
+    }),
+  status: z
+    .enum(["PNDNG", "PAID", "CMPLT"])
+    .optional()
+    .openapi({ param: { name: "status", in: "query" }, description: "Only payments in this status" }),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, "must be a whole number from 1 to 200")
+    .refine((value) => Number(value) >= 1 && Number(value) <= 200, "must be a whole number from 1 to 200")
+    .optional()
+    .openapi({ param: { name: "limit", in: "query" }, description: "Page size, 1 to 200 (default 50)", example: "50" }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({
+      param: { name: "cursor", in: "query" },
+      description: "nextCursor of the previous page (the same from/to/by/status)",
+    }),
+  keys: KeyStyleQuery.shape.keys,
+});
+
+export const PaymentSearchCamel = z
+  .object({ payments: z.array(PaymentCamel), nextCursor: z.string().nullable() })
+  .openapi("PaymentSearchCamelCase", {
+    example: { payments: [CAMEL_EXAMPLE], nextCursor: "WyJ0cm5EYXRlIiwiMjAyNi0xMS0yMyIsNDJd" },
+  });
+export const PaymentSearchLower = z
+  .object({ payments: z.array(PaymentLower), nextcursor: z.string().nullable() })
+  .openapi("PaymentSearchLowerCase", {
+    example: { payments: [LOWER_EXAMPLE], nextcursor: null },
+  });
+export const PaymentSearch = z.union([PaymentSearchLower, PaymentSearchCamel]).openapi("PaymentSearch");

@@ -7,9 +7,13 @@ export function findPartnerQuery(db: Db, pbcRefNumber: string | SQL) {
   return db.select().from(partners).where(eq(partners.pbcRefNumber, pbcRefNumber));
 }
 
-/** SQL condition: the partner exists and is ACTIVE (checked again inside a write batch). */
-export function partnerActiveCondition(pbcRefNumber: string): SQL {
-  return sql`EXISTS (SELECT 1 FROM partners WHERE pbc_ref_number = ${pbcRefNumber} AND status = 'ACTIVE')`;
+/**
+ * SQL condition: the partner exists and is ACTIVE, and (given) still signs with this algorithm
+ * (checked again inside a write batch).
+ */
+export function partnerActiveCondition(pbcRefNumber: string, signingAlgorithm?: string): SQL {
+  const algorithm = signingAlgorithm === undefined ? sql`` : sql` AND signing_algorithm = ${signingAlgorithm}`;
+  return sql`EXISTS (SELECT 1 FROM partners WHERE pbc_ref_number = ${pbcRefNumber} AND status = 'ACTIVE'${algorithm})`;
 }
 
 export async function findPartner(db: Db, pbcRefNumber: string): Promise<Partner | undefined> {
@@ -74,6 +78,7 @@ export async function updatePartner(
       | "contactUrl"
       | "privacyNoticeEn"
       | "privacyNoticeFr"
+      | "signingAlgorithm"
     >
   >,
   now: Date,

@@ -1,5 +1,5 @@
 /** Owns `payment_attempts`: one card-page visit, reached through a single-use link bound to one browser. */
-import { and, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { AWAITING_OUTCOME, CLOSABLE, TRANSITIONS, type Transition } from "../domain/paymentAttempt.ts";
 import type { Db } from "./client.ts";
 import { type AttemptState, type PaymentAttempt, paymentAttempts } from "./schema.ts";
@@ -224,4 +224,38 @@ export async function eraseUnusableReceiptAddresses(db: Db, now: Date, approvedB
       (NOT ${attemptStateIn([approved, ...AWAITING_OUTCOME])} AND expires_at < ${at})
       OR (state = ${approved} AND receipt_updated_at < ${approvedBefore.toISOString()}))`);
   return result.meta.changes ?? 0;
+}
+
+/** The attempt outcomes a partner is shown as the payment's last attempt (never SUPERSEDED, OPEN, ...). */
+export const REPORTED_ATTEMPT_STATES = ["APPROVED", "DECLINED", "CANCELLED", "EXPIRED", "LOCKED"] as const;
+export type ReportedAttemptState = (typeof REPORTED_ATTEMPT_STATES)[number];
+
+/** The newest attempt with an outcome, of the transaction named by `transactionIdSql` (batched with its read). */
+export function lastAttemptOutcomeQuery(db: Db, transactionIdSql: SQL) {
+  return db
+    .select({ state: paymentAttempts.state, at: paymentAttempts.updatedAt })
+    .from(paymentAttempts)
+    .where(and(eq(paymentAttempts.transactionId, transactionIdSql), inArray(paymentAttempts.state, [...REPORTED_ATTEMPT_STATES])))
+    .orderBy(desc(paymentAttempts.attemptNumber))
+    .limit(1);
+}
+
+/** The newest attempt with an outcome of each of these transactions (one query for a search page). */
+export async function lastAttemptOutcomes(
+  db: Db,
+  transactionIds: readonly number[],
+): Promise<Map<number, { state: string; at: string }>> {
+  if (transactionIds.length === 0) return new Map();
+  const states = sql.join(
+    REPORTED_ATTEMPT_STATES.map((state) => sql`${state}`),
+    sql`, `,
+  );
+  const rows = await db.all<{ transaction_id: number; state: string; updated_at: string }>(sql`
+    SELECT a.transaction_id, a.state, a.updated_at FROM payment_attempts a
+    WHERE a.transaction_id IN (${sql.join(
+      transactionIds.map((id) => sql`${id}`),
+      sql`, `,
+    )}) AND a.state IN (${states})
+      AND a.attempt_number = (SELECT MAX(b.attempt_number) FROM payment_attempts b WHERE b.transaction_id = a.transaction_id AND b.state IN (${states}))`);
+  return new Map(rows.map((row) => [row.transaction_id, { state: row.state, at: row.updated_at }]));
 }

@@ -273,3 +273,34 @@ export function repostRejectedRefundLinesQuery(transactionId: SQL): SQL {
   return sql`UPDATE refund_lines SET gl_status = 'NEW', journal_batch_id = NULL, feeder_file_id = NULL
     WHERE transaction_id = ${transactionId} AND gl_status = 'RJCT'`;
 }
+
+/** The refunds of these payments, by payment (one query for a search page). */
+export async function refundsOfTransactions(db: Db, transactionIds: readonly number[]): Promise<Map<number, Refund[]>> {
+  const byPayment = new Map<number, Refund[]>();
+  if (transactionIds.length === 0) return byPayment;
+  const rows = await db
+    .select()
+    .from(refunds)
+    .where(inArray(refunds.transactionId, [...transactionIds]))
+    .orderBy(asc(refunds.id))
+    .all();
+  for (const row of rows) byPayment.set(row.transactionId, [...(byPayment.get(row.transactionId) ?? []), row]);
+  return byPayment;
+}
+
+/** The refund lines of these payments, by payment (one query for a search page). */
+export async function refundLinesOfTransactions(
+  db: Db,
+  transactionIds: readonly number[],
+): Promise<Map<number, RefundLineRow[]>> {
+  const byPayment = new Map<number, RefundLineRow[]>();
+  if (transactionIds.length === 0) return byPayment;
+  const rows = await db
+    .select()
+    .from(refundLines)
+    .where(inArray(refundLines.transactionId, [...transactionIds]))
+    .orderBy(asc(refundLines.id))
+    .all();
+  for (const row of rows) byPayment.set(row.transactionId, [...(byPayment.get(row.transactionId) ?? []), row]);
+  return byPayment;
+}

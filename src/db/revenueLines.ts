@@ -1,5 +1,5 @@
 /** Owns `revenue_lines`. */
-import { asc, eq, type SQL, sql } from "drizzle-orm";
+import { asc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { RevenueLine } from "../domain/revenue.ts";
 import { prepare, runStatement } from "./batch.ts";
 import type { Db } from "./client.ts";
@@ -35,6 +35,14 @@ export function linesOfTransactionQuery(db: Db, pbcRefNumber: string, pbcTxnNumb
         sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber})`,
       ),
     )
+    .orderBy(asc(revenueLines.lineNumber));
+}
+
+export function listLinesQuery(db: Db, transactionId: number) {
+  return db
+    .select()
+    .from(revenueLines)
+    .where(eq(revenueLines.transactionId, transactionId))
     .orderBy(asc(revenueLines.lineNumber));
 }
 
@@ -249,4 +257,18 @@ export async function listRejectedLines(db: Db, filter: { pbcRefNumber?: string;
       WHERE r.gl_status = 'REJECT' ${filter.pbcRefNumber ? sql`AND t.pbc_ref_number = ${filter.pbcRefNumber}` : sql``}
       ORDER BY t.gl_date DESC, t.pbc_ref_number, t.id, r.line_number LIMIT ${Math.min(filter.limit ?? 200, 1000)}`,
   );
+}
+
+/** The lines of these transactions (one query for a search page), in line order. */
+export async function linesOfTransactions(db: Db, transactionIds: readonly number[]): Promise<Map<number, RevenueLineRow[]>> {
+  const byTransaction = new Map<number, RevenueLineRow[]>();
+  if (transactionIds.length === 0) return byTransaction;
+  const rows = await db
+    .select()
+    .from(revenueLines)
+    .where(inArray(revenueLines.transactionId, [...transactionIds]))
+    .orderBy(asc(revenueLines.transactionId), asc(revenueLines.lineNumber))
+    .all();
+  for (const row of rows) byTransaction.set(row.transactionId, [...(byTransaction.get(row.transactionId) ?? []), row]);
+  return byTransaction;
 }

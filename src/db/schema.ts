@@ -19,6 +19,9 @@ export const partners = sqliteTable("partners", {
   cashAccount: text("cash_account"),
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),
+  signingAlgorithm: text("signing_algorithm", { enum: ["MD5", "HMAC-SHA256"] })
+    .notNull()
+    .default("MD5"),
   onDecline: text("on_decline", { enum: ["retry", "return"] })
     .notNull()
     .default("retry"),
@@ -109,6 +112,8 @@ export const transactions = sqliteTable(
   (table) => [
     uniqueIndex("transactions_partner_txn").on(table.pbcRefNumber, table.pbcTxnNumber),
     index("transactions_status_gl").on(table.paymentStatus, table.glDate),
+    index("transactions_partner_trn_date").on(table.pbcRefNumber, table.trnDate, table.id),
+    index("transactions_partner_paid_date").on(table.pbcRefNumber, table.glBusinessDate, table.id),
   ],
 );
 
@@ -335,6 +340,70 @@ export const sandboxLedger = sqliteTable(
 );
 export type SandboxLedgerEntry = typeof sandboxLedger.$inferSelect;
 
+export const partnerWebhooks = sqliteTable("partner_webhooks", {
+  pbcRefNumber: text("pbc_ref_number").primaryKey(),
+  url: text("url").notNull(),
+  events: text("events").notNull(),
+  status: text("status", { enum: ["ACTIVE", "DISABLED"] })
+    .notNull()
+    .default("ACTIVE"),
+  disabledReason: text("disabled_reason"),
+  secretCiphertext: text("secret_ciphertext").notNull(),
+  previousSecretCiphertext: text("previous_secret_ciphertext"),
+  previousValidUntil: text("previous_valid_until"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+export type PartnerWebhook = typeof partnerWebhooks.$inferSelect;
+
+export const OUTBOX_STATUSES = ["PENDING", "DELIVERED", "DEAD", "CANCELLED"] as const;
+export const webhookOutbox = sqliteTable(
+  "webhook_outbox",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    messageId: text("message_id").notNull().unique(),
+    eventKey: text("event_key").notNull().unique(),
+    pbcRefNumber: text("pbc_ref_number").notNull(),
+    eventType: text("event_type").notNull(),
+    transactionId: integer("transaction_id"),
+    refundId: integer("refund_id"),
+    occurredAt: text("occurred_at").notNull(),
+    payload: text("payload"),
+    status: text("status", { enum: OUTBOX_STATUSES }).notNull().default("PENDING"),
+    attempts: integer("attempts").notNull().default(0),
+    generation: integer("generation").notNull().default(0),
+    enqueuedAt: text("enqueued_at"),
+    nextAttemptAt: text("next_attempt_at"),
+    claimedUntil: text("claimed_until"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    deliveredAt: text("delivered_at"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (table) => [
+    index("webhook_outbox_sweep").on(table.status, table.nextAttemptAt),
+    index("webhook_outbox_partner").on(table.pbcRefNumber, table.id),
+  ],
+);
+export type OutboxRow = typeof webhookOutbox.$inferSelect;
+
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    outboxId: integer("outbox_id").notNull(),
+    attemptNumber: integer("attempt_number").notNull(),
+    url: text("url").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+    retryAfterSeconds: integer("retry_after_seconds"),
+    attemptedAt: text("attempted_at").notNull(),
+  },
+  (table) => [index("webhook_attempts_outbox").on(table.outboxId, table.id)],
+);
+export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;
 export const REFUND_STATUSES = ["PENDING", "APPROVED", "DECLINED", "UNKNOWN"] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 export const REFUND_GL_STATUSES = ["NEW", "INPRG", "CMPLT", "RJCT"] as const;

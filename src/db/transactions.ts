@@ -1,5 +1,5 @@
 /** Owns `transactions`. */
-import { and, eq, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import type { DirectSaleRequest } from "../domain/directSaleRequest.ts";
 import { AWAITING_OUTCOME, PAYABLE } from "../domain/paymentAttempt.ts";
 import type { Db } from "./client.ts";
@@ -220,4 +220,34 @@ export async function reconciliationFactsPage(db: Db, afterId: number, limit: nu
     refundOrderNumbers: JSON.parse(row.refund_orders) as string[],
     refundAwaitingOutcome: row.refund_awaiting === 1,
   }));
+}
+
+export interface SearchFilter {
+  pbcRefNumber: string;
+  /** trnDate, or the Pacific business date of the payment (gl_business_date). */
+  by: "trnDate" | "paid";
+  from: string | null;
+  to: string | null;
+  status: "PNDNG" | "PAID" | "CMPLT" | null;
+  /** Keyset position: rows strictly after (date, id). */
+  after: { date: string; id: number } | null;
+  limit: number;
+}
+
+/** One keyset page of a partner's transactions, oldest first (only the partner's own rows). */
+export async function searchTransactionsPage(db: Db, filter: SearchFilter): Promise<Transaction[]> {
+  const column = filter.by === "paid" ? transactions.glBusinessDate : transactions.trnDate;
+  const conditions: SQL[] = [eq(transactions.pbcRefNumber, filter.pbcRefNumber)];
+  if (filter.by === "paid") conditions.push(sql`${transactions.glBusinessDate} IS NOT NULL`);
+  if (filter.from !== null) conditions.push(sql`${column} >= ${filter.from}`);
+  if (filter.to !== null) conditions.push(sql`${column} <= ${filter.to}`);
+  if (filter.status !== null) conditions.push(eq(transactions.paymentStatus, filter.status));
+  if (filter.after !== null) conditions.push(sql`(${column}, ${transactions.id}) > (${filter.after.date}, ${filter.after.id})`);
+  return db
+    .select()
+    .from(transactions)
+    .where(and(...conditions))
+    .orderBy(asc(column), asc(transactions.id))
+    .limit(filter.limit)
+    .all();
 }

@@ -1,7 +1,7 @@
 /** The signed redirect back to the partner (RESPONSE and VALIDATION sections of the contract). */
 import type { FieldErrors } from "./directSaleRequest.ts";
 import { formatCents } from "./money.ts";
-import { md5Hex } from "./signature.ts";
+import { type Signer, signatureHex } from "./signature.ts";
 import { parseQuery, urlencode } from "./urlencoding.ts";
 
 export type ResponseOutcome = "approved" | "declined" | "cancelled" | "expired" | "locked";
@@ -75,7 +75,7 @@ export function validationErrorPairs(
  * the deployed Python client verifies with urlencode(dict(parse_qsl(query))) and parse_qsl drops
  * blank values: the hash must cover exactly the bytes that client reproduces.
  */
-export async function signedRedirectUrl(redirectUri: string, pairs: Pairs, apiKey: string): Promise<string> {
+export async function signedRedirectUrl(redirectUri: string, pairs: Pairs, signer: Signer): Promise<string> {
   const hashAt = redirectUri.indexOf("#");
   const fragment = hashAt === -1 ? "" : redirectUri.slice(hashAt);
   const withoutFragment = hashAt === -1 ? redirectUri : redirectUri.slice(0, hashAt);
@@ -84,6 +84,6 @@ export async function signedRedirectUrl(redirectUri: string, pairs: Pairs, apiKe
   const partnerPairs = queryAt === -1 ? [] : parseQuery(withoutFragment.slice(queryAt + 1));
   const all = [...partnerPairs, ...pairs].filter(([, value]) => value !== "");
   const query = urlencode(all);
-  const hashValue = await md5Hex(query + apiKey);
+  const hashValue = await signatureHex(signer.algorithm, query, signer.key);
   return `${base}?${query}&hashValue=${hashValue}${fragment}`;
 }

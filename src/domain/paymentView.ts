@@ -21,6 +21,11 @@ export interface PaymentRecord {
   trnOrderId: string | null;
   paymentAuthCode: string | null;
   cardType: string | null;
+  /**
+   * The newest attempt's outcome (APPROVED, DECLINED, CANCELLED, EXPIRED, LOCKED) and when; null
+   * when nobody has tried to pay. A declined payment stays PNDNG: this says it was tried.
+   */
+  lastAttempt: { status: string; at: string } | null;
 }
 
 export interface RevenueRecord {
@@ -41,6 +46,8 @@ export interface PaymentViewCamel {
   currency: string;
   glDate: string;
   paymentStatus: string;
+  lastAttemptStatus: string | null;
+  lastAttemptTime: string | null;
   trnOrderId: string | null;
   paymentAuthCode: string | null;
   cardType: string | null;
@@ -71,6 +78,8 @@ export interface PaymentViewLower {
   currency: string;
   gldate: string;
   paymentstatus: string;
+  lastattemptstatus: string | null;
+  lastattempttime: string | null;
   trnorderid: string | null;
   paymentauthcode: string | null;
   cardtype: string | null;
@@ -121,6 +130,8 @@ export function paymentViewCamel(
     currency: payment.currency,
     glDate: payment.glDate,
     paymentStatus: payment.paymentStatus,
+    lastAttemptStatus: payment.lastAttempt?.status ?? null,
+    lastAttemptTime: payment.lastAttempt?.at ?? null,
     trnOrderId: paid ? clean(payment.trnOrderId) : null,
     paymentAuthCode: paid ? clean(payment.paymentAuthCode) : null,
     cardType: paid ? clean(payment.cardType) : null,
@@ -159,6 +170,8 @@ export function paymentViewLower(
     currency: camel.currency,
     gldate: camel.glDate,
     paymentstatus: camel.paymentStatus,
+    lastattemptstatus: camel.lastAttemptStatus,
+    lastattempttime: camel.lastAttemptTime,
     trnorderid: camel.trnOrderId,
     paymentauthcode: camel.paymentAuthCode,
     cardtype: camel.cardType,

@@ -1,12 +1,30 @@
 /**
- * The partner contract's MD5 signature: hashValue = md5_hex(S + apiKey), S being the query
- * string before "&hashValue=". MD5 is kept only because deployed partners depend on it.
+ * The partner contract's signature: hashValue = md5_hex(S + apiKey), S being the query string
+ * before "&hashValue=". MD5 is kept only because deployed partners depend on it; a partner can be
+ * switched to its successor, hashValue = hex HMAC-SHA256(apiKey, S), over exactly the same bytes.
+ * The algorithm is the partner's setting, never the request's choice.
  */
 import { bytesToHex } from "../lib/encoding.ts";
 import { parseQuery, unquotePlus } from "./urlencoding.ts";
 
 const encoder = new TextEncoder();
-const HASH_PATTERN = /^[0-9a-fA-F]{32}$/;
+export type SigningAlgorithm = "MD5" | "HMAC-SHA256";
+export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ["MD5", "HMAC-SHA256"];
+
+/** A key and the algorithm its partner signs with. */
+export interface Signer {
+  key: string;
+  algorithm: SigningAlgorithm;
+}
+
+const HASH_PATTERNS: Record<SigningAlgorithm, RegExp> = { MD5: /^[0-9a-f]{32}$/, "HMAC-SHA256": /^[0-9a-f]{64}$/ };
+
+/** hashValue of `text`: md5_hex(text + key), or hex HMAC-SHA256 keyed with the API key. */
+export async function signatureHex(algorithm: SigningAlgorithm, text: string, key: string): Promise<string> {
+  if (algorithm === "MD5") return md5Hex(text + key);
+  const hmacKey = await crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return bytesToHex(new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, encoder.encode(text))));
+}
 
 export async function md5Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("MD5", encoder.encode(text));
@@ -60,9 +78,11 @@ export async function verifyRequestSignature(
   signedPart: string,
   hashValue: string,
   apiKeys: readonly string[],
+  algorithm: SigningAlgorithm = "MD5",
 ): Promise<{ index: number; form: SignedForm } | null> {
   const received = unquotePlus(hashValue).trim().toLowerCase();
-  if (!HASH_PATTERN.test(received)) return null;
+  // An MD5 hashValue sent for an HMAC-SHA256 partner (or the reverse) never verifies.
+  if (!HASH_PATTERNS[algorithm].test(received)) return null;
   const decoded = unquotePlus(signedPart);
   const forms: Array<[SignedForm, string]> =
     decoded === signedPart
@@ -75,7 +95,7 @@ export async function verifyRequestSignature(
   // Every candidate is computed and compared, so timing does not reveal which form or key matched.
   for (const [index, key] of apiKeys.entries()) {
     for (const [form, text] of forms) {
-      if (constantTimeEqual(await md5Hex(text + key), received) && matched === null) matched = { index, form };
+      if (constantTimeEqual(await signatureHex(algorithm, text, key), received) && matched === null) matched = { index, form };
     }
   }
   return matched;
@@ -117,6 +137,6 @@ function readDecoded(text: string): Array<[string, string]> {
 }
 
 /** Append the signature to an already-encoded query string. */
-export async function signQuery(query: string, apiKey: string): Promise<string> {
-  return `${query}&hashValue=${await md5Hex(query + apiKey)}`;
+export async function signQuery(query: string, apiKey: string, algorithm: SigningAlgorithm = "MD5"): Promise<string> {
+  return `${query}&hashValue=${await signatureHex(algorithm, query, apiKey)}`;
 }

@@ -3,6 +3,7 @@ import type { Db } from "../db/client.ts";
 import type { Language } from "../i18n/index.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { PaymentProcessor } from "../processor/types.ts";
+import type { Notifier } from "../services/notifications.ts";
 
 export interface AppVariables {
   requestId: string;
@@ -10,6 +11,8 @@ export interface AppVariables {
   db: Db;
   processor: PaymentProcessor;
   log: Logger;
+  /** Partner events written by this request's batches; flushed to the queue after the response. */
+  notify: Notifier;
   /** Facts a handler adds to the request's one log line. */
   logFields: Record<string, unknown>;
   /** Per-response CSP nonce for the page's own scripts. */

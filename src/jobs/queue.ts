@@ -1,12 +1,13 @@
 /**
- * Queue consumers, dispatched by queue name: `paybc-receipts-<environment>` -> receipts. Another
- * queue adds its own entry here. An unknown queue's messages are retried (and logged), never lost.
+ * Queue consumers, dispatched by queue name: `paybc-receipts-<environment>` -> receipts,
+ * `paybc-webhooks-<environment>` -> partner notifications. Another queue adds its own entry here. An unknown queue's messages are retried (and logged), never lost.
  */
 import { configurationProblems, readConfig } from "../config.ts";
 import { database } from "../db/client.ts";
 import { createEmailSender } from "../email/index.ts";
 import { createLogger, type Logger } from "../lib/logger.ts";
 import { handleReceiptBatch } from "../services/receipts.ts";
+import { runWebhookQueue } from "./webhookQueue.ts";
 
 type QueueHandler = (batch: MessageBatch<unknown>, env: Env, log: Logger) => Promise<void>;
 
@@ -19,6 +20,8 @@ const HANDLERS: Array<{ prefix: string; handle: QueueHandler }> = [
       return handleReceiptBatch({ db, config, sender: createEmailSender(config, env, db), log }, batch);
     },
   },
+  // Partner notifications (services/webhookDelivery.ts); its dead-letter queue has no consumer.
+  { prefix: "paybc-webhooks", handle: (batch, env) => runWebhookQueue(batch, env) },
 ];
 
 export function queueHandlerFor(queueName: string): QueueHandler | undefined {

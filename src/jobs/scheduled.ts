@@ -11,6 +11,7 @@ import { auditRecorder } from "../services/audit.ts";
 import { sweepPayments } from "../services/cardPayment/index.ts";
 import { runGlPosting } from "../services/glPosting.ts";
 import { processLedgerInbox } from "../services/ledgerFeedback.ts";
+import { createNotifier, sweepOutbox } from "../services/notifications.ts";
 import { sweepReceipts } from "../services/receipts.ts";
 import { runRefundPosting } from "../services/refundPosting.ts";
 import { sweepRefunds } from "../services/refunds.ts";
@@ -26,12 +27,15 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   const config = readConfig(env);
   const db = database(env.DB);
   const now = new Date(controller.scheduledTime);
+  // Events written by this run are sent by the outbox sweep at its end.
+  const notify = createNotifier({ db, queue: env.WEBHOOKS, log });
   const report = await sweepPayments({
     db,
     config,
     encryptionKey: env.API_KEY_ENCRYPTION_KEY,
     processor: createProcessor(config, env),
     audit: auditRecorder(db, { actor: "system:sweep", sourceIp: null, log }),
+    notify,
     log,
     now,
     receipts: env.RECEIPTS,
@@ -42,6 +46,7 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     db,
     processor: createProcessor(config, env),
     audit: auditRecorder(db, { actor: "system:sweep", sourceIp: null, log }),
+    notify,
     log,
     now,
   });
@@ -55,6 +60,7 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
       bucket: env.JOURNALS,
       ledger,
       audit: auditRecorder(db, { actor: "system:ledger-feedback", sourceIp: null, log }),
+      notify,
       log,
       now,
     });
@@ -84,4 +90,7 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     // Reversals after revenue: a refund line waits for its revenue line to be posted.
     await runRefundPosting(posting);
   }
+  // Partner notifications this run wrote, those whose queue send failed and those whose message was lost.
+  const outbox = await sweepOutbox({ db, queue: env.WEBHOOKS, log, now: new Date() });
+  if (outbox.sent + outbox.failed > 0) log.info("webhook outbox sweep finished", { ...outbox });
 }

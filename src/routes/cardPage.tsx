@@ -56,6 +56,7 @@ function deps(c: Context<AppEnv>): CardDeps {
     encryptionKey: c.env.API_KEY_ENCRYPTION_KEY,
     processor: c.get("processor"),
     audit: auditRecorder(db, { actor: "public", sourceIp: clientAddress(c), log: c.get("log") }),
+    notify: c.get("notify"),
     log: c.get("log"),
     now: new Date(),
     receipts: c.env.RECEIPTS,

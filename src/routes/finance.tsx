@@ -328,6 +328,7 @@ async function upload(c: Context<FinanceEnv>): Promise<{ outcome: FeedbackOutcom
         bucket: c.env.JOURNALS,
         ledger: readLedgerConfig(c.env),
         audit: auditRecorder(db, { actor: c.get("financeUser"), sourceIp: c.req.header("CF-Connecting-IP") ?? null, log }),
+        notify: c.get("notify"),
         log,
         now: new Date(),
       },

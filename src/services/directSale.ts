@@ -26,7 +26,13 @@ import { moneyDigest } from "../domain/moneyDigest.ts";
 import { isPbcRefNumber } from "../domain/partnerNumber.ts";
 import { signedRedirectUrl, validationErrorPairs } from "../domain/paymentResponse.ts";
 import { matchRedirectUri } from "../domain/redirectTargets.ts";
-import { type SignedQuery, signedParameters, splitSignedQuery, verifyRequestSignature } from "../domain/signature.ts";
+import {
+  type SignedQuery,
+  type SigningAlgorithm,
+  signedParameters,
+  splitSignedQuery,
+  verifyRequestSignature,
+} from "../domain/signature.ts";
 import { parseQuery } from "../domain/urlencoding.ts";
 import { type Language, parseLanguage } from "../i18n/index.ts";
 import { randomToken, sha256Hex } from "../lib/crypto.ts";
@@ -106,11 +112,20 @@ type Decision =
   | { kind: "bad-hash" }
   | { kind: "ambiguous"; problem: string }
   | { kind: "redirect-problem"; problem: string; audit: boolean }
-  | { kind: "invalid"; pbcTxnNumber: string | null; errors: FieldErrors; apiKey: ApiKey; redirectUri: string; refs: Refs }
+  | {
+      kind: "invalid";
+      pbcTxnNumber: string | null;
+      errors: FieldErrors;
+      apiKey: ApiKey;
+      algorithm: SigningAlgorithm;
+      redirectUri: string;
+      refs: Refs;
+    }
   | {
       kind: "accepted";
       request: DirectSaleRequest;
       apiKey: ApiKey;
+      algorithm: SigningAlgorithm;
       redirectTarget: string;
       moneyDigest: string;
       language: Language | null;
@@ -128,10 +143,13 @@ async function decide(
 ): Promise<Decision> {
   if (authority.partner?.status !== "ACTIVE") return { kind: "unknown-partner" };
   const keys = await decryptApiKeys(deps.encryptionKey, pbcRefNumber, authority.keyRows);
+  // The partner's algorithm, never the request's: an MD5 hashValue does not verify for an HMAC-SHA256 partner.
+  const algorithm = authority.partner.signingAlgorithm;
   const matched = await verifyRequestSignature(
     signed.signedPart,
     signed.hashValue,
     keys.map((key) => key.key),
+    algorithm,
   );
   if (matched === null) return { kind: "bad-hash" };
   const apiKey = keys[matched.index] as ApiKey;
@@ -164,6 +182,7 @@ async function decide(
       pbcTxnNumber: validation.pbcTxnNumber,
       errors: validation.errors,
       apiKey,
+      algorithm,
       redirectUri: redirect.url,
       refs,
     };
@@ -174,6 +193,7 @@ async function decide(
     kind: "accepted",
     request,
     apiKey,
+    algorithm,
     redirectTarget: redirect.target,
     moneyDigest: await moneyDigest(request),
     language: parseLanguage(bag.values.get("language")),
@@ -245,7 +265,10 @@ export async function startDirectSale(deps: DirectSaleDeps, rawQuery: string): P
       return {
         kind: "validation-redirect",
         errors: decision.errors,
-        location: await signedRedirectUrl(decision.redirectUri, pairs, decision.apiKey.key),
+        location: await signedRedirectUrl(decision.redirectUri, pairs, {
+          key: decision.apiKey.key,
+          algorithm: decision.algorithm,
+        }),
       };
     }
     case "accepted": {
@@ -266,10 +289,11 @@ async function writeAttempt(
   accepted: Extract<Decision, { kind: "accepted" }>,
 ): Promise<{ created: true; outcome: DirectSaleOutcome } | { created: false }> {
   const { db, now } = deps;
-  const { request, apiKey } = accepted;
+  const { request, apiKey, algorithm } = accepted;
   const authority = sql.join(
     [
-      partnerActiveCondition(request.pbcRefNumber),
+      // The algorithm the request was verified with is still the partner's (the partner copy may be a minute old).
+      partnerActiveCondition(request.pbcRefNumber, algorithm),
       apiKeyValidCondition(request.pbcRefNumber, apiKey.id, now),
       redirectTargetRegisteredCondition(request.pbcRefNumber, accepted.redirectTarget),
     ],
@@ -321,7 +345,7 @@ async function explainNoAttempt(
   accepted: Extract<Decision, { kind: "accepted" }>,
 ): Promise<DirectSaleOutcome> {
   const { db, now } = deps;
-  const { request, apiKey } = accepted;
+  const { request, apiKey, algorithm } = accepted;
   const maxDeclines = deps.config.maxDeclinesPerPayment;
   const existing = await findTransaction(db, request.pbcRefNumber, request.pbcTxnNumber);
   const locked = existing?.paymentStatus === "PNDNG" && existing.declineCount >= maxDeclines;
@@ -339,7 +363,10 @@ async function explainNoAttempt(
     return {
       kind: "validation-redirect",
       errors,
-      location: await signedRedirectUrl(request.redirectUri, validationErrorPairs(errors, null, request), apiKey.key),
+      location: await signedRedirectUrl(request.redirectUri, validationErrorPairs(errors, null, request), {
+        key: apiKey.key,
+        algorithm,
+      }),
     };
   };
   if (existing && locked) {

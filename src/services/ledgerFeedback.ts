@@ -33,6 +33,7 @@ import { sha256Hex } from "../lib/crypto.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { AuditRecorder } from "./audit.ts";
 import { feederFileJournal } from "./ledgerFiles.ts";
+import type { Notifier } from "./notifications.ts";
 
 export const LEDGER_INBOX_PREFIX = "ledger-inbox/";
 export const LEDGER_FEEDBACK_PREFIX = "ledger-feedback/";
@@ -46,6 +47,8 @@ export interface FeedbackDeps {
   bucket: R2Bucket;
   ledger: LedgerConfig;
   audit: AuditRecorder;
+  /** `payment.posted` for the payments the ledger's acceptance completes, in the same batch. */
+  notify: Notifier;
   log: Logger;
   now: Date;
   /** Test hook: called after each batch of a file is applied, so a test can make the run die there. */
@@ -285,6 +288,7 @@ async function applyBatch(
     ),
     lines.accept(file.id, unsettled),
     lines.complete(file.id, deps.now),
+    file.journalKind === "payment" ? deps.notify.postedFeederFile(file.id) : deps.notify.refundsPostedFeederFile(file.id),
     settleFeederFileQuery(file.id, status, row.id, deps.now),
     deps.audit.statement("ledger.batch_settled", status === "ACCEPTED" ? "success" : "failure", {
       target: file.fileName,

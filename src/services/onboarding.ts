@@ -187,6 +187,8 @@ export async function configurePartner(
     glPosting?: boolean;
     cashAccount?: string | null;
     name?: string;
+    /** MD5 (the contract's) or its successor HMAC-SHA256, for direct sale requests and responses. */
+    signingAlgorithm?: "MD5" | "HMAC-SHA256";
     onDecline?: "retry" | "return";
   },
   now: Date,

@@ -4,17 +4,31 @@ import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { findClientQuery } from "../db/oauthClients.ts";
 import { findPartnerQuery } from "../db/partners.ts";
+import { lastAttemptOutcomeQuery, lastAttemptOutcomes } from "../db/paymentAttempts.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
-import { refundLinesOfTransactionQuery, refundsOfTransactionQuery, repostRejectedRefundLinesQuery } from "../db/refunds.ts";
-import { blockingLines, linesOfTransactionQuery, processedLinesSignature, revenueUpdateQueries } from "../db/revenueLines.ts";
+import {
+  refundLinesOfTransactionQuery,
+  refundLinesOfTransactions,
+  refundsOfTransactionQuery,
+  refundsOfTransactions,
+  repostRejectedRefundLinesQuery,
+} from "../db/refunds.ts";
+import {
+  blockingLines,
+  linesOfTransactionQuery,
+  linesOfTransactions,
+  processedLinesSignature,
+  revenueUpdateQueries,
+} from "../db/revenueLines.ts";
 import type { Partner, Refund, RefundLineRow, RevenueLineRow, Transaction } from "../db/schema.ts";
-import { findTransaction, findTransactionQuery } from "../db/transactions.ts";
+import { findTransaction, findTransactionQuery, searchTransactionsPage } from "../db/transactions.ts";
 import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
 import { refundSummary } from "../domain/refund.ts";
 import { paymentRefundFields } from "../domain/refundView.ts";
 import type { RevenueLine } from "../domain/revenue.ts";
 import { checkRevenueUpdate, type RevenueUpdateLineInput } from "../domain/revenueUpdate.ts";
 import { randomToken } from "../lib/crypto.ts";
+import { base64UrlToBytes, bytesToBase64Url } from "../lib/encoding.ts";
 import {
   clientAuthenticates,
   issueToken,
@@ -110,6 +124,14 @@ interface OwnPayment {
   lines: RevenueLineRow[];
   refunds: Refund[];
   refundLines: RefundLineRow[];
+  lastAttempt: LastAttempt;
+}
+
+export type LastAttempt = { status: string; at: string } | null;
+
+function lastAttemptOf(rows: ReadonlyArray<{ state: string; at: string }>): LastAttempt {
+  const row = rows[0];
+  return row ? { status: row.state, at: row.at } : null;
 }
 
 /** SQL: the id of the payment named by partner and number (the refund reads batched with it). */
@@ -137,16 +159,17 @@ export async function authenticate(
   let client: StoredClient | undefined;
   let prefetched: OwnPayment | null | undefined;
   if (payment && payment.pbcRefNumber === claims.ref) {
-    const [partners, clients, rows, lines, refunds, refundLines] = await deps.db.batch([
+    const [partners, clients, rows, lines, refunds, refundLines, attempts] = await deps.db.batch([
       findPartnerQuery(deps.db, claims.ref),
       findClientQuery(deps.db, claims.sub),
       findTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
       linesOfTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
       refundsOfTransactionQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
       refundLinesOfTransactionQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
+      lastAttemptOutcomeQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
     ]);
     [partner, client] = [partners[0], clients[0]];
-    prefetched = rows[0] ? { transaction: rows[0], lines, refunds, refundLines } : null;
+    prefetched = rows[0] ? { transaction: rows[0], lines, refunds, refundLines, lastAttempt: lastAttemptOf(attempts) } : null;
   } else {
     const [partners, clients] = await deps.db.batch([
       findPartnerQuery(deps.db, claims.ref),
@@ -159,7 +182,7 @@ export async function authenticate(
   return { ok: true, claims, keyStyle: partner.keyStyle, ...(prefetched !== undefined ? { prefetched } : {}) };
 }
 
-function record(transaction: Transaction): PaymentRecord {
+function record(transaction: Transaction, lastAttempt: LastAttempt): PaymentRecord {
   return {
     pbcRefNumber: transaction.pbcRefNumber,
     pbcTxnNumber: transaction.pbcTxnNumber,
@@ -173,10 +196,12 @@ function record(transaction: Transaction): PaymentRecord {
     trnOrderId: transaction.trnOrderId,
     paymentAuthCode: transaction.paymentAuthCode,
     cardType: transaction.cardType,
+    lastAttempt,
   };
 }
 
-function view(payment: OwnPayment, style: KeyStyle) {
+/** The payment as the query service shows it (also the `data` of partner notifications and search results). */
+export function partnerPaymentView(payment: OwnPayment, style: KeyStyle) {
   const { transaction, lines } = payment;
   const amountOf = (statuses: readonly Refund["status"][]) =>
     payment.refunds.filter((r) => statuses.includes(r.status)).reduce((sum, r) => sum + r.amountCents, 0);
@@ -191,8 +216,8 @@ function view(payment: OwnPayment, style: KeyStyle) {
     ),
   });
   return style === "camel"
-    ? paymentViewCamel(record(transaction), lines, refunds)
-    : paymentViewLower(record(transaction), lines, refunds);
+    ? paymentViewCamel(record(transaction, payment.lastAttempt), lines, refunds)
+    : paymentViewLower(record(transaction, payment.lastAttempt), lines, refunds);
 }
 
 /**
@@ -201,14 +226,15 @@ function view(payment: OwnPayment, style: KeyStyle) {
  */
 async function ownPayment(deps: PartnerApiDeps, claims: TokenClaims, pbcRefNumber: string, pbcTxnNumber: string) {
   if (claims.ref !== pbcRefNumber) return null;
-  const [rows, lines, refunds, refundLines] = await deps.db.batch([
+  const [rows, lines, refunds, refundLines, attempts] = await deps.db.batch([
     findTransactionQuery(deps.db, pbcRefNumber, pbcTxnNumber),
     linesOfTransactionQuery(deps.db, pbcRefNumber, pbcTxnNumber),
     refundsOfTransactionQuery(deps.db, paymentIdSql(pbcRefNumber, pbcTxnNumber)),
     refundLinesOfTransactionQuery(deps.db, paymentIdSql(pbcRefNumber, pbcTxnNumber)),
+    lastAttemptOutcomeQuery(deps.db, paymentIdSql(pbcRefNumber, pbcTxnNumber)),
   ]);
   const transaction = rows[0];
-  return transaction ? { transaction, lines, refunds, refundLines } : null;
+  return transaction ? { transaction, lines, refunds, refundLines, lastAttempt: lastAttemptOf(attempts) } : null;
 }
 
 export async function queryPayment(
@@ -223,11 +249,11 @@ export async function queryPayment(
       ? session.prefetched
       : await ownPayment(deps, session.claims, pbcRefNumber, pbcTxnNumber);
   if (!payment) return null;
-  return view(payment, requestedStyle ?? session.keyStyle);
+  return partnerPaymentView(payment, requestedStyle ?? session.keyStyle);
 }
 
 export type RevenueUpdateResult =
-  | { kind: "updated"; payment: ReturnType<typeof view> }
+  | { kind: "updated"; payment: ReturnType<typeof partnerPaymentView> }
   | { kind: "not-found" }
   | { kind: "conflict"; message: string }
   | { kind: "invalid"; fields: Record<string, string> };
@@ -311,5 +337,87 @@ export async function updateRevenue(
   const updated = (await ownPayment(deps, claims, pbcRefNumber, pbcTxnNumber)) as NonNullable<
     Awaited<ReturnType<typeof ownPayment>>
   >;
-  return { kind: "updated", payment: view(updated, requestedStyle ?? session.keyStyle) };
+  return { kind: "updated", payment: partnerPaymentView(updated, requestedStyle ?? session.keyStyle) };
+}
+
+export interface SearchRequest {
+  by: "trnDate" | "paid";
+  from: string | null;
+  to: string | null;
+  status: "PNDNG" | "PAID" | "CMPLT" | null;
+  limit: number;
+  cursor: string | null;
+}
+
+export type SearchResult =
+  | { ok: true; style: KeyStyle; payments: Array<ReturnType<typeof partnerPaymentView>>; nextCursor: string | null }
+  | { ok: false; fields: Record<string, string> };
+
+/** The cursor is opaque to partners: the last row's (date, id) and the ordering it belongs to. */
+function encodeCursor(by: SearchRequest["by"], date: string, id: number): string {
+  return bytesToBase64Url(new TextEncoder().encode(JSON.stringify([by, date, id])));
+}
+
+function decodeCursor(by: SearchRequest["by"], cursor: string): { date: string; id: number } | null {
+  try {
+    const [cursorBy, date, id] = JSON.parse(new TextDecoder().decode(base64UrlToBytes(cursor))) as unknown[];
+    if (cursorBy !== by || typeof date !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(date) || !Number.isSafeInteger(id))
+      return null;
+    return { date, id: id as number };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reconciliation search over the partner's own payments: keyset-paged (stable while rows are
+ * added), oldest first, by transaction date or by the Pacific date the payment was made.
+ */
+export async function searchPayments(
+  deps: PartnerApiDeps,
+  session: PartnerSession,
+  request: SearchRequest,
+  requestedStyle: KeyStyle | undefined,
+): Promise<SearchResult> {
+  const fields: Record<string, string> = {};
+  if (request.from !== null && request.to !== null && request.from > request.to) fields.to = "to must not be before from";
+  const after = request.cursor === null ? null : decodeCursor(request.by, request.cursor);
+  if (request.cursor !== null && after === null)
+    fields.cursor = "cursor is not one this search returned (use nextCursor from the previous page, with the same by)";
+  if (Object.keys(fields).length > 0) return { ok: false, fields };
+  const rows = await searchTransactionsPage(deps.db, {
+    pbcRefNumber: session.claims.ref,
+    by: request.by,
+    from: request.from,
+    to: request.to,
+    status: request.status,
+    after,
+    limit: request.limit + 1,
+  });
+  const page = rows.slice(0, request.limit);
+  const ids = page.map((row) => row.id);
+  const [lines, attempts, refunds, refundLines] = await Promise.all([
+    linesOfTransactions(deps.db, ids),
+    lastAttemptOutcomes(deps.db, ids),
+    refundsOfTransactions(deps.db, ids),
+    refundLinesOfTransactions(deps.db, ids),
+  ]);
+  const style = requestedStyle ?? session.keyStyle;
+  const payments = page.map((row) => {
+    const attempt = attempts.get(row.id);
+    return partnerPaymentView(
+      {
+        transaction: row,
+        lines: lines.get(row.id) ?? [],
+        refunds: refunds.get(row.id) ?? [],
+        refundLines: refundLines.get(row.id) ?? [],
+        lastAttempt: attempt ? { status: attempt.state, at: attempt.at } : null,
+      },
+      style,
+    );
+  });
+  const last = page.at(-1);
+  const lastDate = last ? (request.by === "paid" ? last.glBusinessDate : last.trnDate) : null;
+  const nextCursor = rows.length > request.limit && last && lastDate ? encodeCursor(request.by, lastDate, last.id) : null;
+  return { ok: true, style, payments, nextCursor };
 }

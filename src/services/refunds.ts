@@ -32,11 +32,14 @@ import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { RefundLookupResult, RefundProcessor, RefundResult } from "../processor/types.ts";
 import type { AuditRecorder } from "./audit.ts";
+import type { Notifier } from "./notifications.ts";
 
 export interface RefundDeps {
   db: Db;
   processor: RefundProcessor;
   audit: AuditRecorder;
+  /** Partner notifications: refund.approved / refund.declined commit with the refund's settlement. */
+  notify: Notifier;
   log: Logger;
   now: Date;
 }
@@ -385,6 +388,15 @@ export async function transition(
       },
       deps.now,
     ),
+    ...(settlement.status === "APPROVED" || settlement.status === "DECLINED"
+      ? [
+          deps.notify.refund(
+            settlement.status === "APPROVED" ? "refund.approved" : "refund.declined",
+            { pbcRefNumber: refund.pbcRefNumber, transactionId: refund.transactionId, refundId: refund.id },
+            sql`EXISTS (SELECT 1 FROM refunds WHERE id = ${refund.id} AND status = ${settlement.status})`,
+          ),
+        ]
+      : []),
     ...extra,
   ]);
   const changed = results[0]?.meta.changes === 1;

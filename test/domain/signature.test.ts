@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { signedParameters, splitSignedQuery, verifyRequestSignature } from "../../src/domain/signature.ts";
+import { signatureHex, signedParameters, splitSignedQuery, verifyRequestSignature } from "../../src/domain/signature.ts";
 import { md5, pyUnquotePlus, pyUrlencode } from "../helpers/independent.ts";
 
 const KEY = "secret-api-key";
@@ -137,5 +137,21 @@ describe("the parameters used are exactly those the signature covers (property)"
     const verified = await verifyRequestSignature(query, await md5(pyUnquotePlus(query) + KEY), [KEY]);
     expect(verified?.form).toBe("decoded");
     expect(signedParameters(query, "decoded")).toEqual({ ok: true, pairs });
+  });
+});
+
+describe("the README's worked signing examples", () => {
+  const signedPart =
+    "trnDate=2026-11-23&pbcRefNumber=10006&glDate=2026-11-23&description=Direct+Sale&pbcTxnNumber=EZ000101&trnAmount=100.00&paymentMethod=CC&currency=CAD&redirectUri=http%3A%2F%2Flocalhost%3A7002%2Findex.html&revenue=1%3A039.18ACE.14691.8928.1800000.000000.0000%3A100.00";
+  const key = "demo-api-key-10006";
+
+  it("MD5 and HMAC-SHA256 give the documented hashValues, and each verifies only under its own algorithm", async () => {
+    const md5Value = "e2891644c1cd0895d70e71bd772edf09";
+    const hmacValue = "dd42a8f58e4e121733395fdbb1f44c6df62ad0852dff51838a6dedde980bb230";
+    expect(await signatureHex("MD5", signedPart, key)).toBe(md5Value);
+    expect(await signatureHex("HMAC-SHA256", signedPart, key)).toBe(hmacValue);
+    expect(await verifyRequestSignature(signedPart, hmacValue, [key], "HMAC-SHA256")).toEqual({ index: 0, form: "raw" });
+    expect(await verifyRequestSignature(signedPart, md5Value, [key], "HMAC-SHA256")).toBeNull();
+    expect(await verifyRequestSignature(signedPart, hmacValue, [key], "MD5")).toBeNull();
   });
 });

@@ -9,6 +9,7 @@ import { type FeedbackDecisions, renderFeedbackBatch } from "../../src/domain/le
 import { createLogger } from "../../src/lib/logger.ts";
 import { auditRecorder } from "../../src/services/audit.ts";
 import { type FeedbackDeps, type FeedbackOutcome, receiveLedgerFile } from "../../src/services/ledgerFeedback.ts";
+import { createNotifier } from "../../src/services/notifications.ts";
 
 export interface SentFeederFile {
   id: number;
@@ -58,6 +59,7 @@ export function feedbackDeps(overrides: Partial<FeedbackDeps> = {}): FeedbackDep
     bucket: env.JOURNALS,
     ledger: readLedgerConfig(env),
     audit: auditRecorder(db, { actor: "test", sourceIp: null, log }),
+    notify: createNotifier({ db, queue: undefined, log }),
     log,
     now: new Date("2026-01-17T18:00:00Z"),
     ...overrides,

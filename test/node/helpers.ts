@@ -37,13 +37,13 @@ export interface CliResult {
   json: unknown;
 }
 
-/** `npm run partner -- <args>`, as a separate process, like an operator runs it. */
+/** `npm run partner -- <args>` (or another CLI script), as a separate process, like an operator runs it. */
 export function runCli(
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+  options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; script?: string } = {},
 ): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawnGroup(NODE, [join(ROOT, "scripts/partner.ts"), ...args], {
+    const child = spawnGroup(NODE, [join(ROOT, options.script ?? "scripts/partner.ts"), ...args], {
       cwd: options.cwd ?? ROOT,
       env: wranglerEnv(options.env),
       stdio: ["ignore", "pipe", "pipe"],

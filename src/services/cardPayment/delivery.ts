@@ -1,8 +1,8 @@
 /** The signed outcome delivered to the partner: the return URL, its record, cancel and "Return to service". */
 import { runBatch } from "../../db/batch.ts";
 import { type ApiKeyRow, responseSigningKey } from "../../db/partnerApiKeys.ts";
-import { markRedirectedQuery, transitionAttempt } from "../../db/paymentAttempts.ts";
-import { recordEvent, recordEventQuery } from "../../db/paymentEvents.ts";
+import { markRedirectedQuery, transitionAttemptQuery } from "../../db/paymentAttempts.ts";
+import { recordEventIfChangedQuery, recordEventQuery } from "../../db/paymentEvents.ts";
 import { OUTCOME_OF, TRANSITIONS } from "../../domain/paymentAttempt.ts";
 import { paymentResponsePairs, type ResponseOutcome, signedRedirectUrl } from "../../domain/paymentResponse.ts";
 import { event, paid, reload } from "./context.ts";
@@ -42,7 +42,7 @@ export async function partnerReturnUrl(
     cardType: outcome === "approved" || outcome === "declined" ? transaction.cardType : null,
     paymentAuthCode: transaction.paymentAuthCode,
   });
-  return signedRedirectUrl(transaction.redirectUri, pairs, key);
+  return signedRedirectUrl(transaction.redirectUri, pairs, { key, algorithm: context.partner.signingAlgorithm });
 }
 
 /** Statements that record the delivery of the outcome to the partner. */
@@ -69,10 +69,17 @@ export async function cancelPayment(deps: CardDeps, context: PaymentContext): Pr
   const { attempt, transaction } = context;
   if (paid(transaction) || transaction.authorisingAttemptId !== null)
     return { kind: "card-page", externalId: attempt.externalId };
-  if (!(await transitionAttempt(deps.db, attempt.id, TRANSITIONS.cancel, deps.now, "Cancelled"))) {
-    return { kind: "card-page", externalId: attempt.externalId };
-  }
-  await recordEvent(deps.db, event(context, "cancelled"), deps.now);
+  // The state change, its event and the partner notification commit together.
+  const [cancelled] = await runBatch(deps.db, [
+    transitionAttemptQuery(deps.db, attempt.id, TRANSITIONS.cancel, deps.now, "Cancelled"),
+    recordEventIfChangedQuery(event(context, "cancelled"), deps.now),
+    deps.notify.payment("payment.cancelled", {
+      pbcRefNumber: transaction.pbcRefNumber,
+      transactionId: transaction.id,
+      attemptId: attempt.id,
+    }),
+  ]);
+  if (cancelled?.meta.changes !== 1) return { kind: "card-page", externalId: attempt.externalId };
   return deliver(deps, await reload(deps, context), "cancelled");
 }
 

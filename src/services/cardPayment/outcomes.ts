@@ -79,6 +79,7 @@ async function recordApproval(
       }),
       now,
     ),
+    deps.notify.payment("payment.approved", { pbcRefNumber: transaction.pbcRefNumber, transactionId: transaction.id }),
     ...(location ? deliveryQueries(deps, updated, "approved") : []),
     deps.audit.statement("payment.approved", "success", { target: `${transaction.pbcRefNumber}/${transaction.pbcTxnNumber}` }),
   ]);
@@ -120,6 +121,11 @@ async function recordDecline(
     transitionAttemptQuery(db, attempt.id, lock ? TRANSITIONS.lock : TRANSITIONS.decline, now, result.message),
     recordEventQuery(db, event(context, "declined", { trnOrderId: result.trnOrderId, cardType: result.cardType }), now),
     ...(lock ? [recordEventQuery(db, event(context, "locked", { declines: transaction.declineCount + 1 }), now)] : []),
+    deps.notify.payment("payment.declined", {
+      pbcRefNumber: transaction.pbcRefNumber,
+      transactionId: transaction.id,
+      attemptId: attempt.id,
+    }),
     ...(location ? deliveryQueries(deps, updated, outcome) : []),
     deps.audit.statement(lock ? "payment.locked" : "payment.declined", "failure", {
       target: `${transaction.pbcRefNumber}/${transaction.pbcTxnNumber}`,

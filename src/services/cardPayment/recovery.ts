@@ -1,7 +1,9 @@
 /** Payments left behind: expiry, outcomes we did not get (looked up at the processor), and the 5-minute sweep. */
+
+import { runBatch } from "../../db/batch.ts";
 import { findPartner } from "../../db/partners.ts";
-import { listExpiredOpenAttempts, listUnknownAttempts, transitionAttempt } from "../../db/paymentAttempts.ts";
-import { recordEvent } from "../../db/paymentEvents.ts";
+import { listExpiredOpenAttempts, listUnknownAttempts, transitionAttemptQuery } from "../../db/paymentAttempts.ts";
+import { type PaymentEvent, recordEvent, recordEventIfChangedQuery } from "../../db/paymentEvents.ts";
 import { findTransactionById } from "../../db/transactions.ts";
 import { AWAITING_OUTCOME, isIn, TRANSITIONS } from "../../domain/paymentAttempt.ts";
 import type { AuthorisationResult, PaymentProcessor } from "../../processor/types.ts";
@@ -17,11 +19,26 @@ export const NOT_FOUND_GRACE_MS = 2 * 60_000;
 
 /** The attempt's time ran out before a card was submitted: EXPIRED, and the page says so. */
 export async function expire(deps: CardDeps, context: PaymentContext): Promise<CardView> {
-  if (await transitionAttempt(deps.db, context.attempt.id, TRANSITIONS.expire, deps.now, "Expired")) {
-    await recordEvent(deps.db, event(context, "expired"), deps.now);
-  }
+  await expireAttempt(deps, context.attempt.id, event(context, "expired"), context.transaction.pbcRefNumber);
   const updated = await reload(deps, context);
   return { kind: "outcome", context: updated, state: outcomeState(responseOutcome(updated) ?? "expired") };
+}
+
+/** OPEN/FAILED -> EXPIRED with its event and the partner notification in one batch; whether this call did it. */
+async function expireAttempt(
+  deps: CardDeps,
+  attemptId: number,
+  expired: PaymentEvent,
+  pbcRefNumber: string | null,
+): Promise<boolean> {
+  const [changed] = await runBatch(deps.db, [
+    transitionAttemptQuery(deps.db, attemptId, TRANSITIONS.expire, deps.now, "Expired"),
+    recordEventIfChangedQuery(expired, deps.now),
+    ...(pbcRefNumber !== null && expired.transactionId != null
+      ? [deps.notify.payment("payment.expired", { pbcRefNumber, transactionId: expired.transactionId, attemptId })]
+      : []),
+  ]);
+  return changed?.meta.changes === 1;
 }
 
 /** Ask the processor what happened to an order whose outcome we did not get. */
@@ -72,23 +89,17 @@ export interface SweepReport {
 export async function sweepPayments(deps: CardDeps, pageSize = 100): Promise<SweepReport> {
   let expired = 0;
   for (const attempt of await listExpiredOpenAttempts(deps.db, deps.now, pageSize)) {
-    if (await transitionAttempt(deps.db, attempt.id, TRANSITIONS.expire, deps.now, "Expired")) {
-      expired++;
-      const transaction = await findTransactionById(deps.db, attempt.transactionId);
-      await recordEvent(
-        deps.db,
-        {
-          eventType: "expired",
-          transactionId: attempt.transactionId,
-          attemptId: attempt.id,
-          attemptNumber: attempt.attemptNumber,
-          pbcRefNumber: transaction?.pbcRefNumber ?? null,
-          pbcTxnNumber: transaction?.pbcTxnNumber ?? null,
-          detail: { by: "sweep" },
-        },
-        deps.now,
-      );
-    }
+    const transaction = await findTransactionById(deps.db, attempt.transactionId);
+    const expiredEvent: PaymentEvent = {
+      eventType: "expired",
+      transactionId: attempt.transactionId,
+      attemptId: attempt.id,
+      attemptNumber: attempt.attemptNumber,
+      pbcRefNumber: transaction?.pbcRefNumber ?? null,
+      pbcTxnNumber: transaction?.pbcTxnNumber ?? null,
+      detail: { by: "sweep" },
+    };
+    if (await expireAttempt(deps, attempt.id, expiredEvent, transaction?.pbcRefNumber ?? null)) expired++;
   }
   let resolved = 0;
   for (const attempt of await listUnknownAttempts(deps.db, pageSize)) {

@@ -6,6 +6,7 @@ import type { CardInput, CardMessages } from "../../domain/card.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { PaymentProcessor } from "../../processor/types.ts";
 import type { AuditRecorder } from "../audit.ts";
+import type { Notifier } from "../notifications.ts";
 import type { ReceiptQueue } from "../receipts.ts";
 
 export interface CardDeps {
@@ -14,6 +15,8 @@ export interface CardDeps {
   encryptionKey: string;
   processor: PaymentProcessor;
   audit: AuditRecorder;
+  /** Partner notifications: each outcome adds its event to its own batch. */
+  notify: Notifier;
   log: Logger;
   now: Date;
   /** Receipt emails (wrangler.toml RECEIPTS); absent only where nothing can be paid (tests of other parts). */
