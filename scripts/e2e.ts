@@ -162,13 +162,16 @@ try {
   });
   if (!finishing) log(`vitest exited with code ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
   const mismatches = (await reconcilePortal("main", persistDir)) + (await reconcilePortal("expiry", expiryDir));
-  const leaks = sweepForCardData([
-    persistDir,
-    expiryDir,
-    ...readdirSync(RESULTS_DIR)
-      .filter((f) => f.startsWith("wrangler-"))
-      .map((f) => join(RESULTS_DIR, f)),
-  ]);
+  const outboxLeaks = (await sweepOutbox("main", main.baseUrl)) + (await sweepOutbox("expiry", expiry.baseUrl));
+  const leaks =
+    outboxLeaks +
+    sweepForCardData([
+      persistDir,
+      expiryDir,
+      ...readdirSync(RESULTS_DIR)
+        .filter((f) => f.startsWith("wrangler-"))
+        .map((f) => join(RESULTS_DIR, f)),
+    ]);
   const problem =
     leaks > 0
       ? `FAILED: ${leaks} place(s) hold card data`
@@ -194,6 +197,30 @@ async function reconcilePortal(name: string, persistDir: string): Promise<number
   );
   for (const mismatch of report.mismatches) log(`  ${mismatch.target}: ${mismatch.rule} (${mismatch.detail})`);
   return report.mismatches.length;
+}
+
+/**
+ * After the whole suite: the receipt emails the portal would have sent (EMAIL_SENDER=capture keeps
+ * them; /demo/outbox shows them as a developer reads them, HTML and text) hold no card number and no
+ * security code. The D1 rows behind it are also in the byte sweep below. Returns the count of leaks.
+ */
+async function sweepOutbox(name: string, baseUrl: string): Promise<number> {
+  let html: string;
+  try {
+    const response = await fetch(`${baseUrl}/demo/outbox`);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    html = await response.text();
+  } catch (error) {
+    log(`email outbox (${name} portal) could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  const messages = html.match(/<section\b/g)?.length ?? 0;
+  const cards = findCardNumbers(html);
+  const codes = SECURITY_CODE_FIELD.exec(html);
+  log(
+    `email outbox sweep (${name} portal): ${messages} captured receipt(s), ${cards.length} card-like number(s)${codes ? ", a security code field" : ""}`,
+  );
+  return cards.length > 0 || codes ? 1 : 0;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * `npm run journals -- list|download|feedback|make-feedback ...`: finance staff's terminal access to
+ * `npm run journals -- list|rejects|download|feedback|make-feedback ...`: finance staff's terminal access to
  * the GL journals and the ledger's feedback files.
  * Talks to the portal's /finance API (the finance token locally; a Cloudflare Access service token
  * in front of a deployed portal), shows download progress and verifies every file's SHA-256.
@@ -124,6 +124,61 @@ const list: JournalsCommand = {
       ? `${table([["ID", "GL date", "Partner", "Seq", "Type", "Amount", "Status", "Lines", "Debits", "Credits"], ...rows])}\nPosted: revenue ${totals.revenue}, refunds ${totals.refunds}, net ${totals.net}`
       : "No journals match.";
     return { json: journals, text };
+  },
+};
+
+interface RejectRow {
+  pbcRefNumber: string;
+  partnerName: string | null;
+  pbcTxnNumber: string;
+  glDate: string;
+  lineNumber: number;
+  revenueAccount: string;
+  amount: string;
+  glErrorCode: string | null;
+  glErrorMessage: string | null;
+}
+
+const rejects: JournalsCommand = {
+  summary: "needs attention: the revenue lines the ledger rejected, with its message",
+  usage: "rejects [--partner N]",
+  options: {
+    partner: { type: "string", value: "N", help: "one partner's rejected lines (pbcRefNumber)" },
+  },
+  required: [],
+  notes: ["A line leaves the list once the partner corrects it with a revenue update and it is posted again."],
+  check(values) {
+    const partner = str(values, "partner");
+    if (partner !== undefined && !/^\d{1,10}$/.test(partner)) {
+      throw new UsageError(`--partner must be a PayBC reference number, not "${partner}"`);
+    }
+  },
+  async run(connection, values) {
+    const query = new URLSearchParams();
+    const partner = str(values, "partner");
+    if (partner) query.set("partner", partner);
+    const body = (await (await call(connection, `/finance/api/rejects?${query}`)).json()) as {
+      rejects: RejectRow[];
+      limit: number;
+    };
+    const rows = body.rejects.map((r) => [
+      r.glDate,
+      r.partnerName ? `${r.pbcRefNumber} ${r.partnerName}` : r.pbcRefNumber,
+      r.pbcTxnNumber,
+      String(r.lineNumber),
+      r.revenueAccount,
+      r.amount,
+      `${r.glErrorCode ? `${r.glErrorCode}: ` : ""}${r.glErrorMessage ?? "(no message)"}`,
+    ]);
+    const text = body.rejects.length
+      ? [
+          table([["GL date", "Partner", "Transaction", "Line", "Account", "Amount", "Ledger's message"], ...rows]),
+          ...(body.rejects.length >= body.limit ? [`(the ${body.limit} newest; fix these to see older ones)`] : []),
+        ].join("\n")
+      : partner
+        ? `No rejected lines for partner ${partner}.`
+        : "No rejected lines: nothing needs attention.";
+    return { json: body.rejects, text };
   },
 };
 
@@ -318,7 +373,7 @@ const code = await runCli<JournalsCommand>(
       "GL journals for finance staff, from a running portal's /finance API: locally the finance token,",
       "in front of a deployed portal a Cloudflare Access service token.",
     ],
-    commands: { list, download, feedback, "make-feedback": makeFeedback },
+    commands: { list, rejects, download, feedback, "make-feedback": makeFeedback },
     globalOptions: CONNECTION_OPTIONS,
     execute: async (_name, command, values) => command.run(connection(values), values),
   },

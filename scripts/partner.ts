@@ -17,8 +17,10 @@ import { accounts } from "./partner/accounts.ts";
 import { addRedirect } from "./partner/addRedirect.ts";
 import { configure } from "./partner/configure.ts";
 import { create } from "./partner/create.ts";
+import { face } from "./partner/face.ts";
 import { list } from "./partner/list.ts";
 import { loadAccounts } from "./partner/loadAccounts.ts";
+import { logo } from "./partner/logo.ts";
 import { removeAccount } from "./partner/removeAccount.ts";
 import { removeRedirect } from "./partner/removeRedirect.ts";
 import { rotateApiKey } from "./partner/rotateApiKey.ts";
@@ -39,6 +41,8 @@ const COMMANDS: Record<string, PartnerCommand> = {
   disable,
   enable,
   configure,
+  face,
+  logo,
   accounts,
   "load-accounts": loadAccounts,
   "remove-account": removeAccount,

@@ -7,8 +7,10 @@ import { createPartnerApi } from "./api/index.ts";
 import { createRefundService } from "./api/refundService.ts";
 import { configurationProblems, readConfig } from "./config.ts";
 import { database } from "./db/client.ts";
+import { languageMiddleware } from "./http/language.ts";
 import { securityHeaders } from "./http/security.ts";
 import type { AppEnv } from "./http/types.ts";
+import { catalogue } from "./i18n/index.ts";
 import { createLogger } from "./lib/logger.ts";
 import { createProcessor } from "./processor/index.ts";
 import { assetRoutes } from "./routes/assets.ts";
@@ -64,6 +66,7 @@ export function createApp(apiBasePath = "/ords/cas", refundBasePath = "/paybc-se
     });
   });
   app.use("*", ...securityHeaders);
+  app.use("*", languageMiddleware);
 
   app.route("/", healthRoutes);
 
@@ -73,7 +76,7 @@ export function createApp(apiBasePath = "/ords/cas", refundBasePath = "/paybc-se
     if (problems.length > 0) {
       c.get("log").error("configuration incomplete: refusing to serve", { problems });
       c.status(503);
-      return c.html(<UnavailablePage nonce={c.get("nonce")} />);
+      return c.html(<UnavailablePage nonce={c.get("nonce")} t={catalogue(c.get("lang"))} />);
     }
     c.set("config", config);
     c.set("db", database(c.env.DB));
@@ -117,7 +120,8 @@ export function createApp(apiBasePath = "/ords/cas", refundBasePath = "/paybc-se
   app.notFound((c) => {
     if (isApiPath(c.req.path)) return c.json({ error: "not_found", message: "Not found" }, 404);
     c.status(404);
-    return c.html(<RequestErrorPage nonce={c.get("nonce") ?? ""} title="Page not found" problems={[]} />);
+    const t = catalogue(c.get("lang") ?? "en");
+    return c.html(<RequestErrorPage nonce={c.get("nonce") ?? ""} title={t.request.pageNotFound} problems={[]} t={t} />);
   });
 
   app.onError((error, c) => {
@@ -128,20 +132,27 @@ export function createApp(apiBasePath = "/ords/cas", refundBasePath = "/paybc-se
         return c.json({ error: "bad_request", message: error.message || "Bad request" }, error.status);
       }
       c.status(error.status);
+      const t = catalogue(c.get("lang") ?? "en");
       return c.html(
-        <RequestErrorPage nonce={c.get("nonce") ?? ""} title={error.message || "Bad request"} problems={[]} />,
+        <RequestErrorPage nonce={c.get("nonce") ?? ""} title={error.message || t.request.badRequest} problems={[]} t={t} />,
         response.status as 400,
       );
     }
     log.error("unhandled error", { error, path: c.req.path });
     if (error instanceof OutcomeUncertainError) {
       c.status(503);
-      return c.html(<PaymentUncertainPage nonce={c.get("nonce") ?? ""} cardPageUrl={cardPath(error.externalId)} />);
+      return c.html(
+        <PaymentUncertainPage
+          nonce={c.get("nonce") ?? ""}
+          cardPageUrl={cardPath(error.externalId)}
+          t={catalogue(c.get("lang") ?? "en")}
+        />,
+      );
     }
     if (isApiPath(c.req.path))
       return c.json({ error: "server_error", message: "Something went wrong; nothing was changed. Try again." }, 500);
     c.status(500);
-    return c.html(<UnavailablePage nonce={c.get("nonce") ?? ""} />);
+    return c.html(<UnavailablePage nonce={c.get("nonce") ?? ""} t={catalogue(c.get("lang") ?? "en")} />);
   });
 
   return app;

@@ -15,6 +15,9 @@ export interface AppConfig {
   benchMode: boolean;
   /** HTTP timeout of a Bambora call (BAMBORA_TIMEOUT_MS). */
   bamboraTimeoutMs: number;
+  /** Receipt emails: "ches" (BC's Common Hosted Email Service) or "capture" (local only, /demo/outbox). */
+  emailSender: "ches" | "capture";
+  ches: { apiUrl: string; tokenUrl: string; from: string };
 }
 
 /**
@@ -55,6 +58,8 @@ export function readConfig(env: Env): AppConfig {
     portalHostname: env.PORTAL_HOSTNAME ?? "",
     benchMode: (env as { BENCH?: string }).BENCH === "true",
     bamboraTimeoutMs: env.BAMBORA_TIMEOUT_MS ? Number(env.BAMBORA_TIMEOUT_MS) : BAMBORA_TIMEOUT_DEFAULT_MS,
+    emailSender: env.EMAIL_SENDER === "capture" ? "capture" : "ches",
+    ches: { apiUrl: env.CHES_API_URL ?? "", tokenUrl: env.CHES_TOKEN_URL ?? "", from: env.RECEIPT_FROM ?? "" },
   };
 }
 
@@ -94,6 +99,25 @@ export function configurationProblems(env: Env): string[] {
     }
   }
   problems.push(...ledgerConfigurationProblems(env));
+  if (env.EMAIL_SENDER === "capture") {
+    // Captured messages hold real addresses in a table anyone with /demo could read.
+    if (env.ENVIRONMENT !== "local") problems.push("EMAIL_SENDER=capture is for local development only");
+  } else if (env.EMAIL_SENDER === "ches") {
+    const secrets = env as { CHES_CLIENT_ID?: string; CHES_CLIENT_SECRET?: string };
+    if (!secrets.CHES_CLIENT_ID) problems.push("Secret CHES_CLIENT_ID is not set (EMAIL_SENDER=ches)");
+    if (!secrets.CHES_CLIENT_SECRET) problems.push("Secret CHES_CLIENT_SECRET is not set (EMAIL_SENDER=ches)");
+    for (const name of ["CHES_API_URL", "CHES_TOKEN_URL"] as const) {
+      const value = env[name] ?? "";
+      if (!/^https:\/\/[^\s/]+/.test(value) && !/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(value)) {
+        problems.push(`${name} must be an https URL (EMAIL_SENDER=ches)`);
+      }
+    }
+    if (!/^[^\s@<>]+@[^\s@<>]+\.[A-Za-z]{2,}$/.test(env.RECEIPT_FROM ?? "")) {
+      problems.push("RECEIPT_FROM must be the address receipts are sent from (EMAIL_SENDER=ches)");
+    }
+  } else {
+    problems.push(`EMAIL_SENDER must be ches or capture, not "${env.EMAIL_SENDER}"`);
+  }
   if (env.ENVIRONMENT === "production") {
     if (env.PROCESSOR === "sandbox") problems.push("The sandbox processor is not allowed in production");
     if (env.DEMO === "true") problems.push("DEMO must be off in production");

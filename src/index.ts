@@ -1,11 +1,11 @@
 /**
- * Worker entry point: HTTP through the Hono app, Cron Triggers through the scheduled handler,
- * partner notifications through the WEBHOOKS queue handler.
+ * Worker entry point: HTTP through the Hono app, Cron Triggers through the scheduled handler, queues
+ * by name (jobs/queue.ts: receipts, partner notifications).
  */
 import { createApp } from "./app.tsx";
 import { readConfig } from "./config.ts";
+import { runQueue } from "./jobs/queue.ts";
 import { runScheduled } from "./jobs/scheduled.ts";
-import { runWebhookQueue } from "./jobs/webhookQueue.ts";
 
 // The app depends on one deployment setting (the API base path); build it once per isolate.
 const apps = new Map<string, ReturnType<typeof createApp>>();
@@ -25,6 +25,6 @@ export default {
     ctx.waitUntil(runScheduled(controller, env));
   },
   async queue(batch, env, _ctx) {
-    await runWebhookQueue(batch, env);
+    await runQueue(batch, env);
   },
 } satisfies ExportedHandler<Env>;

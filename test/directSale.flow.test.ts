@@ -22,7 +22,8 @@ describe("direct sale end to end", () => {
       "Expiry year",
       "Name on card",
       "Security code",
-      "Pay",
+      "Pay $100.00",
+      "Email address for your receipt (optional)",
       "Cancel payment",
     ]) {
       expect(payment.html).toContain(label);

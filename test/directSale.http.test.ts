@@ -11,21 +11,27 @@ describe("GET /public/directsale refusals (error page, never a redirect)", () =>
     const partner = await seedPartner();
     const pairs = directSalePairs(partner);
     const cases: Array<[string, string]> = [
-      [await pythonClientQuery(directSalePairs({ ...partner, pbcRefNumber: "99999999" }), partner.apiKey), "not one we accept"],
-      [await pythonClientQuery(pairs, "wrong-key"), "signature (hashValue) does not match"],
+      [
+        await pythonClientQuery(directSalePairs({ ...partner, pbcRefNumber: "99999999" }), partner.apiKey),
+        "We do not take payments for the service that sent you here",
+      ],
+      [await pythonClientQuery(pairs, "wrong-key"), "could not confirm that the payment request came from the service"],
       [
         await pythonClientQuery(directSalePairs(partner, { redirectUri: "https://evil.example.com/steal" }), partner.apiKey),
-        "not one registered",
+        "return address is not one we can send you back to",
       ],
       [
         await pythonClientQuery(
           directSalePairs(partner, { redirectUri: "https://user:pw@partner.example.ca/return" }),
           partner.apiKey,
         ),
-        "not one registered",
+        "return address is not one we can send you back to",
       ],
-      [`${await pythonClientQuery(pairs, partner.apiKey)}&trnAmount=1.00`, "Parameters after hashValue"],
-      [pyUrlencode(pairs), "hashValue is missing"],
+      [
+        `${await pythonClientQuery(pairs, partner.apiKey)}&trnAmount=1.00`,
+        "could not confirm that the payment request came from the service",
+      ],
+      [pyUrlencode(pairs), "could not confirm that the payment request came from the service"],
     ];
     for (const [query, message] of cases) {
       const response = await get(`/public/directsale?${query}`);
@@ -34,6 +40,9 @@ describe("GET /public/directsale refusals (error page, never a redirect)", () =>
       const html = await response.text();
       expect(html).toContain(message);
       expect(html).toContain("No payment was started from this request.");
+      // The partner's technical detail goes to the logs, not to the person paying.
+      expect(html).not.toContain("hashValue");
+      expect(html).not.toContain("redirectUri");
     }
   });
 
@@ -280,7 +289,7 @@ describe("a partner's registration changes apply to the very next request, even 
     await env.DB.prepare("UPDATE partners SET status = 'DISABLED' WHERE pbc_ref_number = ?").bind(partner.pbcRefNumber).run();
     const refused = await start(partner);
     expect(refused.status).toBe(400);
-    expect(await refused.text()).toContain("not one we accept payments for");
+    expect(await refused.text()).toContain("We do not take payments for the service that sent you here");
     expect(await transactionsOf(partner)).toBe(1);
   });
 
@@ -291,7 +300,7 @@ describe("a partner's registration changes apply to the very next request, even 
     await setApiKey(database(env.DB), env.API_KEY_ENCRYPTION_KEY, partner.pbcRefNumber, newKey, new Date(), new Date());
     const old = await start(partner);
     expect(old.status).toBe(400);
-    expect(await old.text()).toContain("signature (hashValue) does not match");
+    expect(await old.text()).toContain("could not confirm that the payment request came from the service");
     const fresh = await start(partner, newKey);
     expect(fresh.status).toBe(303);
     expect(fresh.headers.get("Location")).toMatch(/^\/public\/pay\//);
@@ -306,7 +315,7 @@ describe("a partner's registration changes apply to the very next request, even 
     const refused = await start(partner);
     expect(refused.status).toBe(400);
     expect(refused.headers.get("Location")).toBeNull();
-    expect(await refused.text()).toContain("not one registered");
+    expect(await refused.text()).toContain("return address is not one we can send you back to");
     expect(await transactionsOf(partner)).toBe(1);
   });
 });

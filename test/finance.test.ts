@@ -89,14 +89,32 @@ describe("finance journal downloads", () => {
     const { journals } = (await (
       await exports.default.fetch(`${BASE}/finance/api/journals?partner=${partner.pbcRefNumber}`, { headers: FINANCE })
     ).json()) as {
-      journals: Array<{ files: Array<{ name: string; url: string; sha256: string }> }>;
+      journals: Array<{ sequence: number; files: Array<{ name: string; url: string; sha256: string; fileName: string }> }>;
     };
     const files = journals[0]?.files ?? [];
     expect(files.map((f) => f.name).sort()).toEqual(["detail.csv", "feeder-GA", "journal.csv", "trigger-GA"]);
+    // Named for what they are: two journals' downloads never share a name in a Downloads folder.
+    const seq = journals[0]?.sequence;
+    const named = Object.fromEntries(files.map((f) => [f.name, f.fileName]));
+    expect(named["journal.csv"]).toBe(`journal-2026-02-02-${partner.pbcRefNumber}-${seq}.csv`);
+    expect(named["detail.csv"]).toBe(`detail-2026-02-02-${partner.pbcRefNumber}-${seq}.csv`);
+    expect(named["feeder-GA"]).toMatch(/^[A-Z]+\.F3535\.\d{14}$/);
+    // The manifest is offered too, under its own name, with the SHA-256 of what was sent.
+    const manifest = (journals[0] as unknown as { manifest: { fileName: string; url: string } }).manifest;
+    expect(manifest.fileName).toBe(`manifest-2026-02-02-${partner.pbcRefNumber}-${seq}.json`);
+    const manifestResponse = await exports.default.fetch(`${BASE}${manifest.url}`, { headers: FINANCE });
+    expect(manifestResponse.status).toBe(200);
+    expect(manifestResponse.headers.get("Content-Disposition")).toBe(`attachment; filename="${manifest.fileName}"`);
+    const manifestBody = (await manifestResponse.json()) as { files: Record<string, { sha256: string }> };
+    expect(manifestBody.files["journal.csv"]?.sha256).toBe(files.find((f) => f.name === "journal.csv")?.sha256);
+    const page = await (
+      await exports.default.fetch(`${BASE}/finance/journals?partner=${partner.pbcRefNumber}`, { headers: FINANCE })
+    ).text();
+    expect(page).toContain(`download="${manifest.fileName}"`);
     for (const file of files) {
       const response = await exports.default.fetch(`${BASE}${file.url}`, { headers: FINANCE });
       expect(response.status).toBe(200);
-      expect(response.headers.get("Content-Disposition")).toMatch(/^attachment; filename="/);
+      expect(response.headers.get("Content-Disposition")).toBe(`attachment; filename="${file.fileName}"`);
       expect(response.headers.get("Cache-Control")).toBe("no-store");
       const bytes = await response.arrayBuffer();
       const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
@@ -108,7 +126,8 @@ describe("finance journal downloads", () => {
     const audit = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'finance.download' AND target LIKE ?")
       .bind(`%/${partner.pbcRefNumber}/%`)
       .first<{ n: number }>();
-    expect(audit?.n).toBe(4);
+    // Every download is audited: the four files and the manifest.
+    expect(audit?.n).toBe(5);
   });
 
   it("the local sign-in sets a finance cookie only for the right token", async () => {

@@ -21,6 +21,16 @@ import { md5, pacificToday, pythonClientQuery, pyUnquotePlus, pyUrlencode, respo
 import { BASE, directSalePairs, GOOD_CARD, get, openPayment, payWith, seedPartner, type TestPartner } from "./helpers/portal.ts";
 import { expectReconciled } from "./helpers/reconcile.ts";
 
+/** Outside local the capture sender is refused: a staging-like Worker sends receipts through CHES (never called here). */
+const STAGING_MAIL = {
+  EMAIL_SENDER: "ches",
+  CHES_API_URL: "https://ches-test.api.gov.bc.ca",
+  CHES_TOKEN_URL: "https://test.loginproxy.gov.bc.ca/token",
+  RECEIPT_FROM: "noreply-pay@gov.bc.ca",
+  CHES_CLIENT_ID: "test-ches-client",
+  CHES_CLIENT_SECRET: "test-ches-secret",
+};
+
 const ACCOUNT = "039.18ACE.14691.8928.1800000.000000.0000";
 
 async function transactionRow(partner: TestPartner, txn: string) {
@@ -60,7 +70,7 @@ describe("finding 1: the parameters used are exactly those the signature covers"
 
     const response = await get(`/public/directsale?${tampered}&hashValue=${hash}`);
     expect(response.status).toBe(400);
-    expect(await response.text()).toContain("ambiguous");
+    expect(await response.text()).toContain("could not confirm that the payment request came from the service");
     expect(await transactionRow(partner, txnOf(pairs))).toBeNull();
 
     // Signed over the decoded text, even the request as the partner sent it reads two ways: refused too.
@@ -221,7 +231,7 @@ describe("findings 4 and 5: return addresses", () => {
       const pairs = directSalePairs(partner, { redirectUri });
       const response = await get(`/public/directsale?${await pythonClientQuery(pairs, partner.apiKey)}`);
       expect(response.status).toBe(400);
-      expect(await response.text()).toContain("spaces or control characters");
+      expect(await response.text()).toContain("return address is not one we can send you back to");
       expect(await transactionRow(partner, txnOf(pairs))).toBeNull();
     }
   });
@@ -285,7 +295,7 @@ describe("finding 7: partner numbers are exact digit strings", () => {
       const pairs = directSalePairs(partner, { pbcRefNumber: padded });
       const response = await get(`/public/directsale?${await pythonClientQuery(pairs, partner.apiKey)}`);
       expect(response.status).toBe(400);
-      expect(await response.text()).toContain("digits only");
+      expect(await response.text()).toContain("We do not take payments for the service that sent you here");
     }
     const audits = await env.DB.prepare(
       "SELECT COUNT(*) AS n FROM audit_log WHERE detail LIKE '%registration changed%' AND target = ?",
@@ -542,7 +552,7 @@ describe("finding 11: finance sign-in", () => {
   });
 
   it("refuses the finance token outside local unless explicitly enabled", async () => {
-    const staging = { ...env, ENVIRONMENT: "staging", FINANCE_TOKEN_FALLBACK: "false" } as Env;
+    const staging = { ...env, ...STAGING_MAIL, ENVIRONMENT: "staging", FINANCE_TOKEN_FALLBACK: "false" } as Env;
     const ctx = createExecutionContext();
     const api = await worker.fetch(
       new Request(`${BASE}/finance/api/journals`, { headers: { Authorization: `Bearer ${env.FINANCE_TOKEN}` } }),
@@ -551,7 +561,7 @@ describe("finding 11: finance sign-in", () => {
     );
     await waitOnExecutionContext(ctx);
     expect(api.status).toBe(503);
-    const enabled = { ...env, ENVIRONMENT: "staging", FINANCE_TOKEN_FALLBACK: "true" } as Env;
+    const enabled = { ...env, ...STAGING_MAIL, ENVIRONMENT: "staging", FINANCE_TOKEN_FALLBACK: "true" } as Env;
     const ok = await worker.fetch(
       new Request(`${BASE}/finance/api/journals`, { headers: { Authorization: `Bearer ${env.FINANCE_TOKEN}` } }),
       enabled,

@@ -220,6 +220,28 @@ describe("ledger feedback", () => {
     // Finance's "needs attention" list has it.
     const rejected = await listRejectedLines(database(env.DB), { pbcRefNumber: partner.pbcRefNumber });
     expect(rejected).toMatchObject([{ pbcTxnNumber: txn, lineNumber: 2, glErrorMessage: "Distribution ACK is invalid" }]);
+    const finance = { Authorization: `Bearer ${env.FINANCE_TOKEN}` };
+    const api = await exports.default.fetch(`${BASE}/finance/api/rejects?partner=${partner.pbcRefNumber}`, { headers: finance });
+    expect(api.status).toBe(200);
+    expect(((await api.json()) as { rejects: unknown[] }).rejects).toMatchObject([
+      {
+        pbcRefNumber: partner.pbcRefNumber,
+        partnerName: "Test Ministry",
+        pbcTxnNumber: txn,
+        glDate: "2026-01-15",
+        lineNumber: 2,
+        glErrorCode: "1117",
+        glErrorMessage: "Distribution ACK is invalid",
+      },
+    ]);
+    const page = await (
+      await exports.default.fetch(`${BASE}/finance/rejects?partner=${partner.pbcRefNumber}`, { headers: finance })
+    ).text();
+    expect(page).toContain('<h1 class="heading-l">Needs attention</h1>');
+    expect(page).toContain("1117: Distribution ACK is invalid");
+    expect(page).toContain(`${partner.pbcRefNumber} Test Ministry`);
+    expect((await exports.default.fetch(`${BASE}/finance/api/rejects?partner=x1`, { headers: finance })).status).toBe(400);
+    expect((await exports.default.fetch(`${BASE}/finance/api/rejects`)).status).toBe(401);
 
     // Changing the accepted line is refused; correcting the rejected one (in lower case) is not.
     const changed = await postRevenue(bearer, partner.pbcRefNumber, txn, {

@@ -1,6 +1,18 @@
 import { configurePartner, showPartner } from "../../src/services/onboarding.ts";
 import { str, UsageError, type Values } from "../lib/cli.ts";
-import { CASH_ACCOUNT, GL_POSTING, KEY_STYLE, keyStyle, onOff, type PartnerCommand, partnerText, REF, ref } from "./shared.ts";
+import {
+  CASH_ACCOUNT,
+  GL_POSTING,
+  KEY_STYLE,
+  keyStyle,
+  ON_DECLINE,
+  onDecline,
+  onOff,
+  type PartnerCommand,
+  partnerText,
+  REF,
+  ref,
+} from "./shared.ts";
 
 function signing(values: Values): "MD5" | "HMAC-SHA256" | undefined {
   const value = str(values, "signing");
@@ -11,9 +23,9 @@ function signing(values: Values): "MD5" | "HMAC-SHA256" | undefined {
 }
 
 export const configure: PartnerCommand = {
-  summary: "change a partner's name, key style, GL posting or signing algorithm",
+  summary: "change a partner's name, key style, GL posting, signing algorithm or what follows a decline",
   usage:
-    "configure --ref N [--name NAME] [--key-style lower|camel] [--gl-posting on|off] [--cash-account ACCOUNT|none] [--signing md5|hmac-sha256]",
+    "configure --ref N [--name NAME] [--key-style lower|camel] [--gl-posting on|off] [--cash-account ACCOUNT|none] [--signing md5|hmac-sha256] [--on-decline retry|return]",
   options: {
     ref: REF,
     name: { type: "string", value: "NAME", help: "the partner's name (1 to 100 characters)" },
@@ -25,15 +37,24 @@ export const configure: PartnerCommand = {
       value: "md5|hmac-sha256",
       help: "direct sale request and response signing: md5 (the contract's) or hmac-sha256 (its successor); the partner switches at the same moment",
     },
+    "on-decline": ON_DECLINE,
   },
   required: ["ref"],
+  notes: [
+    '--on-decline retry: after a decline the person sees "Try another card" and "Return to <partner>" (declines still',
+    "count toward the lock); return: the signed Declined response is sent at once (partners created before this setting).",
+  ],
   check: (values) => {
     ref(values);
     keyStyle(values);
     onOff(values, "gl-posting");
     signing(values);
-    if (!["name", "key-style", "gl-posting", "cash-account", "signing"].some((name) => values[name] !== undefined)) {
-      throw new UsageError("configure needs at least one of --name, --key-style, --gl-posting, --cash-account, --signing");
+    onDecline(values);
+    const settings = ["name", "key-style", "gl-posting", "cash-account", "signing", "on-decline"];
+    if (!settings.some((name) => values[name] !== undefined)) {
+      throw new UsageError(
+        "configure needs at least one of --name, --key-style, --gl-posting, --cash-account, --signing, --on-decline",
+      );
     }
   },
   async run(ctx, values) {
@@ -49,6 +70,8 @@ export const configure: PartnerCommand = {
     if (cash !== undefined) changes.cashAccount = cash === "" || cash.toLowerCase() === "none" ? null : cash;
     const algorithm = signing(values);
     if (algorithm !== undefined) changes.signingAlgorithm = algorithm;
+    const decline = onDecline(values);
+    if (decline !== undefined) changes.onDecline = decline;
     await configurePartner(ctx.db, pbcRefNumber, changes, ctx.now);
     const partner = await showPartner(ctx.db, pbcRefNumber);
     return { json: { partner }, text: `Updated.\n${partnerText(partner)}` };

@@ -6,6 +6,8 @@ import {
   GL_POSTING,
   KEY_STYLE,
   keyStyle,
+  ON_DECLINE,
+  onDecline,
   onOff,
   type PartnerCommand,
   partnerText,
@@ -18,7 +20,7 @@ import {
 export const create: PartnerCommand = {
   summary: "create a partner; prints its new API key and OAuth client credentials once",
   usage:
-    "create --ref N --name NAME --redirect URL [--redirect URL...] [--key-style lower|camel] [--gl-posting on|off] [--cash-account ACCOUNT]",
+    "create --ref N --name NAME --redirect URL [--redirect URL...] [--key-style lower|camel] [--gl-posting on|off] [--cash-account ACCOUNT] [--on-decline retry|return]",
   options: {
     ref: REF,
     name: { type: "string", value: "NAME", help: "the partner's name (1 to 100 characters)" },
@@ -31,6 +33,7 @@ export const create: PartnerCommand = {
     "key-style": KEY_STYLE,
     "gl-posting": GL_POSTING,
     "cash-account": CASH_ACCOUNT,
+    "on-decline": ON_DECLINE,
   },
   required: ["ref", "name", "redirect"],
   needsKey: true,
@@ -39,6 +42,7 @@ export const create: PartnerCommand = {
     ref(values);
     keyStyle(values);
     onOff(values, "gl-posting");
+    onDecline(values);
   },
   async run(ctx, values) {
     const pbcRefNumber = ref(values);
@@ -62,6 +66,7 @@ export const create: PartnerCommand = {
         keyStyle: keyStyle(values) ?? "lower",
         glPosting: onOff(values, "gl-posting") ?? false,
         cashAccount: str(values, "cash-account")?.trim() || null,
+        onDecline: onDecline(values) ?? "retry",
       },
       ctx.now,
     );

@@ -44,6 +44,11 @@ export const GRACE: OptionSpec = {
   value: "HOURS",
   help: `how long the previous secret stays valid (default ${ROTATION_GRACE_HOURS}, 0 to revoke it at once, at most ${MAX_GRACE_HOURS})`,
 };
+export const ON_DECLINE: OptionSpec = {
+  type: "string",
+  value: "retry|return",
+  help: "after a decline: retry in place (default for new partners) or return to the partner at once",
+};
 export const SECRETS_NOTE = ["Secrets are printed once: store them at once."];
 
 // ---------------------------------------------------------------- value checks
@@ -67,6 +72,13 @@ export function onOff(values: Values, name: string): boolean | undefined {
   if (value === undefined) return undefined;
   if (value !== "on" && value !== "off") throw new UsageError(`--${name} must be on or off, not "${value}"`);
   return value === "on";
+}
+
+export function onDecline(values: Values): "retry" | "return" | undefined {
+  const value = str(values, "on-decline");
+  if (value === undefined) return undefined;
+  if (value !== "retry" && value !== "return") throw new UsageError(`--on-decline must be retry or return, not "${value}"`);
+  return value;
 }
 
 export function graceHours(values: Values): number {
@@ -114,6 +126,13 @@ export function partnerText(partner: PartnerView): string {
     `  GL posting:        ${partner.glPosting ? "on" : "off"}`,
     `  cash account:      ${partner.cashAccount ?? "(none)"}`,
     `  signing:           ${partner.signingAlgorithm}`,
+    `  after a decline:   ${partner.onDecline === "retry" ? "retry in place" : "return to the partner at once"}`,
+    `  French name:       ${partner.nameFr ?? "(none: the name is shown)"}`,
+    `  contact email:     ${partner.contactEmail ?? "(none)"}`,
+    `  contact phone:     ${partner.contactPhone ?? "(none)"}`,
+    `  contact website:   ${partner.contactUrl ?? "(none)"}`,
+    `  logo:              ${partner.logoSha256 ? `sha256 ${partner.logoSha256}` : "(none)"}`,
+    `  privacy notice:    ${partner.privacyNoticeEn ? "own (English)" : "default (English)"}, ${partner.privacyNoticeFr ? "own (French)" : "default (French)"}`,
     `  created:           ${partner.createdAt}`,
     `  updated:           ${partner.updatedAt}`,
     "  redirect targets:",

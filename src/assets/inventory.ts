@@ -14,11 +14,16 @@ export const SCRIPT_INVENTORY: InventoriedScript[] = [
     path: "/public/assets/card.js",
     purpose:
       "Card page convenience: the server's own card checks (bundled from domain/card.ts by scripts/build-browser.ts), double-submit guard",
-    sha256: "3addc687fb4052e4d4bf3e7576086f432bd51978460c0cc52942d529250eb81b",
+    sha256: "c30eaa2245f3c2c80b4a33dc438125e936d5a84fcc94ba53b47107cf2dcdd539",
   },
   {
     path: "/public/assets/waiting.js",
     purpose: "Waiting page: polls the payment's status and reloads once the outcome is known",
     sha256: "06d76d04068d0ae2e6137f1b9b266f227cc852142deb823c3f2edaf3a2c082de",
+  },
+  {
+    path: "/public/assets/print.js",
+    purpose: "Receipt page: shows the Print button and opens the browser's print dialog",
+    sha256: "24efd37e66a8a11c75564c41331658a46f5ed6d2a82656ceda0d42f8ac83cb80",
   },
 ];

@@ -52,12 +52,25 @@ a:focus{background:#fcba19;color:#0b0c0c;box-shadow:0 -2px #fcba19,0 4px #0b0c0c
 .panel{background:#00703c;color:#fff;padding:25px;margin-bottom:30px;text-align:center}
 .panel-title{margin:0 0 10px;font-size:2rem}
 .panel-body{margin:0;font-size:1.5rem;overflow-wrap:anywhere}
-.notice{border-left:5px solid #1a5a96;padding:10px 15px;background:#f3f2f1}
+.notice{border-left:5px solid #1a5a96;padding:10px 15px;background:#f3f2f1;overflow-wrap:anywhere}
 .demo-lines td,.demo-lines th{padding:4px 8px 4px 0;text-align:left;vertical-align:top}
 .result-table{border-collapse:collapse;margin-bottom:20px;width:100%}
 .result-table th,.result-table td{border-bottom:1px solid #b1b4b6;padding:8px 10px 8px 0;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 .tag{display:inline-block;padding:2px 8px;font-weight:700}
 .tag-ok{background:#cce2d8;color:#005a30}.tag-bad{background:#f6d7d2;color:#942514}
 code,pre{font-family:monospace;font-size:1rem;overflow-wrap:anywhere;white-space:pre-wrap}
+.header-inner{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:5px 20px}
+.language-switch{color:#fff;font-size:1rem}
+.language-switch:hover{color:#fff}
+.language-switch:focus{color:#0b0c0c}
+.partner-logo{display:block;max-height:60px;max-width:240px;margin-bottom:10px;background:#fff}
+.accepted-cards{margin-bottom:25px}
+.brand-list{display:flex;flex-wrap:wrap;gap:8px;list-style:none;margin:0;padding:0}
+.brand-list img{display:block}
+.button-group{display:flex;flex-wrap:wrap;align-items:flex-start}
+.inline-form{display:inline}
+.privacy-notice,.partner-contact{border-top:1px solid #b1b4b6;padding-top:20px;margin-top:20px;font-size:1rem}
+.receipt-list .summary-row{border-bottom:1px solid #b1b4b6;padding:5px 0}
+@media print{.header,.footer,.skip-link,.no-print,.language-switch{display:none!important}body{font-size:12pt;color:#000}.main{padding:0}a{color:#000;text-decoration:none}.receipt-list .summary-row dt{min-width:12em}}
 @media (max-width:640px){.heading-l{font-size:1.6rem}.button{width:100%;margin-right:0;text-align:center}}
 `;

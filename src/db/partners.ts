@@ -30,6 +30,8 @@ export interface NewPartner {
   keyStyle: "lower" | "camel";
   glPosting: boolean;
   cashAccount: string | null;
+  /** After a decline: retry in place (default for new partners) or return at once. */
+  onDecline?: "retry" | "return";
 }
 
 /** Insert; returns false when the partner already exists (idempotent seeding). */
@@ -50,10 +52,35 @@ export async function insertPartner(db: Db, partner: NewPartner, now: Date): Pro
   return rows.length === 1;
 }
 
+/** The hash the card page links the partner's logo by (partner_logos), or null: in the logo's batch. */
+export function setLogoHashQuery(db: Db, pbcRefNumber: string, sha256: string | null, now: Date) {
+  return db
+    .update(partners)
+    .set({ logoSha256: sha256, updatedAt: now.toISOString() })
+    .where(eq(partners.pbcRefNumber, pbcRefNumber));
+}
+
 export async function updatePartner(
   db: Db,
   pbcRefNumber: string,
-  changes: Partial<Pick<Partner, "name" | "status" | "keyStyle" | "glPosting" | "cashAccount" | "signingAlgorithm">>,
+  changes: Partial<
+    Pick<
+      Partner,
+      | "name"
+      | "status"
+      | "keyStyle"
+      | "glPosting"
+      | "cashAccount"
+      | "onDecline"
+      | "nameFr"
+      | "contactEmail"
+      | "contactPhone"
+      | "contactUrl"
+      | "privacyNoticeEn"
+      | "privacyNoticeFr"
+      | "signingAlgorithm"
+    >
+  >,
   now: Date,
 ): Promise<boolean> {
   const rows = await db

@@ -17,6 +17,8 @@ export interface NewAttempt {
   linkTokenHash: string;
   orderNumber: string;
   expiresAt: Date;
+  /** The language the partner asked for (signed `language`), or null for the browser's choice. */
+  language?: "en" | "fr" | null;
 }
 
 /** Every closable attempt of the transaction (FAILED ones too) is superseded: only the newest link can pay. */
@@ -28,10 +30,10 @@ export function supersedeOpenAttemptsQuery(transactionIdSql: SQL, now: Date): SQ
 export function insertAttemptQuery(transactionIdSql: SQL, attempt: NewAttempt, now: Date): SQL {
   const at = now.toISOString();
   return sql`INSERT INTO payment_attempts
-      (external_id, transaction_id, attempt_number, state, link_token_hash, order_number, expires_at, created_at, updated_at)
+      (external_id, transaction_id, attempt_number, state, link_token_hash, order_number, expires_at, language, created_at, updated_at)
     SELECT ${attempt.externalId}, t.id,
       (SELECT COALESCE(MAX(attempt_number), 0) + 1 FROM payment_attempts WHERE transaction_id = t.id),
-      'CREATED', ${attempt.linkTokenHash}, ${attempt.orderNumber}, ${attempt.expiresAt.toISOString()}, ${at}, ${at}
+      'CREATED', ${attempt.linkTokenHash}, ${attempt.orderNumber}, ${attempt.expiresAt.toISOString()}, ${attempt.language ?? null}, ${at}, ${at}
     FROM transactions t WHERE t.id = ${transactionIdSql}
     RETURNING id, transaction_id, attempt_number`;
 }
@@ -133,6 +135,95 @@ export async function listUnknownAttempts(db: Db, limit: number): Promise<Paymen
     .orderBy(paymentAttempts.updatedAt)
     .limit(limit)
     .all();
+}
+
+// ---------------------------------------------------------------- receipt address (services/receipts.ts)
+
+/**
+ * Keep (or clear) the receipt address given with this submission, only if the same batch just moved
+ * the attempt to AUTHORISING: an address never outlives the attempt it was given for.
+ */
+export function setReceiptRequestQuery(attemptId: number, email: string | null, language: "en" | "fr", now: Date): SQL {
+  const at = now.toISOString();
+  return email === null
+    ? sql`UPDATE payment_attempts SET receipt_email = NULL, receipt_status = NULL, receipt_updated_at = ${at}
+        WHERE id = ${attemptId} AND state = ${TRANSITIONS.startAuthorising.to} AND receipt_status = 'REQUESTED' AND changes() = 1`
+    : sql`UPDATE payment_attempts SET receipt_email = ${email}, receipt_language = ${language},
+        receipt_status = 'REQUESTED', receipt_updated_at = ${at}
+        WHERE id = ${attemptId} AND state = ${TRANSITIONS.startAuthorising.to} AND changes() = 1`;
+}
+
+/** The receipt request of an attempt: address, language, status. */
+export async function findReceiptRequest(db: Db, attemptId: number) {
+  return db
+    .select({
+      id: paymentAttempts.id,
+      state: paymentAttempts.state,
+      transactionId: paymentAttempts.transactionId,
+      attemptNumber: paymentAttempts.attemptNumber,
+      email: paymentAttempts.receiptEmail,
+      language: paymentAttempts.receiptLanguage,
+      status: paymentAttempts.receiptStatus,
+      updatedAt: paymentAttempts.receiptUpdatedAt,
+    })
+    .from(paymentAttempts)
+    .where(eq(paymentAttempts.id, attemptId))
+    .get();
+}
+
+/** The receipt's final state: the address is erased in the same statement. Returns whether this call made it. */
+export async function finishReceipt(
+  db: Db,
+  attemptId: number,
+  status: "SENT" | "FAILED" | "ERASED",
+  now: Date,
+): Promise<boolean> {
+  const rows = await db
+    .update(paymentAttempts)
+    .set({ receiptEmail: null, receiptStatus: status, receiptUpdatedAt: now.toISOString() })
+    .where(and(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.receiptStatus, "REQUESTED")))
+    .returning({ id: paymentAttempts.id });
+  return rows.length === 1;
+}
+
+/** A send is being retried: the request is active, so the sweep does not take its message for lost. */
+export async function touchReceiptRequest(db: Db, attemptId: number, now: Date): Promise<void> {
+  await db
+    .update(paymentAttempts)
+    .set({ receiptUpdatedAt: now.toISOString() })
+    .where(and(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.receiptStatus, "REQUESTED")));
+}
+
+/** Approved attempts whose receipt was requested before `before` and is not sent yet (lost queue message). */
+export async function listStalledReceipts(db: Db, before: Date, limit: number): Promise<Array<{ id: number }>> {
+  return db
+    .select({ id: paymentAttempts.id })
+    .from(paymentAttempts)
+    .where(
+      and(
+        eq(paymentAttempts.receiptStatus, "REQUESTED"),
+        eq(paymentAttempts.state, TRANSITIONS.approve.to),
+        lt(paymentAttempts.receiptUpdatedAt, before.toISOString()),
+      ),
+    )
+    .limit(limit)
+    .all();
+}
+
+/**
+ * Erase addresses that can no longer be used: the attempt ended without a payment (its page has
+ * expired), or an approved receipt could not be sent by `approvedBefore`. Returns how many.
+ */
+export async function eraseUnusableReceiptAddresses(db: Db, now: Date, approvedBefore: Date): Promise<number> {
+  const at = now.toISOString();
+  const approved = TRANSITIONS.approve.to;
+  const result = await db.run(sql`UPDATE payment_attempts
+    SET receipt_email = NULL, receipt_updated_at = ${at},
+      receipt_status = CASE WHEN state = ${approved} THEN 'FAILED' ELSE 'ERASED' END
+    WHERE receipt_status = 'REQUESTED' AND (
+      (NOT ${attemptStateIn([approved, ...AWAITING_OUTCOME])} AND expires_at < ${at})
+      OR (state = ${approved} AND receipt_updated_at < ${approvedBefore.toISOString()}))`);
+  return result.meta.changes ?? 0;
 }
 
 /** The attempt outcomes a partner is shown as the payment's last attempt (never SUPERSEDED, OPEN, ...). */

@@ -25,6 +25,9 @@ export type PaymentEventType =
   | "gl_rejected"
   | "gl_processed"
   | "completed"
+  | "retry_after_decline"
+  | "receipt_sent"
+  | "receipt_failed"
   // refunds (services/refunds.ts): detail carries the refund's public id
   | "refund_requested"
   | "refund_approved"

@@ -22,6 +22,16 @@ export const partners = sqliteTable("partners", {
   signingAlgorithm: text("signing_algorithm", { enum: ["MD5", "HMAC-SHA256"] })
     .notNull()
     .default("MD5"),
+  onDecline: text("on_decline", { enum: ["retry", "return"] })
+    .notNull()
+    .default("retry"),
+  nameFr: text("name_fr"),
+  contactEmail: text("contact_email"),
+  contactPhone: text("contact_phone"),
+  contactUrl: text("contact_url"),
+  logoSha256: text("logo_sha256"),
+  privacyNoticeEn: text("privacy_notice_en"),
+  privacyNoticeFr: text("privacy_notice_fr"),
 });
 
 export const partnerApiKeys = sqliteTable(
@@ -151,10 +161,16 @@ export const paymentAttempts = sqliteTable(
     expiresAt: text("expires_at").notNull(),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
+    language: text("language", { enum: ["en", "fr"] }),
+    receiptEmail: text("receipt_email"),
+    receiptLanguage: text("receipt_language", { enum: ["en", "fr"] }),
+    receiptStatus: text("receipt_status", { enum: ["REQUESTED", "SENT", "FAILED", "ERASED"] }),
+    receiptUpdatedAt: text("receipt_updated_at"),
   },
   (table) => [
     uniqueIndex("payment_attempts_transaction_attempt").on(table.transactionId, table.attemptNumber),
     index("payment_attempts_open").on(table.state, table.expiresAt),
+    index("payment_attempts_receipt").on(table.receiptStatus, table.receiptUpdatedAt),
   ],
 );
 
@@ -455,3 +471,22 @@ export const refundLines = sqliteTable(
 export type RefundLineRow = typeof refundLines.$inferSelect;
 export type LedgerFeederFile = typeof ledgerFeederFiles.$inferSelect;
 export type LedgerFeedbackFile = typeof ledgerFeedbackFiles.$inferSelect;
+
+export const emailOutbox = sqliteTable("email_outbox", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  toAddress: text("to_address").notNull(),
+  subject: text("subject").notNull(),
+  textBody: text("text_body").notNull(),
+  htmlBody: text("html_body").notNull(),
+  language: text("language").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+export type OutboxMessage = typeof emailOutbox.$inferSelect;
+
+export const partnerLogos = sqliteTable("partner_logos", {
+  pbcRefNumber: text("pbc_ref_number").primaryKey(),
+  contentType: text("content_type", { enum: ["image/png", "image/svg+xml"] }).notNull(),
+  dataBase64: text("data_base64").notNull(),
+  sha256: text("sha256").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});

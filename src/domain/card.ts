@@ -37,6 +37,9 @@ export const cardMessages = {
   securityCodeAmex: "Enter a valid card security code: 4 digits on the front of the card",
 } as const;
 
+/** The messages in the page's language (i18n catalogues); the keys are the rules above. */
+export type CardMessages = Record<keyof typeof cardMessages, string>;
+
 /**
  * The values a form may show again after an error. A field holding 12 or more digits may be a card
  * number typed in the wrong box: it is cleared, never echoed.
@@ -111,19 +114,20 @@ export function cardFieldErrors(
   input: CardInput,
   paymentMethod: string,
   today: string,
+  messages: CardMessages = cardMessages,
 ): { errors: CardErrors; number: string; brand: CardBrand | null; month: number; year: number; name: string; code: string } {
   const errors: CardErrors = {};
   const number = input.cardNumber.replace(/[\s-]/g, "");
   let brand: CardBrand | null = null;
-  if (number === "") errors.cardNumber = cardMessages.numberRequired;
-  else if (!/^\d+$/.test(number)) errors.cardNumber = cardMessages.numberInvalid;
-  else if (number.length < 12 || number.length > 19) errors.cardNumber = cardMessages.numberLength;
-  else if (!luhnValid(number)) errors.cardNumber = cardMessages.numberInvalid;
+  if (number === "") errors.cardNumber = messages.numberRequired;
+  else if (!/^\d+$/.test(number)) errors.cardNumber = messages.numberInvalid;
+  else if (number.length < 12 || number.length > 19) errors.cardNumber = messages.numberLength;
+  else if (!luhnValid(number)) errors.cardNumber = messages.numberInvalid;
   else {
     brand = detectBrand(number);
-    if (brand === null) errors.cardNumber = cardMessages.notAccepted;
-    else if (!BRAND_LENGTHS[brand].includes(number.length)) errors.cardNumber = cardMessages.numberLength;
-    else if (paymentMethod === "VI" && brand !== "visa") errors.cardNumber = cardMessages.debitVisaOnly;
+    if (brand === null) errors.cardNumber = messages.notAccepted;
+    else if (!BRAND_LENGTHS[brand].includes(number.length)) errors.cardNumber = messages.numberLength;
+    else if (paymentMethod === "VI" && brand !== "visa") errors.cardNumber = messages.debitVisaOnly;
   }
 
   const monthText = input.expiryMonth.trim();
@@ -131,31 +135,36 @@ export function cardFieldErrors(
   const month = /^\d{1,2}$/.test(monthText) ? Number(monthText) : Number.NaN;
   let year = /^(\d{2}|\d{4})$/.test(yearText) ? Number(yearText) : Number.NaN;
   if (yearText.length === 2) year += 2000;
-  if (!(month >= 1 && month <= 12)) errors.expiryMonth = cardMessages.expiryMonth;
-  if (Number.isNaN(year)) errors.expiryYear = cardMessages.expiryYear;
+  if (!(month >= 1 && month <= 12)) errors.expiryMonth = messages.expiryMonth;
+  if (Number.isNaN(year)) errors.expiryYear = messages.expiryYear;
   if (errors.expiryMonth === undefined && errors.expiryYear === undefined) {
     const [thisYear, thisMonth] = today.split("-").map(Number) as [number, number];
     // A card is valid to the end of its expiry month.
-    if (year < thisYear || (year === thisYear && month < thisMonth)) errors.expiryMonth = cardMessages.expiryPast;
-    else if (year > thisYear + 20) errors.expiryYear = cardMessages.expiryYear;
+    if (year < thisYear || (year === thisYear && month < thisMonth)) errors.expiryMonth = messages.expiryPast;
+    else if (year > thisYear + 20) errors.expiryYear = messages.expiryYear;
   }
 
   const name = input.cardholderName.trim().replace(/\s+/g, " ");
-  if (name === "") errors.cardholderName = cardMessages.nameRequired;
-  else if ((name.match(/\d/g)?.length ?? 0) >= 12) errors.cardholderName = cardMessages.nameDigits;
-  else if ([...name].length > 45) errors.cardholderName = cardMessages.nameLength;
+  if (name === "") errors.cardholderName = messages.nameRequired;
+  else if ((name.match(/\d/g)?.length ?? 0) >= 12) errors.cardholderName = messages.nameDigits;
+  else if ([...name].length > 45) errors.cardholderName = messages.nameLength;
 
   const code = input.securityCode.trim();
   const codeLength = brand === "amex" ? 4 : 3;
   if (!/^\d+$/.test(code) || code.length !== codeLength) {
-    errors.securityCode = brand === "amex" ? cardMessages.securityCodeAmex : cardMessages.securityCode;
+    errors.securityCode = brand === "amex" ? messages.securityCodeAmex : messages.securityCode;
   }
   return { errors, number, brand, month, year, name, code };
 }
 
 /** The server's check: errors, or the card to pass to the processor. */
-export function checkCard(input: CardInput, paymentMethod: string, today: string): CardCheck {
-  const { errors, number, brand, month, year, name, code } = cardFieldErrors(input, paymentMethod, today);
+export function checkCard(
+  input: CardInput,
+  paymentMethod: string,
+  today: string,
+  messages: CardMessages = cardMessages,
+): CardCheck {
+  const { errors, number, brand, month, year, name, code } = cardFieldErrors(input, paymentMethod, today, messages);
   if (Object.keys(errors).length > 0 || brand === null) return { ok: false, errors };
   return {
     ok: true,

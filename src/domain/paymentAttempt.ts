@@ -4,7 +4,8 @@
  * sets here, so the rules live in one place.
  *
  *   CREATED --link used--> OPEN --claim--> AUTHORISING --approved--> APPROVED
- *      |                    |  ^                |     \--declined--> DECLINED | LOCKED (too many declines)
+ *      |                    |  ^  ^             |     \--declined--> DECLINED | LOCKED (too many declines)
+ *      |                    |  |  +--- "Try another card" (partner retries in place) ---/
  *      |                    |  |                |      \-failed----> FAILED (payable again)
  *      |                    |  +---- FAILED ----+       \-unknown--> UNKNOWN --lookup--> one of the above
  *      +--------------------+-- cancel --> CANCELLED, expiry --> EXPIRED, re-request --> SUPERSEDED
@@ -53,6 +54,8 @@ export const TRANSITIONS = {
   cancel: { from: CLOSABLE, to: "CANCELLED" },
   expire: { from: CLOSABLE, to: "EXPIRED" },
   supersede: { from: CLOSABLE, to: "SUPERSEDED" },
+  /** "Try another card" after a decline, for partners that retry in place (partners.on_decline). */
+  retry: { from: ["DECLINED"], to: "OPEN" },
 } as const satisfies Record<string, { from: readonly AttemptState[]; to: AttemptState }>;
 
 export type Transition = (typeof TRANSITIONS)[keyof typeof TRANSITIONS];

@@ -1,5 +1,6 @@
 import type { AppConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
+import type { Language } from "../i18n/index.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { PaymentProcessor } from "../processor/types.ts";
 import type { Notifier } from "../services/notifications.ts";
@@ -18,6 +19,10 @@ export interface AppVariables {
   nonce: string;
   /** Extra origins a form on this page may post to or be redirected to (partner redirect targets). */
   formActionOrigins: string[];
+  /** The language of public pages: the switch (query or cookie), else Accept-Language; card pages refine it. */
+  lang: Language;
+  /** The person chose it with the switch: it wins over the partner's signed `language`. */
+  langChosen: boolean;
 }
 
 export interface AppEnv {

@@ -12,6 +12,7 @@ import { sweepPayments } from "../services/cardPayment/index.ts";
 import { runGlPosting } from "../services/glPosting.ts";
 import { processLedgerInbox } from "../services/ledgerFeedback.ts";
 import { createNotifier, sweepOutbox } from "../services/notifications.ts";
+import { sweepReceipts } from "../services/receipts.ts";
 import { runRefundPosting } from "../services/refundPosting.ts";
 import { sweepRefunds } from "../services/refunds.ts";
 import { NIGHTLY_CRON } from "./crons.ts";
@@ -37,6 +38,7 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     notify,
     log,
     now,
+    receipts: env.RECEIPTS,
   });
   log.info("payment sweep finished", { cron: controller.cron, ...report });
   // Refunds whose processor answer was lost are looked up on the same schedule as payments.
@@ -67,6 +69,13 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     }
   } catch (error) {
     log.error("ledger inbox run failed", { error: String(error) });
+  }
+  // Lost receipt messages and addresses no longer needed; a failure here must not stop the posting.
+  try {
+    const receipts = await sweepReceipts({ db, queue: env.RECEIPTS, log, now });
+    log.info("receipt sweep finished", receipts);
+  } catch (error) {
+    log.error("receipt sweep failed", { error: String(error) });
   }
   if (controller.cron === NIGHTLY_CRON) {
     const posting = {

@@ -3,12 +3,14 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
+import { findPartnerLogo } from "../db/partnerLogos.ts";
 import { pacificDate } from "../domain/businessTime.ts";
-import { formatCents } from "../domain/money.ts";
 import { targetOrigin } from "../domain/redirectTargets.ts";
 import { constantTimeEqual } from "../domain/signature.ts";
+import { pageLanguage } from "../http/language.ts";
 import { BODY_LIMITS, clientAddress, limitBody, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
+import { type Catalogue, catalogue, type Language } from "../i18n/index.ts";
 import { auditRecorder } from "../services/audit.ts";
 import {
   type CardDeps,
@@ -20,12 +22,15 @@ import {
   openLink,
   outcomeKnown,
   type PaymentContext,
+  retryAfterDecline,
   returnToService,
   submitCard,
 } from "../services/cardPayment/index.ts";
-import { outcomeWords, PROCESSING_FAILED_NOTICE, sessionlessWords } from "../views/cardOutcomes.ts";
+import { formNoticeWords, outcomeWords, sessionlessWords } from "../views/cardOutcomes.ts";
 import { CardPage } from "../views/cardPage.tsx";
 import { OutcomePage, RequestErrorPage } from "../views/pages.tsx";
+import { partnerFace } from "../views/partner.tsx";
+import { ReceiptPage, receiptFacts } from "../views/receipt.tsx";
 
 export const cardPageRoutes = new Hono<AppEnv>();
 
@@ -54,25 +59,34 @@ function deps(c: Context<AppEnv>): CardDeps {
     notify: c.get("notify"),
     log: c.get("log"),
     now: new Date(),
+    receipts: c.env.RECEIPTS,
   };
+}
+
+/** The page's language and catalogue, once the payment (and so the partner's signed choice) is known. */
+function language(c: Context<AppEnv>, context?: PaymentContext): { lang: Language; t: Catalogue } {
+  const lang = pageLanguage({ lang: c.get("lang"), langChosen: c.get("langChosen") }, context?.attempt.language ?? null);
+  return { lang, t: catalogue(lang) };
+}
+
+/** The same page in the other language: the switch keeps the person on the page they are on. */
+function switchHref(c: Context<AppEnv>, t: Catalogue, path = c.req.path): string {
+  return `${path}?lang=${t.layout.switchLanguage}`;
 }
 
 /** Without the payment's session the page says only what the payment's state proves, never "no money taken". */
 function sessionExpiredPage(c: Context<AppEnv>, view: Extract<CardView, { kind: "session-expired" }> | null) {
-  const { title, lead } = sessionlessWords(view?.state ?? "not-known", view?.serviceName ?? null);
+  const { t } = language(c);
+  const { title, lead } = sessionlessWords(view?.state ?? "not-known", view?.serviceName ?? null, t);
   c.status(403);
-  return c.html(<RequestErrorPage nonce={c.get("nonce")} title={title} lead={lead} problems={[]} />);
+  return c.html(<RequestErrorPage nonce={c.get("nonce")} title={title} lead={lead} problems={[]} t={t} />);
 }
 
 function notFoundPage(c: Context<AppEnv>) {
+  const { t } = language(c);
   c.status(404);
   return c.html(
-    <RequestErrorPage
-      nonce={c.get("nonce")}
-      title="We cannot find this payment"
-      lead="Check that the address is complete, or return to the service you were using."
-      problems={[]}
-    />,
+    <RequestErrorPage nonce={c.get("nonce")} title={t.session.notFoundTitle} lead={t.session.notFoundLead} problems={[]} t={t} />,
   );
 }
 
@@ -88,30 +102,41 @@ async function render(c: Context<AppEnv>, view: CardView, sessionToken: string |
       return c.redirect(cardPath(view.externalId), 303);
     case "outcome": {
       const { context } = view;
-      const page = outcomeWords(view.state, {
-        serviceName: context.partner.name,
-        amountCents: context.transaction.trnAmountCents,
-        description: context.transaction.description,
-        reference: context.transaction.trnOrderId,
-      });
+      const { lang, t } = language(c, context);
+      const path = cardPath(context.attempt.externalId);
+      const success = view.state === "success";
+      const words = outcomeWords(
+        view.state,
+        {
+          serviceName: partnerFace(context.partner, lang).name,
+          amountCents: context.transaction.trnAmountCents,
+          description: context.transaction.description,
+          reference: context.transaction.trnOrderId,
+          receiptRequested: success && context.attempt.receiptStatus !== null && context.attempt.receiptStatus !== "ERASED",
+          triesLeft: view.triesLeft,
+        },
+        t,
+      );
       c.status(view.state === "rate-limited" ? 429 : 200);
       return c.html(
         <OutcomePage
+          t={t}
           nonce={c.get("nonce")}
-          serviceName={context.partner.name}
-          title={page.title}
-          paragraphs={page.paragraphs}
-          returnUrl={page.returnLink ? `${cardPath(context.attempt.externalId)}/return` : null}
-          returnLabel={page.returnLabel ?? `Return to ${context.partner.name}`}
-          statusUrl={page.waiting ? `${cardPath(context.attempt.externalId)}/status` : null}
-          checkAgainUrl={page.waiting ? cardPath(context.attempt.externalId) : null}
-          panel={page.panel}
-          reference={page.reference}
+          partner={partnerFace(context.partner, lang)}
+          words={words}
+          receiptUrl={success && context.attempt.state === "APPROVED" ? `${path}/receipt` : null}
+          retryAction={words.retry ? `${path}/retry` : null}
+          csrfToken={words.retry ? await csrfTokenFor(sessionToken ?? "") : null}
+          returnUrl={words.returnLink ? `${path}/return` : null}
+          statusUrl={words.waiting ? `${path}/status` : null}
+          checkAgainUrl={words.waiting ? path : null}
+          switchHref={switchHref(c, t, path)}
         />,
       );
     }
     case "form": {
       const { context } = view;
+      const { lang, t } = language(c, context);
       const path = cardPath(context.attempt.externalId);
       // The form posts here, and the answer redirects to the partner: CSP form-action must allow both.
       const origin = targetOrigin(context.transaction.redirectUri);
@@ -119,10 +144,11 @@ async function render(c: Context<AppEnv>, view: CardView, sessionToken: string |
       c.status(Object.keys(view.errors).length > 0 ? 400 : 200);
       return c.html(
         <CardPage
+          t={t}
           nonce={c.get("nonce")}
-          serviceName={context.partner.name}
+          partner={partnerFace(context.partner, lang)}
           description={context.transaction.description}
-          amount={formatCents(context.transaction.trnAmountCents)}
+          amountCents={context.transaction.trnAmountCents}
           paymentMethod={context.transaction.paymentMethod}
           today={pacificDate(new Date())}
           action={path}
@@ -133,9 +159,11 @@ async function render(c: Context<AppEnv>, view: CardView, sessionToken: string |
             expiryMonth: view.values.expiryMonth ?? "",
             expiryYear: view.values.expiryYear ?? "",
             cardholderName: view.values.cardholderName ?? "",
+            email: view.values.email ?? "",
           }}
           scripts={["/public/assets/card.js"]}
-          notice={view.notice === "processing-failed" ? PROCESSING_FAILED_NOTICE : null}
+          switchHref={switchHref(c, t, path)}
+          notice={formNoticeWords(view.notice, t)}
         />,
       );
     }
@@ -162,7 +190,7 @@ async function readForm(c: Context<AppEnv>): Promise<Record<string, string>> {
   try {
     body = await c.req.parseBody();
   } catch {
-    throw new HTTPException(400, { message: "Sorry, we could not read that form" });
+    throw new HTTPException(400, { message: catalogue(c.get("lang")).request.formUnreadable });
   }
   const form: Record<string, string> = {};
   for (const [name, value] of Object.entries(body)) if (typeof value === "string") form[name] = value;
@@ -183,13 +211,10 @@ async function withContext(
   if (!("attempt" in loaded)) return render(c, loaded, sessionToken);
   if (options.post && !constantTimeEqual(form.csrfToken ?? "", await csrfTokenFor(sessionToken as string))) {
     await d.audit("card.csrf_failed", "failure", { target: loaded.attempt.externalId });
+    const { t } = language(c, loaded);
     c.status(403);
     return c.html(
-      <RequestErrorPage
-        nonce={c.get("nonce")}
-        title="Sorry, we could not accept that form"
-        problems={["The form had expired or did not come from this page. Go back to the payment page and try again."]}
-      />,
+      <RequestErrorPage nonce={c.get("nonce")} title={t.session.csrfTitle} problems={[t.session.csrfProblem]} t={t} />,
     );
   }
   return render(c, await action(d, loaded, form), sessionToken);
@@ -206,19 +231,64 @@ cardPageRoutes.post("/card/:id", (c) =>
         return { kind: "outcome", context, state: "rate-limited" } satisfies CardView;
       }
       const text = (name: string) => form[name] ?? "";
-      return submitCard(d, context, {
-        cardNumber: text("cardNumber"),
-        expiryMonth: text("expiryMonth"),
-        expiryYear: text("expiryYear"),
-        cardholderName: text("cardholderName"),
-        securityCode: text("securityCode"),
-      });
+      const { lang, t } = language(c, context);
+      return submitCard(
+        d,
+        context,
+        {
+          cardNumber: text("cardNumber"),
+          expiryMonth: text("expiryMonth"),
+          expiryYear: text("expiryYear"),
+          cardholderName: text("cardholderName"),
+          securityCode: text("securityCode"),
+          email: text("email"),
+        },
+        { card: t.cardErrors, emailInvalid: t.card.emailInvalid, language: lang },
+      );
     },
     { post: true },
   ),
 );
 
 cardPageRoutes.post("/card/:id/cancel", (c) => withContext(c, (d, context) => cancelPayment(d, context), { post: true }));
+
+cardPageRoutes.post("/card/:id/retry", (c) => withContext(c, (d, context) => retryAfterDecline(d, context), { post: true }));
+
+/** The printable receipt: only for the attempt that paid, in this browser. */
+cardPageRoutes.get("/card/:id/receipt", async (c) => {
+  const d = deps(c);
+  const sessionToken = getCookie(c, SESSION_COOKIE);
+  const loaded = await loadContext(d, c.req.param("id"), sessionToken);
+  if (!("attempt" in loaded)) return render(c, loaded, sessionToken);
+  const { lang, t } = language(c, loaded);
+  const path = cardPath(loaded.attempt.externalId);
+  if (loaded.attempt.state !== "APPROVED" || loaded.transaction.paymentStatus === "PNDNG") {
+    c.status(404);
+    return c.html(
+      <RequestErrorPage nonce={c.get("nonce")} title={t.receipt.notPaidTitle} lead={t.receipt.notPaidLead} problems={[]} t={t} />,
+    );
+  }
+  return c.html(
+    <ReceiptPage
+      t={t}
+      nonce={c.get("nonce")}
+      facts={receiptFacts(loaded.transaction, loaded.partner, lang)}
+      backUrl={path}
+      switchHref={switchHref(c, t)}
+    />,
+  );
+});
+
+/** The partner's logo, from the portal's own origin; an SVG can never run script here. */
+cardPageRoutes.get("/partner-logo/:ref/:hash", async (c) => {
+  const logo = await findPartnerLogo(c.get("db"), c.req.param("ref"));
+  if (!logo?.sha256.startsWith(c.req.param("hash")) || c.req.param("hash").length < 16) return c.notFound();
+  const bytes = Uint8Array.from(atob(logo.dataBase64), (ch) => ch.charCodeAt(0));
+  c.header("Content-Type", logo.contentType);
+  c.header("Cache-Control", "public, max-age=86400, immutable");
+  c.header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+  return c.body(bytes);
+});
 
 cardPageRoutes.get("/card/:id/return", (c) => withContext(c, (d, context) => returnToService(d, context), { post: false }));
 

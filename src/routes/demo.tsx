@@ -4,11 +4,12 @@
  * target verifies the signed response the way that client does (parse_qsl, urlencode, md5).
  */
 import { Hono } from "hono";
+import { listOutboxMessages } from "../db/emailOutbox.ts";
 import { pacificDate } from "../domain/businessTime.ts";
 import { md5Hex } from "../domain/signature.ts";
 import { parseQuery, unquotePlus, urlencode } from "../domain/urlencoding.ts";
 import type { AppEnv } from "../http/types.ts";
-import { DemoPage, DemoResultPage } from "../views/demo.tsx";
+import { DemoPage, DemoResultPage, OutboxPage } from "../views/demo.tsx";
 
 export const demoRoutes = new Hono<AppEnv>();
 
@@ -58,4 +59,9 @@ demoRoutes.get("/return", async (c) => {
   params.delete("hashValue");
   const expected = await md5Hex(urlencode([...params.entries()]) + (c.env.DEMO_PARTNER_API_KEY ?? ""));
   return c.html(<DemoResultPage nonce={c.get("nonce")} verified={received === expected} params={[...params.entries()]} />);
+});
+
+demoRoutes.get("/outbox", async (c) => {
+  if (c.get("config").emailSender !== "capture") return c.notFound();
+  return c.html(<OutboxPage nonce={c.get("nonce")} messages={await listOutboxMessages(c.get("db"))} />);
 });

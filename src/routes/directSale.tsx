@@ -2,8 +2,9 @@
 import { Hono } from "hono";
 import { clientAddress, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
+import { catalogue, chooseLanguage } from "../i18n/index.ts";
 import { auditRecorder } from "../services/audit.ts";
-import { startDirectSale } from "../services/directSale.ts";
+import { REQUEST_REFUSALS, startDirectSale } from "../services/directSale.ts";
 import { RequestErrorPage } from "../views/pages.tsx";
 import { payLinkPath } from "./cardPage.tsx";
 
@@ -33,15 +34,24 @@ directSaleRoutes.get("/directsale", async (c) => {
   switch (outcome.kind) {
     case "refused": {
       Object.assign(c.get("logFields"), { outcome: "refused", problems: outcome.problems });
-      const inProgress = outcome.reason === "in-progress";
-      c.status(outcome.reason === "invalid-request" ? 400 : 409);
+      // The partner's `language` may be read here: it only chooses the words of this page.
+      const t = catalogue(
+        c.get("langChosen")
+          ? c.get("lang")
+          : chooseLanguage({ requested: c.req.query("language"), acceptLanguage: c.req.header("Accept-Language") }),
+      );
+      const requestWrong = REQUEST_REFUSALS.has(outcome.reason);
+      c.status(requestWrong ? 400 : 409);
       return c.html(
         <RequestErrorPage
+          t={t}
           nonce={c.get("nonce")}
-          title={inProgress ? "Your payment is already in progress" : "We could not start your payment"}
-          // Refused before anything is written; a 409 concerns a payment that may be under way.
-          lead={outcome.reason === "invalid-request" ? "No payment was started from this request." : undefined}
-          problems={outcome.problems}
+          title={outcome.reason === "in-progress" ? t.request.inProgressTitle : t.request.startTitle}
+          // A wrong request is refused before anything is written; a 409 concerns a payment that may be under way.
+          lead={requestWrong ? t.request.noPaymentStarted : undefined}
+          // The partner's technical problem is in the logs; the public gets what it means for them.
+          problems={[t.request.reasons[outcome.reason]]}
+          serviceProblems={requestWrong}
         />,
       );
     }

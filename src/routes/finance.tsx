@@ -29,9 +29,12 @@ import {
   journalFile,
   listFeedback,
   listJournals,
+  MANIFEST,
+  REJECTS_SHOWN,
+  rejectedLines,
 } from "../services/journals.ts";
 import { FeedbackInputError, type FeedbackOutcome, MAX_FEEDBACK_BYTES, receiveLedgerFile } from "../services/ledgerFeedback.ts";
-import { FinanceFeedbackPage, FinanceJournalsPage, FinanceLoginPage } from "../views/finance.tsx";
+import { FinanceFeedbackPage, FinanceJournalsPage, FinanceLoginPage, FinanceRejectsPage } from "../views/finance.tsx";
 
 type FinanceEnv = AppEnv & { Variables: AppEnv["Variables"] & { financeUser: string; financeSession?: boolean } };
 
@@ -172,6 +175,7 @@ financeRoutes.use("/journals", requireFinance);
 financeRoutes.use("/journals/*", requireFinance);
 financeRoutes.use("/api/*", requireFinance);
 financeRoutes.use("/feedback", requireFinance);
+financeRoutes.use("/rejects", requireFinance);
 financeRoutes.use("/feedback/*", requireFinance);
 
 interface Filters {
@@ -196,6 +200,7 @@ function withUrls(journal: JournalSummary) {
       ...file,
       url: `/finance/journals/${journal.id}/files/${encodeURIComponent(file.name)}`,
     })),
+    manifest: journal.manifest ? { fileName: journal.manifest, url: `/finance/journals/${journal.id}/files/${MANIFEST}` } : null,
   };
 }
 
@@ -236,6 +241,29 @@ financeRoutes.get("/journals", async (c) => {
       error={null}
       user={c.get("financeUser")}
       signOut={signOutKind(c)}
+    />,
+  );
+});
+
+/** Needs attention: the lines the ledger rejected, with its message (JSON, page; `npm run journals -- rejects`). */
+financeRoutes.get("/api/rejects", async (c) => {
+  const filters = readFilters(c);
+  if ("error" in filters) return c.json({ error: "invalid_filter", message: filters.error }, 400);
+  return c.json({ rejects: await rejectedLines(c.get("db"), filters), limit: REJECTS_SHOWN });
+});
+
+financeRoutes.get("/rejects", async (c) => {
+  const filters = readFilters(c);
+  const error = "error" in filters ? filters.error : null;
+  if (error) c.status(400);
+  return c.html(
+    <FinanceRejectsPage
+      nonce={c.get("nonce")}
+      rejects={error ? [] : await rejectedLines(c.get("db"), filters as Filters)}
+      limit={REJECTS_SHOWN}
+      partner={error ? undefined : (filters as Filters).partner}
+      error={error}
+      user={c.get("financeUser")}
     />,
   );
 });

@@ -34,15 +34,23 @@ import {
   verifyRequestSignature,
 } from "../domain/signature.ts";
 import { parseQuery } from "../domain/urlencoding.ts";
+import { type Language, parseLanguage } from "../i18n/index.ts";
 import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import type { AuditRecorder } from "./audit.ts";
 
 export type DirectSaleOutcome =
   /**
-   * invalid-request: refused before anything was written; in-progress: a payment for this transaction
-   * is with the processor; registration-changed: the partner's registration changed mid-request.
+   * Refused. not-verified, unknown-service, return-address: the request itself is wrong and nothing was
+   * written; in-progress: a payment for this transaction is with the processor; registration-changed: the
+   * partner's registration changed mid-request (nothing written).
    */
-  | { kind: "refused"; reason: "invalid-request" | "in-progress" | "registration-changed"; problems: string[] }
+  | {
+      kind: "refused";
+      /** For the person paying, in words the page's catalogue gives (views/pages.tsx). */
+      reason: RefusalReason;
+      /** For the partner's developers: logged, never shown to the public. */
+      problems: string[];
+    }
   | { kind: "validation-redirect"; location: string; errors: FieldErrors }
   | { kind: "card-page"; linkToken: string; transactionId: number; attemptId: number };
 
@@ -54,10 +62,12 @@ export interface DirectSaleDeps {
   now: Date;
 }
 
-const refused = (
-  problems: string[],
-  reason: Extract<DirectSaleOutcome, { kind: "refused" }>["reason"] = "invalid-request",
-): DirectSaleOutcome => ({ kind: "refused", reason, problems });
+export type RefusalReason = "not-verified" | "unknown-service" | "return-address" | "in-progress" | "registration-changed";
+
+/** Reasons in which the request itself is wrong: nothing was written. */
+export const REQUEST_REFUSALS: ReadonlySet<RefusalReason> = new Set(["not-verified", "unknown-service", "return-address"]);
+
+const refused = (reason: RefusalReason, problems: string[]) => ({ kind: "refused", reason, problems }) as const;
 
 /** What a partner's right to ask rests on, read in one round trip. */
 interface PartnerAuthority {
@@ -118,6 +128,7 @@ type Decision =
       algorithm: SigningAlgorithm;
       redirectTarget: string;
       moneyDigest: string;
+      language: Language | null;
     };
 
 type Refs = { ref1: string; ref2: string; ref3: string };
@@ -185,6 +196,7 @@ async function decide(
     algorithm,
     redirectTarget: redirect.target,
     moneyDigest: await moneyDigest(request),
+    language: parseLanguage(bag.values.get("language")),
   };
 }
 
@@ -198,13 +210,15 @@ export async function startDirectSale(deps: DirectSaleDeps, rawQuery: string): P
       target: isPbcRefNumber(pbcRefNumber) ? pbcRefNumber : null,
       detail: { reason: signed.problem },
     });
-    return refused([signed.problem]);
+    return refused("not-verified", [signed.problem]);
   }
   if (pbcRefNumber === "" || bag.duplicates.has("pbcRefNumber")) {
-    return refused(["The PayBC reference number (pbcRefNumber) is missing or given more than once."]);
+    return refused("unknown-service", ["The PayBC reference number (pbcRefNumber) is missing or given more than once."]);
   }
   if (!isPbcRefNumber(pbcRefNumber)) {
-    return refused(["The PayBC reference number (pbcRefNumber) must be the service's number: digits only, with no spaces."]);
+    return refused("unknown-service", [
+      "The PayBC reference number (pbcRefNumber) must be the service's number: digits only, with no spaces.",
+    ]);
   }
 
   // Warm path: one round trip, or nothing written and on to the fresh read below.
@@ -226,16 +240,16 @@ export async function startDirectSale(deps: DirectSaleDeps, rawQuery: string): P
         target: pbcRefNumber,
         detail: { reason: "unknown or disabled partner" },
       });
-      return refused(["The PayBC reference number (pbcRefNumber) is not one we accept payments for."]);
+      return refused("unknown-service", ["The PayBC reference number (pbcRefNumber) is not one we accept payments for."]);
     case "bad-hash":
       await deps.audit("directsale.hash_failed", "failure", { target: pbcRefNumber });
-      return refused(["The request's signature (hashValue) does not match its parameters."]);
+      return refused("not-verified", ["The request's signature (hashValue) does not match its parameters."]);
     case "ambiguous":
       await deps.audit("directsale.hash_failed", "failure", { target: pbcRefNumber, detail: { reason: "ambiguous parameters" } });
-      return refused([decision.problem]);
+      return refused("not-verified", [decision.problem]);
     case "redirect-problem":
       if (decision.audit) await deps.audit("directsale.redirect_refused", "failure", { target: pbcRefNumber });
-      return refused([decision.problem]);
+      return refused("return-address", [decision.problem]);
     case "invalid": {
       await recordEvent(
         db,
@@ -297,7 +311,8 @@ async function writeAttempt(
     upsertPendingQuery(request, accepted.moneyDigest, apiKey.id, maxDeclines, now, authority),
     supersedeOpenAttemptsQuery(openId, now),
     ...replaceLinesQueries(openId, request.revenue),
-    insertAttemptQuery(openId, { externalId, linkTokenHash, orderNumber, expiresAt }, now),
+    // `language` is signed like every other parameter; an unknown value leaves the choice to the browser.
+    insertAttemptQuery(openId, { externalId, linkTokenHash, orderNumber, expiresAt, language: accepted.language }, now),
     recordAttemptEventsQuery(
       linkTokenHash,
       request,
@@ -369,10 +384,9 @@ async function explainNoAttempt(
     );
   }
   if (existing?.authorisingAttemptId != null) {
-    return refused(
-      ["A payment for this transaction is already being processed. Do not pay again: return to the service to see its status."],
-      "in-progress",
-    );
+    return refused("in-progress", [
+      "A payment for this transaction is already being processed. Do not pay again: return to the service to see its status.",
+    ]);
   }
   // Open and free, so the batch's authority check failed: the partner's registration changed (disabled,
   // key retired, return address removed) between the read and the write. Nothing was written.
@@ -380,10 +394,7 @@ async function explainNoAttempt(
     target: request.pbcRefNumber,
     detail: { reason: "partner registration changed during the request" },
   });
-  return refused(
-    [
-      "This service's registration changed while your payment was being started. No payment was started: return to the service and try again.",
-    ],
-    "registration-changed",
-  );
+  return refused("registration-changed", [
+    "This service's registration changed while your payment was being started. No payment was started: return to the service and try again.",
+  ]);
 }

@@ -7,9 +7,12 @@ import type { Db } from "../db/client.ts";
 import { findBatch, type JournalBatch, listBatches } from "../db/journalBatches.ts";
 import { findFeedbackFile, listFeedbackFiles } from "../db/ledgerFeedbackFiles.ts";
 import { feederFilesOfBatches } from "../db/ledgerFeederFiles.ts";
+import { listPartners } from "../db/partners.ts";
+import { listRejectedLines } from "../db/revenueLines.ts";
 import type { LedgerFeedbackFile, LedgerFeederFile } from "../db/schema.ts";
 import { formatCents } from "../domain/money.ts";
 import { negativeAmount } from "../domain/refundCsv.ts";
+import { sha256Hex } from "../lib/crypto.ts";
 import { storedOutcome } from "./ledgerFeedback.ts";
 
 export interface JournalFilters {
@@ -26,6 +29,23 @@ interface StoredFile {
 
 function storedFiles(batch: JournalBatch): Record<string, StoredFile> {
   return batch.files ? (JSON.parse(batch.files) as Record<string, StoredFile>) : {};
+}
+
+/**
+ * The name a journal's file is downloaded under: what it is, its GL date, partner and sequence
+ * (journal-2026-11-30-10006-1.csv, detail-..., manifest-...; a refund journal's start refund-), so
+ * a folder of downloads never holds two files of the same name. Feeder and trigger files keep the
+ * ledger's own names (unique, and what the ledger's feedback refers to).
+ */
+export function downloadName(
+  batch: Pick<JournalBatch, "kind" | "glDate" | "pbcRefNumber" | "sequence">,
+  name: string,
+  key: string,
+) {
+  const dot = name.lastIndexOf(".");
+  if (dot <= 0) return key.slice(key.lastIndexOf("/") + 1);
+  const kind = batch.kind === "refund" ? "refund-" : "";
+  return `${kind}${name.slice(0, dot)}-${batch.glDate}-${batch.pbcRefNumber}-${batch.sequence}${name.slice(dot)}`;
 }
 
 export function journalSummary(batch: JournalBatch, ledgerFiles: LedgerFeederFile[] = []) {
@@ -47,9 +67,11 @@ export function journalSummary(batch: JournalBatch, ledgerFiles: LedgerFeederFil
     creditTotal: batch.creditTotalCents === null ? null : formatCents(batch.creditTotalCents),
     createdAt: batch.claimedAt,
     postedAt: batch.postedAt,
+    /** The manifest of a posted journal: its download name (GET .../files/manifest.json). */
+    manifest: manifestKey(batch) ? downloadName(batch, MANIFEST, MANIFEST) : null,
     files: Object.entries(storedFiles(batch)).map(([name, file]) => ({
       name,
-      fileName: file.key.slice(file.key.lastIndexOf("/") + 1),
+      fileName: downloadName(batch, name, file.key),
       sha256: file.sha256,
       size: file.size,
     })),
@@ -99,14 +121,37 @@ export async function listJournals(
   return { journals: batches.map((batch) => journalSummary(batch, ledgerFiles)), totals: journalTotals(batches) };
 }
 
-/** One of a journal's files, read from R2; null when the journal, the file or the object is missing. */
+/** The journal's manifest (written last, beside its files; what each file holds and its SHA-256). */
+export const MANIFEST = "manifest.json";
+
+/** Where a posted journal's manifest is: next to its journal.csv. */
+function manifestKey(batch: JournalBatch): string | null {
+  const journal = storedFiles(batch)["journal.csv"];
+  return batch.status === "POSTED" && journal ? `${journal.key.slice(0, journal.key.lastIndexOf("/") + 1)}${MANIFEST}` : null;
+}
+
+/** One of a journal's files (or its manifest), read from R2; null when the journal, the file or the object is missing. */
 export async function journalFile(db: Db, bucket: R2Bucket, batchId: number, name: string) {
   const batch = Number.isSafeInteger(batchId) ? await findBatch(db, batchId) : undefined;
+  if (batch && name === MANIFEST) {
+    const key = manifestKey(batch);
+    const object = key ? await bucket.get(key) : null;
+    if (!key || !object) return key ? { batch, stored: { key, sha256: "", size: 0 }, object: null } : null;
+    // Not recorded in D1 (it lists the others' hashes); small, so hashed as it is read.
+    const bytes = new Uint8Array(await object.arrayBuffer());
+    const sha256 = await sha256Hex(bytes);
+    return {
+      batch,
+      stored: { key, sha256, size: bytes.length },
+      fileName: downloadName(batch, MANIFEST, key),
+      object: { body: bytes, size: bytes.length, httpMetadata: { contentType: "application/json" } },
+    };
+  }
   const stored = batch ? storedFiles(batch)[name] : undefined;
   if (!batch || !stored) return null;
   const object = await bucket.get(stored.key);
   if (!object) return { batch, stored, object: null };
-  return { batch, stored, fileName: stored.key.slice(stored.key.lastIndexOf("/") + 1), object };
+  return { batch, stored, fileName: downloadName(batch, name, stored.key), object };
 }
 
 export function feedbackSummary(row: LedgerFeedbackFile) {
@@ -136,3 +181,33 @@ export async function findFeedback(db: Db, id: number) {
   const row = Number.isSafeInteger(id) ? await findFeedbackFile(db, id) : undefined;
   return row ? feedbackSummary(row) : null;
 }
+
+/** The most lines "Needs attention" lists at once (oldest beyond it appear as the newest are fixed). */
+export const REJECTS_SHOWN = 500;
+
+/**
+ * Needs attention: revenue lines the ledger rejected (REJECT), with the ledger's message, the partner
+ * by number and name, the GL date and the amount; newest GL date first. A line leaves the list once a
+ * revenue update corrects it and it is posted again.
+ */
+export async function rejectedLines(db: Db, filter: { partner?: string } = {}) {
+  const [lines, partners] = await Promise.all([
+    listRejectedLines(db, { ...(filter.partner ? { pbcRefNumber: filter.partner } : {}), limit: REJECTS_SHOWN }),
+    listPartners(db),
+  ]);
+  const names = new Map(partners.map((p) => [p.pbcRefNumber, p.name]));
+  return lines.map((line) => ({
+    pbcRefNumber: line.pbcRefNumber,
+    partnerName: names.get(line.pbcRefNumber) ?? null,
+    pbcTxnNumber: line.pbcTxnNumber,
+    glDate: line.glDate,
+    lineNumber: line.lineNumber,
+    revenueAccount: line.revenueAccount,
+    amount: formatCents(line.amountCents),
+    amountCents: line.amountCents,
+    glErrorCode: line.glErrorCode,
+    glErrorMessage: line.glErrorMessage,
+  }));
+}
+
+export type RejectedLineRow = Awaited<ReturnType<typeof rejectedLines>>[number];

@@ -4,12 +4,14 @@ import { listAccounts, removeAccount, setAccounts } from "../db/chartOfAccounts.
 import type { Db } from "../db/client.ts";
 import { insertClient, listClients, rotateClientSecret } from "../db/oauthClients.ts";
 import { hasApiKey, setApiKey } from "../db/partnerApiKeys.ts";
+import { setPartnerLogo } from "../db/partnerLogos.ts";
 import { findPartner, insertPartner, listPartners, updatePartner } from "../db/partners.ts";
 import { addRedirectTarget, listRedirectTargets, removeRedirectTarget } from "../db/redirectTargets.ts";
+import { parseReceiptEmail } from "../domain/email.ts";
 import { isPbcRefNumber } from "../domain/partnerNumber.ts";
 import { parseRedirectTarget } from "../domain/redirectTargets.ts";
 import { isValidRevenueAccount } from "../domain/revenue.ts";
-import { randomToken } from "../lib/crypto.ts";
+import { randomToken, sha256Hex } from "../lib/crypto.ts";
 
 export class OnboardingError extends Error {}
 
@@ -32,6 +34,8 @@ export interface PartnerSpec {
   keyStyle: "lower" | "camel";
   glPosting: boolean;
   cashAccount: string | null;
+  /** After a decline: "retry" in place (the default for new partners) or "return" at once. */
+  onDecline?: "retry" | "return";
 }
 
 export interface IssuedCredentials {
@@ -185,6 +189,7 @@ export async function configurePartner(
     name?: string;
     /** MD5 (the contract's) or its successor HMAC-SHA256, for direct sale requests and responses. */
     signingAlgorithm?: "MD5" | "HMAC-SHA256";
+    onDecline?: "retry" | "return";
   },
   now: Date,
   operator: Operator = SYSTEM,
@@ -200,6 +205,97 @@ export async function configurePartner(
   });
   await updatePartner(db, pbcRefNumber, changes, now);
   await audit(db, operator, "partner.configured", pbcRefNumber, { ...changes });
+}
+
+/** What the person paying sees of the partner. `null` clears a field; undefined leaves it. */
+export interface PartnerFaceChanges {
+  nameFr?: string | null;
+  contactEmail?: string | null;
+  contactPhone?: string | null;
+  contactUrl?: string | null;
+  privacyNoticeEn?: string | null;
+  privacyNoticeFr?: string | null;
+}
+
+export function checkPartnerFace(changes: PartnerFaceChanges): void {
+  const { nameFr, contactEmail, contactPhone, contactUrl, privacyNoticeEn, privacyNoticeFr } = changes;
+  if (nameFr != null && (nameFr.trim() === "" || nameFr.length > 100))
+    throw new OnboardingError("French name must be 1 to 100 characters");
+  if (contactEmail != null) {
+    const parsed = parseReceiptEmail(contactEmail);
+    if (!parsed.ok || parsed.address === null) throw new OnboardingError("contact email must be one email address");
+  }
+  if (contactPhone != null && !/^\+?[0-9][0-9 ().-]{6,24}$/.test(contactPhone)) {
+    throw new OnboardingError("contact phone must be a telephone number, e.g. 1-800-663-7867");
+  }
+  if (contactUrl != null) {
+    let url: URL | null = null;
+    try {
+      url = new URL(contactUrl);
+    } catch {}
+    if (url?.protocol !== "https:" || url.username || url.password || contactUrl.length > 300) {
+      throw new OnboardingError("contact URL must be an https address of at most 300 characters");
+    }
+  }
+  for (const notice of [privacyNoticeEn, privacyNoticeFr]) {
+    if (
+      notice != null &&
+      (notice.trim().length < 40 || notice.length > 2000 || /[\u0000-\u0008\u000b-\u001f\u007f<>]/.test(notice))
+    ) {
+      throw new OnboardingError("a privacy notice must be 40 to 2000 characters of plain text (purpose, authority, contact)");
+    }
+  }
+}
+
+export async function setPartnerFace(
+  db: Db,
+  pbcRefNumber: string,
+  changes: PartnerFaceChanges,
+  now: Date,
+  operator: Operator = SYSTEM,
+): Promise<void> {
+  await requirePartner(db, pbcRefNumber);
+  checkPartnerFace(changes);
+  // Stored as mail servers read it (the domain in lower case), so the page shows one spelling.
+  const contactEmail = changes.contactEmail == null ? changes.contactEmail : parseReceiptEmail(changes.contactEmail);
+  const normalised =
+    contactEmail && typeof contactEmail === "object" && contactEmail.ok
+      ? { ...changes, contactEmail: contactEmail.address }
+      : changes;
+  await updatePartner(db, pbcRefNumber, normalised, now);
+  await audit(db, operator, "partner.face_changed", pbcRefNumber, { fields: Object.keys(changes) });
+}
+
+/** Logo: PNG or SVG, at most 32 KB; an SVG with script, event handlers or external references is refused. */
+export async function setPartnerLogoFile(
+  db: Db,
+  pbcRefNumber: string,
+  logo: { bytes: Uint8Array; contentType: "image/png" | "image/svg+xml" } | null,
+  now: Date,
+  operator: Operator = SYSTEM,
+): Promise<void> {
+  await requirePartner(db, pbcRefNumber);
+  if (logo === null) {
+    await setPartnerLogo(db, pbcRefNumber, null, now);
+    await audit(db, operator, "partner.logo_removed", pbcRefNumber);
+    return;
+  }
+  if (logo.bytes.length === 0 || logo.bytes.length > 32 * 1024) throw new OnboardingError("logo must be 1 byte to 32 KB");
+  if (logo.contentType === "image/png") {
+    const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+    if (!signature.every((byte, i) => logo.bytes[i] === byte)) throw new OnboardingError("logo is not a PNG file");
+  } else {
+    const text = new TextDecoder().decode(logo.bytes);
+    if (!/<svg[\s>]/i.test(text)) throw new OnboardingError("logo is not an SVG file");
+    if (/<script|\son[a-z]+\s*=|<foreignObject|(?:href|src)\s*=\s*["']?\s*(?:https?:|\/\/|javascript:|data:)/i.test(text)) {
+      throw new OnboardingError("SVG logo must not contain scripts, event handlers or external references");
+    }
+  }
+  let binary = "";
+  for (const byte of logo.bytes) binary += String.fromCharCode(byte);
+  const sha256 = await sha256Hex(logo.bytes);
+  await setPartnerLogo(db, pbcRefNumber, { contentType: logo.contentType, dataBase64: btoa(binary), sha256 }, now);
+  await audit(db, operator, "partner.logo_set", pbcRefNumber, { bytes: logo.bytes.length, type: logo.contentType });
 }
 
 /** The documented local demo partner (README). */

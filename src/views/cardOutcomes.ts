@@ -1,20 +1,26 @@
 /**
- * The words of every card-page state (services/cardPayment answers a state; this says it). What a
- * page says about money follows from the state: "no money has been taken" appears only where the
- * state proves it (declined, cancelled, expired, locked, superseded).
+ * The words of every card-page state (services/cardPayment answers a state; this says it, in the
+ * page's language from the i18n catalogues). What a page says about money follows from the state:
+ * "no money has been taken" appears only where the state proves it (declined, cancelled, expired,
+ * locked, superseded).
  */
-import { formatCents } from "../domain/money.ts";
-import type { OutcomeState, SessionlessState } from "../services/cardPayment/index.ts";
+import { type Catalogue, formatMoney } from "../i18n/index.ts";
+import type { CardView, OutcomeState, SessionlessState } from "../services/cardPayment/index.ts";
 
 export interface OutcomeWords {
   title: string;
   paragraphs: string[];
   returnLink: boolean;
-  returnLabel?: string;
+  /** "Continue to <partner>" rather than "Return to <partner>". */
+  continueLink?: boolean;
+  /** "Try another card" (retry in place after a decline). */
+  retry?: boolean;
   /** The outcome is not known yet: the page checks the status until it is. */
   waiting?: boolean;
   panel?: boolean;
   reference?: string | null;
+  /** The partner's contact details help here (declined, stopped, paid). */
+  contact?: boolean;
 }
 
 export interface OutcomeFacts {
@@ -22,115 +28,83 @@ export interface OutcomeFacts {
   amountCents: number;
   description: string;
   reference: string | null;
+  /** A receipt email is on its way (success). */
+  receiptRequested?: boolean;
+  /** declined-retry: declines left before the payment is stopped. */
+  triesLeft?: number;
 }
 
-export function outcomeWords(state: OutcomeState, facts: OutcomeFacts): OutcomeWords {
+export function outcomeWords(state: OutcomeState, facts: OutcomeFacts, t: Catalogue): OutcomeWords {
+  const o = t.outcome;
   const name = facts.serviceName;
   switch (state) {
     case "success":
       return {
-        title: "Your payment was successful",
+        title: o.successTitle,
         paragraphs: [
-          `You paid $${formatCents(facts.amountCents)} CAD to ${name} for ${facts.description}.`,
-          "You do not need to pay again.",
+          o.successBody(formatMoney(facts.amountCents, t), name, facts.description),
+          o.noNeedToPay,
+          ...(facts.receiptRequested ? [o.receiptSent] : []),
         ],
         returnLink: true,
-        returnLabel: `Continue to ${name}`,
+        continueLink: true,
         panel: true,
         reference: facts.reference,
+        contact: true,
       };
     case "waiting":
-      return {
-        title: "Checking your card details",
-        paragraphs: ["Your payment is being processed. This page will move on by itself when it is done: do not pay again."],
-        returnLink: false,
-        waiting: true,
-      };
+      return { title: o.waitingTitle, paragraphs: [o.waitingBody], returnLink: false, waiting: true };
     case "in-progress":
-      return {
-        title: "Your payment is in progress",
-        paragraphs: [
-          "We are already processing a payment for this. Do not pay again.",
-          "This page will update by itself when the outcome is known.",
-        ],
-        returnLink: false,
-        waiting: true,
-      };
+      return { title: o.inProgressTitle, paragraphs: o.inProgressBody, returnLink: false, waiting: true };
     case "superseded":
-      return {
-        title: "This payment was started again",
-        paragraphs: [
-          "You started this payment again from the service, in this or another window. No money has been taken through this page.",
-          "Use the newest payment page, or go back to the service to start again.",
-        ],
-        returnLink: false,
-      };
+      return { title: o.supersededTitle, paragraphs: o.supersededBody, returnLink: false };
     case "declined":
+      return { title: o.declinedTitle, paragraphs: o.declinedBody(name), returnLink: true };
+    case "declined-retry":
       return {
-        title: "Your payment was declined",
-        paragraphs: [
-          "No money has been taken from your account.",
-          `Return to ${name} to try again or to choose another way to pay.`,
-        ],
+        title: o.declinedTitle,
+        paragraphs: o.declinedRetryBody(facts.triesLeft ?? 1),
         returnLink: true,
+        retry: true,
+        contact: true,
       };
     case "cancelled":
-      return {
-        title: "Your payment has been cancelled",
-        paragraphs: ["No money has been taken from your account."],
-        returnLink: true,
-      };
+      return { title: o.cancelledTitle, paragraphs: o.cancelledBody, returnLink: true };
     case "expired":
-      return {
-        title: "Your payment session has expired",
-        paragraphs: [
-          "You did not finish paying in time, so this payment has been stopped. No money has been taken from your account.",
-          `Return to ${name} to start again.`,
-        ],
-        returnLink: true,
-      };
+      return { title: o.expiredTitle, paragraphs: o.expiredBody(name), returnLink: true };
     case "locked":
-      return {
-        title: "We could not take your payment",
-        paragraphs: [
-          "Your card was declined too many times, so we have stopped this payment to protect you. No money has been taken from your account.",
-          `Return to ${name}, check your card details with your bank, and try again later.`,
-        ],
-        returnLink: true,
-      };
+      return { title: o.lockedTitle, paragraphs: o.lockedBody(name), returnLink: true, contact: true };
     case "rate-limited":
-      return {
-        title: "Too many payment attempts",
-        paragraphs: [
-          "There have been too many payment attempts from your connection in a short time. Your card details were not sent for payment.",
-          "Wait a minute, then go back and try again.",
-        ],
-        returnLink: false,
-      };
+      return { title: o.tooManyTitle, paragraphs: o.tooManyBody, returnLink: false };
   }
 }
 
-export const PROCESSING_FAILED_NOTICE =
-  "Your payment could not be processed and no money has been taken. Check your card details and try again.";
+/** The note above the card form: the last try failed (nothing taken) or was declined. */
+export function formNoticeWords(notice: Extract<CardView, { kind: "form" }>["notice"], t: Catalogue): string | null {
+  switch (notice) {
+    case "processing-failed":
+      return t.card.failedNotice;
+    case "declined":
+      return t.card.declinedNotice;
+    case null:
+      return null;
+  }
+}
 
 /** A card page opened without its session: only what the payment's state proves. */
-export function sessionlessWords(state: SessionlessState, serviceName: string | null): { title: string; lead: string } {
-  const service = serviceName ?? "the service you were using";
+export function sessionlessWords(
+  state: SessionlessState,
+  serviceName: string | null,
+  t: Catalogue,
+): { title: string; lead: string } {
+  const s = t.session;
+  const service = serviceName ?? s.theService;
   switch (state) {
     case "paid":
-      return {
-        title: "This payment has been made",
-        lead: `You do not need to pay again. Return to ${service} to see your payment.`,
-      };
+      return { title: s.paidTitle, lead: s.paidLead(service) };
     case "in-progress":
-      return {
-        title: "Your payment is being processed",
-        lead: `Do not pay again. Return to ${service} later to see whether your payment went through.`,
-      };
+      return { title: s.inProgressTitle, lead: s.inProgressLead(service) };
     case "not-known":
-      return {
-        title: "Your payment session has expired",
-        lead: `For your security, a payment page works only in the browser that opened it, and only for a limited time. Return to ${service} to check your payment or to start again.`,
-      };
+      return { title: s.expiredTitle, lead: s.expiredLead(service) };
   }
 }

@@ -1,4 +1,5 @@
 import type { FC } from "hono/jsx";
+import type { OutboxMessage } from "../db/schema.ts";
 import { Layout } from "./layout.tsx";
 
 const Field: FC<{ id: string; label: string; value?: string; hint?: string; width?: string }> = (props) => (
@@ -105,3 +106,21 @@ export const DemoResultPage: FC<{ nonce: string; verified: boolean; params: Arra
     </Layout>
   );
 };
+
+/** Local only (EMAIL_SENDER=capture): the receipts the portal would have sent. */
+export const OutboxPage: FC<{ nonce: string; messages: OutboxMessage[] }> = ({ nonce, messages }) => (
+  <Layout title="Outbox" serviceName="Demo Ministry" nonce={nonce}>
+    <h1 class="heading-l">Outbox</h1>
+    <p class="body">Receipt emails captured locally instead of being sent (newest first).</p>
+    {messages.length === 0 && <p class="body">No messages yet.</p>}
+    {messages.map((message) => (
+      <section class="notice" aria-label={message.subject}>
+        <h2 class="heading-s">{message.subject}</h2>
+        <p class="body">
+          To {message.toAddress} at {message.createdAt} ({message.language})
+        </p>
+        <pre>{message.textBody}</pre>
+      </section>
+    ))}
+  </Layout>
+);

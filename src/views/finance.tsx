@@ -1,4 +1,5 @@
 import type { FC } from "hono/jsx";
+import type { RejectedLineRow } from "../services/journals.ts";
 import { Layout } from "./layout.tsx";
 
 export const FinanceLoginPage: FC<{ nonce: string; error: string | null }> = ({ nonce, error }) => (
@@ -41,6 +42,7 @@ interface JournalRow {
   creditTotal: string | null;
   createdAt: string;
   files: Array<{ name: string; fileName: string; url: string; sha256: string }>;
+  manifest: { fileName: string; url: string } | null;
   ledger: Array<{ fileName: string; batchType: string; status: string }>;
 }
 
@@ -169,6 +171,13 @@ export const FinanceJournalsPage: FC<{
                   </a>
                 </div>
               ))}
+              {journal.manifest && (
+                <div>
+                  <a href={journal.manifest.url} download={journal.manifest.fileName}>
+                    manifest (what each file holds, with its SHA-256)
+                  </a>
+                </div>
+              )}
             </td>
           </tr>
         ))}
@@ -181,7 +190,8 @@ export const FinanceJournalsPage: FC<{
     )}
     <p class="body">
       JSON: <code>/finance/api/journals</code>. Terminal: <code>npm run journals -- list</code>.{" "}
-      <a href="/finance/feedback">Ledger feedback files</a>.
+      <a href="/finance/feedback">Ledger feedback files</a>. <a href="/finance/rejects">Needs attention</a>: lines the ledger
+      rejected.
     </p>
   </Layout>
 );
@@ -349,6 +359,85 @@ export const FinanceFeedbackPage: FC<{
     </table>
     <p class="body">
       JSON: <code>/finance/api/feedback</code>. Terminal: <code>npm run journals -- feedback FILE</code>.
+    </p>
+  </Layout>
+);
+
+/** Needs attention: every line the ledger rejected, with what it said, until a revenue update fixes it. */
+export const FinanceRejectsPage: FC<{
+  nonce: string;
+  rejects: RejectedLineRow[];
+  limit: number;
+  partner: string | undefined;
+  error: string | null;
+  user: string;
+}> = ({ nonce, rejects, limit, partner, error, user }) => (
+  <Layout title="Needs attention" serviceName="Finance" nonce={nonce}>
+    <h1 class="heading-l">Needs attention</h1>
+    <p class="body">
+      Signed in as {user}. Revenue lines the ledger rejected (REJECT), with the ledger's message. The partner corrects a line with
+      a revenue update; it is then posted again and leaves this list.
+    </p>
+    {error && (
+      <div class="error-summary" role="alert" tabindex={-1}>
+        <h2 class="error-summary-title">There is a problem</h2>
+        <p>{error}</p>
+      </div>
+    )}
+    <form method="get" action="/finance/rejects" class="date-inputs">
+      <div class="form-group">
+        <label class="label" for="partner">
+          Partner (PayBC reference number)
+        </label>
+        <input class="input input-width-20" id="partner" name="partner" inputmode="numeric" value={partner ?? ""} />
+      </div>
+      <button type="submit" class="button button-secondary">
+        Show
+      </button>
+    </form>
+    {rejects.length === 0 ? (
+      <p class="body">
+        {error ? "" : partner ? `No rejected lines for partner ${partner}.` : "No rejected lines: nothing needs attention."}
+      </p>
+    ) : (
+      <table class="result-table">
+        <caption class="visually-hidden">Rejected revenue lines</caption>
+        <thead>
+          <tr>
+            <th scope="col">GL date</th>
+            <th scope="col">Partner</th>
+            <th scope="col">Transaction</th>
+            <th scope="col">Line</th>
+            <th scope="col">Account</th>
+            <th scope="col">Amount</th>
+            <th scope="col">Ledger's message</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rejects.map((line) => (
+            <tr>
+              <td>{line.glDate}</td>
+              <td>
+                {line.pbcRefNumber}
+                {line.partnerName && ` ${line.partnerName}`}
+              </td>
+              <td>{line.pbcTxnNumber}</td>
+              <td>{line.lineNumber}</td>
+              <td>{line.revenueAccount}</td>
+              <td>${line.amount}</td>
+              <td>
+                {line.glErrorCode && `${line.glErrorCode}: `}
+                {line.glErrorMessage ?? "(no message)"}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    )}
+    {rejects.length >= limit && <p class="body">Showing the {limit} newest; fix these to see older ones.</p>}
+    <p class="body">
+      JSON: <code>/finance/api/rejects</code>. Terminal: <code>npm run journals -- rejects</code>.{" "}
+      <a href="/finance/journals">GL journals</a>.
     </p>
   </Layout>
 );

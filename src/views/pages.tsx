@@ -1,23 +1,32 @@
 import type { FC } from "hono/jsx";
+import { type Catalogue, catalogue } from "../i18n/index.ts";
+import type { OutcomeWords } from "./cardOutcomes.ts";
 import { Layout } from "./layout.tsx";
+import { PartnerContact, type PartnerFace } from "./partner.tsx";
+
+/** Why a direct sale request was refused, in words for the person paying (details go to the logs). */
+export type RefusalReason = keyof Catalogue["request"]["reasons"];
 
 /**
  * A page for a request we cannot act on. It lists the problems and never redirects. `lead` says what
  * this request did (e.g. that it started no payment) and is given only by callers that know it: the
  * page never claims on its own that no money was taken.
  */
-export const RequestErrorPage: FC<{ nonce: string; title: string; problems: string[]; lead?: string }> = ({
-  nonce,
-  title,
-  problems,
-  lead,
-}) => (
-  <Layout title={title} nonce={nonce}>
+export const RequestErrorPage: FC<{
+  nonce: string;
+  title: string;
+  problems: string[];
+  lead?: string | undefined;
+  t?: Catalogue;
+  /** Problems of the partner's request, said for the public: the page says so. */
+  serviceProblems?: boolean;
+}> = ({ nonce, title, problems, lead, t = catalogue("en"), serviceProblems = false }) => (
+  <Layout title={title} nonce={nonce} t={t}>
     <h1 class="heading-l">{title}</h1>
     {lead && <p class="body">{lead}</p>}
     {problems.length > 0 && (
       <>
-        <p class="body">The service that sent you here made a request we could not accept:</p>
+        {serviceProblems && <p class="body">{t.request.serviceProblem}</p>}
         <ul class="list list-bullet">
           {problems.map((problem) => (
             <li>{problem}</li>
@@ -25,80 +34,108 @@ export const RequestErrorPage: FC<{ nonce: string; title: string; problems: stri
         </ul>
       </>
     )}
-    {!lead && (
-      <p class="body">Go back to the service you were using and try again. If this keeps happening, contact that service.</p>
-    )}
+    {!lead && <p class="body">{t.request.goBack}</p>}
   </Layout>
 );
 
 export interface OutcomePageProps {
+  t: Catalogue;
   nonce: string;
-  serviceName: string;
-  title: string;
-  paragraphs: string[];
+  partner: PartnerFace;
+  /** What the page says (views/cardOutcomes.ts). */
+  words: OutcomeWords;
+  receiptUrl?: string | null;
   /** Signed link back to the partner service. */
   returnUrl?: string | null;
-  returnLabel?: string;
+  /** "Try another card": a POST back to the form (declined-retry). */
+  retryAction?: string | null;
+  csrfToken?: string | null;
   /** Waiting page: poll this status URL (script) and offer a "Check again" link (no script). */
   statusUrl?: string | null;
   checkAgainUrl?: string | null;
-  panel?: boolean;
-  reference?: string | null;
+  switchHref?: string | null;
 }
 
 /** One page per payment state (state enforcer): success, in progress, declined, cancelled, expired... */
-export const OutcomePage: FC<OutcomePageProps> = (props) => (
-  <Layout
-    title={props.title}
-    serviceName={props.serviceName}
-    nonce={props.nonce}
-    scripts={props.statusUrl ? ["/public/assets/waiting.js"] : []}
-  >
-    {props.panel ? (
-      <div class="panel">
-        <h1 class="panel-title">{props.title}</h1>
-        {props.reference && (
-          <p class="panel-body">
-            Your payment reference is <strong>{props.reference}</strong>
-          </p>
+export const OutcomePage: FC<OutcomePageProps> = (props) => {
+  const { t, partner, words } = props;
+  const { title, paragraphs } = words;
+  return (
+    <Layout
+      t={t}
+      title={title}
+      serviceName={partner.name}
+      nonce={props.nonce}
+      scripts={props.statusUrl ? ["/public/assets/waiting.js"] : []}
+      switchHref={props.switchHref}
+    >
+      {words.panel ? (
+        <div class="panel">
+          <h1 class="panel-title">{title}</h1>
+          {words.reference && (
+            <p class="panel-body">
+              {t.outcome.referenceIs} <strong>{words.reference}</strong>
+            </p>
+          )}
+        </div>
+      ) : (
+        <h1 class="heading-l">{title}</h1>
+      )}
+      {paragraphs.map((text) => (
+        <p class="body">{text}</p>
+      ))}
+      {props.receiptUrl && (
+        <p class="body">
+          <a href={props.receiptUrl}>{t.outcome.viewReceipt}</a>
+        </p>
+      )}
+      {props.statusUrl && (
+        <p class="body" data-status-url={props.statusUrl} role="status">
+          <a href={props.checkAgainUrl ?? ""}>{t.outcome.checkAgain}</a>
+        </p>
+      )}
+      <div class="button-group">
+        {props.retryAction && (
+          <form method="post" action={props.retryAction} class="inline-form">
+            <input type="hidden" name="csrfToken" value={props.csrfToken ?? ""} />
+            <button type="submit" class="button">
+              {t.outcome.tryAnotherCard}
+            </button>
+          </form>
+        )}
+        {props.returnUrl && (
+          <a class={props.retryAction ? "button button-secondary" : "button"} href={props.returnUrl}>
+            {words.continueLink ? t.outcome.continueTo(partner.name) : t.outcome.returnTo(partner.name)}
+          </a>
         )}
       </div>
-    ) : (
-      <h1 class="heading-l">{props.title}</h1>
-    )}
-    {props.paragraphs.map((text) => (
+      {words.contact && <PartnerContact t={t} partner={partner} />}
+    </Layout>
+  );
+};
+
+export const UnavailablePage: FC<{ nonce: string; t?: Catalogue }> = ({ nonce, t = catalogue("en") }) => (
+  <Layout title={t.unavailable.title} nonce={nonce} t={t}>
+    <h1 class="heading-l">{t.unavailable.title}</h1>
+    {t.unavailable.body.map((text) => (
       <p class="body">{text}</p>
     ))}
-    {props.statusUrl && (
-      <p class="body" data-status-url={props.statusUrl} role="status">
-        <a href={props.checkAgainUrl ?? ""}>Check again</a>
-      </p>
-    )}
-    {props.returnUrl && (
-      <p class="body">
-        <a class="button" href={props.returnUrl}>
-          {props.returnLabel ?? `Return to ${props.serviceName}`}
-        </a>
-      </p>
-    )}
-  </Layout>
-);
-
-export const UnavailablePage: FC<{ nonce: string }> = ({ nonce }) => (
-  <Layout title="Sorry, the service is unavailable" nonce={nonce}>
-    <h1 class="heading-l">Sorry, the service is unavailable</h1>
-    <p class="body">Something went wrong on our side. Try again later.</p>
-    <p class="body">If you were paying, do not pay again before you have checked with the service you were using.</p>
   </Layout>
 );
 
 /** A fault while a card payment was being processed: the outcome may not be known, so never say "no money taken". */
-export const PaymentUncertainPage: FC<{ nonce: string; cardPageUrl: string }> = ({ nonce, cardPageUrl }) => (
-  <Layout title="We could not confirm your payment" nonce={nonce}>
-    <h1 class="heading-l">We could not confirm your payment</h1>
-    <p class="body">Something went wrong on our side while your payment was being processed. Do not pay again.</p>
+export const PaymentUncertainPage: FC<{ nonce: string; cardPageUrl: string; t?: Catalogue }> = ({
+  nonce,
+  cardPageUrl,
+  t = catalogue("en"),
+}) => (
+  <Layout title={t.uncertain.title} nonce={nonce} t={t}>
+    <h1 class="heading-l">{t.uncertain.title}</h1>
+    <p class="body">{t.uncertain.body}</p>
     <p class="body">
-      In a few minutes, <a href={cardPageUrl}>check the status of your payment</a>: it will show whether your payment was taken.
+      {t.uncertain.checkBefore}
+      <a href={cardPageUrl}>{t.uncertain.checkLink}</a>
+      {t.uncertain.checkAfter}
     </p>
   </Layout>
 );

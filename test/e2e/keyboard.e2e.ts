@@ -53,7 +53,13 @@ class FocusWalk {
   async tab(): Promise<Stop> {
     await this.page.keyboard.press("Tab");
     const handle = (await this.page.evaluateHandle(() => document.activeElement)) as ElementHandle;
-    const name = await handle.evaluate((el) => el.id || (el.textContent ?? "").trim() || el.tagName);
+    // What a screen reader names it: its id for fields, else its text without aria-hidden parts.
+    const name = await handle.evaluate((el) => {
+      if (el.id) return el.id;
+      const copy = el.cloneNode(true) as typeof el;
+      for (const hidden of copy.querySelectorAll('[aria-hidden="true"]')) hidden.remove();
+      return (copy.textContent ?? "").trim() || el.tagName;
+    });
     const stop: Stop = { handle, name, focused: await styleOf(handle) };
     const previous = this.stops.at(-1);
     if (previous) previous.unfocused = await styleOf(previous.handle);
@@ -117,15 +123,17 @@ test("keyboard only: Tab reaches every field and the Pay button in order, with v
   await demo.expectVisibleFocus();
   await Promise.all([page.waitForURL(/\/public\/card\//), page.keyboard.press("Enter")]);
 
-  // The card page: the skip link first, then every field, Pay, and Cancel.
+  // The card page: the skip link, the language switch, then every field, Pay, and Cancel.
   const order = [
     "Skip to main content",
+    "Lire cette page en français",
     "cardNumber",
     "expiryMonth",
     "expiryYear",
     "cardholderName",
     "securityCode",
-    "Pay",
+    "email",
+    "Pay $100.00",
     "Cancel payment",
   ];
   const card = new FocusWalk(page);
@@ -154,13 +162,14 @@ test("keyboard only: Tab reaches every field and the Pay button in order, with v
     ["expiryYear", futureYear()],
     ["cardholderName", "Pat Example"],
     ["securityCode", "123"],
+    ["email", "pat@example.com"],
   ];
   const typing = new FocusWalk(page);
   for (const [field, value] of values) {
     expect((await typing.tab()).name).toBe(field);
     await page.keyboard.type(value);
   }
-  expect((await typing.tab()).name).toBe("Pay");
+  expect((await typing.tab()).name).toBe("Pay $100.00");
   await screenshot(page, "card-form-keyboard-focus-pay");
   await Promise.all([page.waitForURL(/\/demo\/return\?/), page.keyboard.press("Enter")]);
   const result = await demoResult(page);

@@ -111,20 +111,31 @@ describe("paying from the demo partner page", () => {
     expect(j.problems).toEqual([]);
   });
 
-  test("declined: the partner gets a verified Declined, and the card page says no money was taken", async () => {
+  test("declined: the page offers another card; returning gives the partner a verified Declined", async () => {
     const j = await journey();
     const { txnNumber } = await startPayment(j.page);
     await fillCard(j.page, { number: CARDS.declined });
-    await payAndReturn(j.page);
+    // The demo partner retries in place (partners.on_decline = retry): the person stays on the portal.
+    await Promise.all([j.page.waitForLoadState("load"), j.page.click("button[data-pay-button]")]);
+    await expect.poll(() => j.page.locator("h1").textContent()).toBe("Your payment was declined");
+    await expect(j.page.getByText("No money has been taken from your account.").isVisible()).resolves.toBe(true);
+    await expect(j.page.getByRole("button", { name: "Try another card" }).isVisible()).resolves.toBe(true);
+    await expectNoCardForm(j);
+    await checkPage(j.page, "declined-retry");
+    await Promise.all([
+      j.page.waitForURL(/\/demo\/return\?/),
+      j.page.getByRole("link", { name: "Return to Demo Ministry" }).click(),
+    ]);
     const result = await demoResult(j.page);
     expect(result.heading).toBe("Payment not completed: Declined");
     expect(result.verified).toBe(true);
     expect(result.params).toMatchObject({ trnApproved: "0", messageText: "Declined", pbcTxnNumber: txnNumber });
     await checkPage(j.page, "demo-result-declined");
 
+    // Once the partner has been told, the page only says what happened.
     await j.page.goBack();
     await expect(j.page.locator("h1").textContent()).resolves.toBe("Your payment was declined");
-    await expect(j.page.getByText("No money has been taken from your account.").isVisible()).resolves.toBe(true);
+    await expect(j.page.getByRole("button", { name: "Try another card" }).count()).resolves.toBe(0);
     await expectNoCardForm(j);
     await checkPage(j.page, "declined");
     await Promise.all([

@@ -22,7 +22,7 @@ export interface TestPartner {
 }
 
 export async function seedPartner(
-  overrides: { keyStyle?: "lower" | "camel"; glPosting?: boolean; name?: string } = {},
+  overrides: { keyStyle?: "lower" | "camel"; glPosting?: boolean; name?: string; onDecline?: "retry" | "return" } = {},
 ): Promise<TestPartner> {
   const pbcRefNumber = uniqueRef();
   const apiKey = `test-api-key-${pbcRefNumber}`;
@@ -38,6 +38,8 @@ export async function seedPartner(
       keyStyle: overrides.keyStyle ?? "lower",
       glPosting: overrides.glPosting ?? true,
       cashAccount: "039.18ACE.10001.8928.1800000.000000.0000",
+      // Tests written before retry in place see the old immediate redirect unless they ask for retry.
+      onDecline: overrides.onDecline ?? "return",
     },
     new Date(),
     { apiKey, clientId, clientSecret },
@@ -128,6 +130,6 @@ export const GOOD_CARD = {
   securityCode: "123",
 };
 
-export async function payWith(payment: OpenPayment, card: Partial<typeof GOOD_CARD> = {}): Promise<Response> {
+export async function payWith(payment: OpenPayment, card: Partial<typeof GOOD_CARD & { email: string }> = {}): Promise<Response> {
   return post(payment.cardPath, { csrfToken: payment.csrfToken, ...GOOD_CARD, ...card }, payment.cookie);
 }

@@ -321,6 +321,83 @@ describe("partner CLI", () => {
     });
     expect(await cliJson(["enable", "--ref", "10008"], dir)).toEqual({ pbcRefNumber: "10008", status: "ACTIVE" });
   });
+
+  it("sets what the person paying sees: after a decline, French name, contact details, notice and logo", async () => {
+    const declines = await cliJson<{ partner: PartnerJson & { onDecline: string } }>(
+      ["configure", "--ref", "10008", "--on-decline", "return"],
+      dir,
+    );
+    expect(declines.partner.onDecline).toBe("return");
+    expectRefusal(
+      await runCli(["configure", "--ref", "10008", "--on-decline", "sometimes", "--json", "--persist-to", dir]),
+      /--on-decline must be retry or return/,
+    );
+
+    const noticeFile = join(dir, "notice-fr.txt");
+    writeFileSync(
+      noticeFile,
+      "Ces renseignements sont recueillis en vertu de l'alinéa 26c) de la FOIPPA pour traiter votre paiement. Questions : 1-800-663-7867.",
+    );
+    const face = await cliJson<{ partner: Record<string, unknown> }>(
+      [
+        "face",
+        "--ref",
+        "10008",
+        "--name-fr",
+        "Ministère de Y et Z",
+        "--contact-email",
+        "Help@Example.CA",
+        "--contact-phone",
+        "1-800-663-7867",
+        "--contact-url",
+        "https://www.example.ca/help",
+        "--privacy-notice-fr",
+        noticeFile,
+      ],
+      dir,
+    );
+    expect(face.partner).toMatchObject({
+      nameFr: "Ministère de Y et Z",
+      contactEmail: "Help@example.ca",
+      contactPhone: "1-800-663-7867",
+      contactUrl: "https://www.example.ca/help",
+      privacyNoticeEn: null,
+    });
+    expect(face.partner.privacyNoticeFr).toMatch(/^Ces renseignements/);
+    expectRefusal(
+      await runCli(["face", "--ref", "10008", "--contact-url", "http://www.example.ca/", "--json", "--persist-to", dir]),
+      /https/,
+    );
+    expectRefusal(await runCli(["face", "--ref", "10008", "--json", "--persist-to", dir]), /face needs at least one of/);
+    const cleared = await cliJson<{ partner: Record<string, unknown> }>(
+      ["face", "--ref", "10008", "--contact-phone", "none", "--privacy-notice-fr", "default"],
+      dir,
+    );
+    expect(cleared.partner).toMatchObject({ contactPhone: null, privacyNoticeFr: null, contactEmail: "Help@example.ca" });
+
+    const svg = join(dir, "logo.svg");
+    writeFileSync(svg, '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>');
+    const withLogo = await cliJson<{ partner: { logoSha256: string | null } }>(["logo", "--ref", "10008", "--file", svg], dir);
+    expect(withLogo.partner.logoSha256).toMatch(/^[0-9a-f]{64}$/);
+    const hostile = join(dir, "hostile.svg");
+    writeFileSync(hostile, '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>');
+    expectRefusal(
+      await runCli(["logo", "--ref", "10008", "--file", hostile, "--json", "--persist-to", dir]),
+      /must not contain scripts/,
+    );
+    expectRefusal(
+      await runCli(["logo", "--ref", "10008", "--file", join(dir, "logo.gif"), "--json", "--persist-to", dir]),
+      /\.png or \.svg/,
+    );
+    const removed = await cliJson<{ partner: { logoSha256: string | null } }>(["logo", "--ref", "10008", "--remove"], dir);
+    expect(removed.partner.logoSha256).toBeNull();
+
+    const shown = await runCli(["show", "--ref", "10008", "--persist-to", dir]);
+    expect(shown.stdout).toContain("after a decline:   return to the partner at once");
+    expect(shown.stdout).toContain("French name:       Ministère de Y et Z");
+    const help = await runCli(["face", "--help"]);
+    expect(help.stdout).toMatch(/^Usage: npm run partner -- face --ref N/);
+  });
 });
 
 // ---------------------------------------------------------------- end to end
@@ -416,7 +493,7 @@ describe("end to end: a partner onboarded with the CLI takes a payment on the Wo
       redirect: "manual",
     });
     expect(response.status).toBe(400);
-    expect(await response.text()).toContain("signature (hashValue) does not match");
+    expect(await response.text()).toContain("could not confirm that the payment request came from the service");
   });
 
   it("issues a token for the CLI's OAuth client credentials and answers payment queries with it", async () => {

@@ -5,9 +5,15 @@
  * (PCI DSS 6.4.3). The Pacific business date comes from the page, never the device's clock.
  */
 import { cardFieldErrors } from "../../domain/card.ts";
+import { parseReceiptEmail } from "../../domain/email.ts";
 
 const form = document.querySelector("[data-card-form]");
-const ORDER = ["cardNumber", "expiryMonth", "expiryYear", "cardholderName", "securityCode"];
+const ORDER = ["cardNumber", "expiryMonth", "expiryYear", "cardholderName", "securityCode", "email"];
+// The page's language: its messages come from the server's catalogue (data-text).
+let text = {};
+try {
+  text = JSON.parse(form?.getAttribute("data-text") || "{}");
+} catch {}
 
 function value(id) {
   return document.getElementById(id).value || "";
@@ -20,6 +26,7 @@ function clear() {
     const message = document.getElementById(`${id}-error`);
     if (message) message.parentNode.removeChild(message);
     const input = document.getElementById(id);
+    if (!input) continue;
     input.classList.remove("input-error");
     input.removeAttribute("aria-invalid");
     input.closest(".form-group").classList.remove("form-group-error");
@@ -39,7 +46,7 @@ function show(errors) {
   const heading = document.createElement("h2");
   heading.className = "error-summary-title";
   heading.id = "error-summary-title";
-  heading.textContent = "There is a problem";
+  heading.textContent = text.problem || "There is a problem";
   summary.appendChild(heading);
   const list = document.createElement("ul");
   list.className = "error-summary-list";
@@ -58,7 +65,7 @@ function show(errors) {
     message.id = `${id}-error`;
     const hidden = document.createElement("span");
     hidden.className = "visually-hidden";
-    hidden.textContent = "Error:";
+    hidden.textContent = text.errorHidden || "Error:";
     message.appendChild(hidden);
     message.appendChild(document.createTextNode(` ${errors[id]}`));
     input.parentNode.insertBefore(message, input);
@@ -71,7 +78,8 @@ function show(errors) {
   }
   const main = document.getElementById("main-content");
   main.insertBefore(summary, main.firstChild);
-  document.title = `Error: ${document.title.replace(/^Error: /, "")}`;
+  const prefix = text.errorPrefix || "Error: ";
+  document.title = prefix + document.title.replace(prefix, "");
   summary.focus();
 }
 
@@ -94,7 +102,11 @@ if (form) {
       },
       form.getAttribute("data-payment-method"),
       form.getAttribute("data-today"),
+      text.messages,
     );
+    if (document.getElementById("email") && !parseReceiptEmail(value("email")).ok) {
+      errors.email = text.emailInvalid || "Enter an email address in the correct format, like name@example.com";
+    }
     clear();
     if (Object.keys(errors).length) {
       event.preventDefault();
@@ -105,7 +117,7 @@ if (form) {
     const button = form.querySelector("[data-pay-button]");
     button.setAttribute("disabled", "disabled");
     button.setAttribute("aria-disabled", "true");
-    button.textContent = "Paying...";
+    button.textContent = text.paying || "Paying...";
   });
   document.addEventListener("click", (event) => {
     const link = event.target.closest?.(".error-summary-list a");

@@ -32,3 +32,6 @@ export function isExpired(deps: CardDeps, attempt: PaymentAttempt): boolean {
 }
 
 export const paid = (transaction: Transaction) => transaction.paymentStatus !== "PNDNG";
+
+/** The partner lets the person try another card after a decline (partners.on_decline). */
+export const retriesInPlace = (context: PaymentContext) => context.partner.onDecline === "retry";

@@ -6,7 +6,16 @@
  */
 export { OutcomeUncertainError, submitCard } from "./authorisation.ts";
 export { cancelPayment, partnerReturnUrl, responseOutcome, returnToService } from "./delivery.ts";
-export { cardPageView } from "./pageState.ts";
+export { cardPageView, retryAfterDecline } from "./pageState.ts";
 export { NOT_FOUND_GRACE_MS, outcomeKnown, resolveUnknown, type SweepReport, sweepPayments } from "./recovery.ts";
 export { csrfTokenFor, type LinkResult, loadContext, openLink } from "./session.ts";
-export type { CardDeps, CardView, OutcomeState, PaymentContext, SessionlessState } from "./types.ts";
+export type {
+  CardDeps,
+  CardFormInput,
+  CardView,
+  FormErrors,
+  FormMessages,
+  OutcomeState,
+  PaymentContext,
+  SessionlessState,
+} from "./types.ts";

@@ -11,7 +11,8 @@ import { markPaidQuery, releaseAuthorisationQuery } from "../../db/transactions.
 import { effectiveGlDate } from "../../domain/businessTime.ts";
 import { TRANSITIONS } from "../../domain/paymentAttempt.ts";
 import type { AuthorisationResult } from "../../processor/types.ts";
-import { event, reload } from "./context.ts";
+import { enqueueReceipt } from "../receipts.ts";
+import { event, reload, retriesInPlace } from "./context.ts";
 import { deliveryQueries, partnerReturnUrl } from "./delivery.ts";
 import type { CardDeps, CardView, PaymentContext } from "./types.ts";
 
@@ -82,10 +83,16 @@ async function recordApproval(
     ...(location ? deliveryQueries(deps, updated, "approved") : []),
     deps.audit.statement("payment.approved", "success", { target: `${transaction.pbcRefNumber}/${transaction.pbcTxnNumber}` }),
   ]);
+  // Only now that the approval is committed; the queue sends it after the person has moved on.
+  if (attempt.receiptStatus === "REQUESTED") await enqueueReceipt(deps.receipts, attempt.id, deps.log);
   return location ? { kind: "redirect", location } : { kind: "card-page", externalId: attempt.externalId };
 }
 
-/** Declined -> lock released and the decline counted; LOCKED after the configured number of declines. */
+/**
+ * Declined -> lock released and the decline counted; LOCKED after the configured number of declines.
+ * A partner that retries in place hears of a decline only when the person chooses to return to it
+ * (or the payment is locked): until then the page offers another card.
+ */
 async function recordDecline(
   deps: CardDeps,
   context: PaymentContext,
@@ -107,7 +114,8 @@ async function recordDecline(
       authorisingAttemptId: null,
     },
   };
-  const location = delivery ? await partnerReturnUrl(deps, updated, outcome, delivery.keyRows) : null;
+  const redirectNow = delivery !== undefined && (lock || !retriesInPlace(context));
+  const location = redirectNow ? await partnerReturnUrl(deps, updated, outcome, delivery.keyRows) : null;
   await runBatch(db, [
     releaseAuthorisationQuery(db, transaction.id, attempt.id, { trnOrderId: result.trnOrderId, cardType: result.cardType }, now),
     transitionAttemptQuery(db, attempt.id, lock ? TRANSITIONS.lock : TRANSITIONS.decline, now, result.message),
