@@ -8,7 +8,7 @@
 import { userInfo } from "node:os";
 import { sql } from "drizzle-orm";
 import { readConfig } from "../src/config.ts";
-import { queryAudit } from "../src/db/auditLog.ts";
+import { auditActions, queryAudit } from "../src/db/auditLog.ts";
 import { runBatch } from "../src/db/batch.ts";
 import type { Db } from "../src/db/client.ts";
 import { listEvents } from "../src/db/paymentEvents.ts";
@@ -74,15 +74,19 @@ const payment: SupportCommand = {
   },
 };
 
+// An ISO-8601 date or UTC time, as the audit log stores them (2026-12-01 or 2026-12-01T09:30:00Z).
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z?)?$/;
+
 const audit: SupportCommand = {
   summary: "query the audit log, newest first",
-  usage: "audit [--from ISO] [--to ISO] [--action ACTION] [--target TARGET] [--limit N]",
+  usage: "audit [--from ISO] [--to ISO] [--action ACTION] [--target TARGET] [--limit N] [--list-actions]",
   options: {
-    from: { type: "string", value: "ISO", help: "entries at or after this time" },
+    from: { type: "string", value: "ISO", help: "entries at or after this time (2026-12-01 or 2026-12-01T09:30:00Z, UTC)" },
     to: { type: "string", value: "ISO", help: "entries at or before this time" },
-    action: { type: "string", value: "ACTION", help: "one action, e.g. partner.created" },
+    action: { type: "string", value: "ACTION", help: "one action, e.g. partner.created (see --list-actions)" },
     target: { type: "string", value: "TARGET", help: "what the entry is about, e.g. a partner number" },
     limit: { type: "string", value: "N", help: "at most N entries (default 100, at most 1000)" },
+    "list-actions": { type: "boolean", help: "list the actions the log holds, with their counts, instead of entries" },
   },
   required: [],
   check(values) {
@@ -90,8 +94,21 @@ const audit: SupportCommand = {
     if (limit !== undefined && !(/^\d{1,4}$/.test(limit) && Number(limit) >= 1 && Number(limit) <= 1000)) {
       throw new UsageError(`--limit must be a number from 1 to 1000, not "${limit}"`);
     }
+    for (const name of ["from", "to"]) {
+      const value = str(values, name);
+      if (value !== undefined && (!ISO_TIME.test(value) || Number.isNaN(Date.parse(value)))) {
+        throw new UsageError(`--${name} must be a date or UTC time such as 2026-12-01 or 2026-12-01T09:30:00Z, not "${value}"`);
+      }
+    }
   },
   async run(db, values) {
+    if (values["list-actions"] === true) {
+      const actions = await auditActions(db);
+      const text = actions.length
+        ? actions.map((a) => `${a.action.padEnd(36)}  ${String(a.count).padStart(7)}  last ${a.last}`).join("\n")
+        : "The audit log is empty.";
+      return { json: actions, text };
+    }
     const rows = await queryAudit(db, {
       from: str(values, "from"),
       to: str(values, "to"),
@@ -99,12 +116,14 @@ const audit: SupportCommand = {
       target: str(values, "target"),
       limit: Number(str(values, "limit") ?? 100),
     });
-    const text = rows
-      .map(
-        (r) =>
-          `${r.occurredAt}  ${r.outcome.padEnd(7)}  ${r.action}  actor=${r.actor}  target=${r.target ?? "-"}  ip=${r.sourceIp ?? "-"}  ${r.detail ?? ""}`,
-      )
-      .join("\n");
+    const text = rows.length
+      ? rows
+          .map(
+            (r) =>
+              `${r.occurredAt}  ${r.outcome.padEnd(7)}  ${r.action}  actor=${r.actor}  target=${r.target ?? "-"}  ip=${r.sourceIp ?? "-"}  ${r.detail ?? ""}`,
+          )
+          .join("\n")
+      : "No audit entries match.";
     return { json: rows, text };
   },
 };

@@ -1,5 +1,5 @@
 /** Owns `audit_log`: security-relevant events (PCI DSS 10.2). Never card data or secrets. */
-import { and, desc, eq, gte, lte, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { auditLog } from "./schema.ts";
 
@@ -50,5 +50,15 @@ export async function queryAudit(db: Db, query: AuditQuery) {
     .where(conditions.length ? and(...conditions) : undefined)
     .orderBy(desc(auditLog.id))
     .limit(Math.min(query.limit ?? 100, 1000))
+    .all();
+}
+
+/** Every action in the log with how often and when it last happened (support's list of action names). */
+export async function auditActions(db: Db) {
+  return db
+    .select({ action: auditLog.action, count: sql<number>`count(*)`, last: sql<string>`max(${auditLog.occurredAt})` })
+    .from(auditLog)
+    .groupBy(auditLog.action)
+    .orderBy(auditLog.action)
     .all();
 }
