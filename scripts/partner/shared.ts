@@ -1,6 +1,8 @@
 /** What the partner commands share: their context, common options, value checks and rendering. */
+
 import { readFileSync } from "node:fs";
 import type { Db } from "../../src/db/client.ts";
+import { isValidRevenueAccount } from "../../src/domain/revenue.ts";
 import { ROTATION_GRACE_HOURS, type showPartner } from "../../src/services/onboarding.ts";
 import { type CommandSpec, type OptionSpec, type Output, str, UsageError, userPath, type Values } from "../lib/cli.ts";
 
@@ -105,10 +107,15 @@ export function readAccounts(file: string): string[] {
   } catch (error) {
     throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  const accounts = text
-    .split(/\r?\n/)
-    .map((line) => line.replace(/#.*$/, "").trim())
-    .filter((line) => line !== "");
+  const accounts: string[] = [];
+  const problems: string[] = [];
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.replace(/#.*$/, "").trim();
+    if (line === "") continue;
+    if (isValidRevenueAccount(line)) accounts.push(line);
+    else problems.push(`${file} line ${index + 1}: "${line}" is not in XXX.XXXXX.XXXXX.XXXX.XXXXXXX.XXXXXX.XXXX format`);
+  }
+  if (problems.length > 0) throw new UsageError(problems.join("\n"));
   if (accounts.length === 0)
     throw new UsageError(`${file} lists no accounts (one a line; # comments and blank lines are ignored)`);
   return [...new Set(accounts)];
