@@ -113,7 +113,7 @@ export function readAccounts(file: string): string[] {
     const line = raw.replace(/#.*$/, "").trim();
     if (line === "") continue;
     if (isValidRevenueAccount(line)) accounts.push(line);
-    else problems.push(`${file} line ${index + 1}: "${line}" is not in XXX.XXXXX.XXXXX.XXXX.XXXXXXX.XXXXXX.XXXX format`);
+    else problems.push(`${file} line ${index + 1}: not in XXX.XXXXX.XXXXX.XXXX.XXXXXXX.XXXXXX.XXXX format: ${line}`);
   }
   if (problems.length > 0) throw new UsageError(problems.join("\n"));
   if (accounts.length === 0)
