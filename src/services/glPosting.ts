@@ -10,6 +10,7 @@
  * before anything is written, every file's content is determined by those rows and written only if
  * absent; a batch left CLAIMED by a crashed run is finished by the next run.
  */
+import type { SQL } from "drizzle-orm";
 import type { LedgerConfig } from "../config.ts";
 import { runBatch } from "../db/batch.ts";
 import { accountNotOpenCondition } from "../db/chartOfAccounts.ts";
@@ -35,10 +36,17 @@ import {
   postableLinesExist,
   rejectClosedAccountsQuery,
 } from "../db/revenueLines.ts";
-import type { LedgerFeederFile } from "../db/schema.ts";
+import type { JournalKind, LedgerFeederFile } from "../db/schema.ts";
 import { ledgerEffectiveDate } from "../domain/businessDays.ts";
 import { addDays, cutoffInstant, pacificDate } from "../domain/businessTime.ts";
-import { buildJournal, type Journal, journalObjectPrefix, splitCreditsByClient } from "../domain/journal.ts";
+import {
+  type AccountTotal,
+  buildJournal,
+  type Journal,
+  type JournalInput,
+  journalObjectPrefix,
+  splitCreditsByClient,
+} from "../domain/journal.ts";
 import { DETAIL_CSV_PREAMBLE, detailRowRenderer, detailRowWriter, renderJournalCsv } from "../domain/journalCsv.ts";
 
 import { formatCents } from "../domain/money.ts";
@@ -181,43 +189,61 @@ export interface FileRecord {
   size: number;
 }
 
+/** How one kind of journal (revenue, refund reversal) turns a claimed batch into GA/GI feeder files. */
+export interface FeederFileKind {
+  journalKind: JournalKind;
+  /** Amount per account of the batch's lines. */
+  accountTotals: (db: Db, batchId: number) => Promise<AccountTotal[]>;
+  /** The journal of those amounts (`credits` are the accounts' amounts, whichever side they go on). */
+  build: (input: JournalInput) => Journal;
+  /** Marks the batch's lines of one batch type with the feeder file that carries them. */
+  assignLines: (batchId: number, feederFileId: SQL, homeClientCode: string, type: "GA" | "GI") => SQL;
+}
+
+export const REVENUE_FEEDER_FILES: FeederFileKind = {
+  journalKind: "payment",
+  accountTotals: batchAccountTotals,
+  build: buildJournal,
+  assignLines: assignFeederFileQuery,
+};
+
 /** The batch's feeder files (GA and/or GI by the accounts' client code), recorded once before any file is written. */
-async function ensureFeederFiles(
+export async function ensureFeederFiles(
   deps: GlPostingDeps,
   batch: JournalBatch,
   partner: { name: string; cashAccount: string },
   budget: Budget,
+  kind: FeederFileKind,
 ): Promise<LedgerFeederFile[]> {
   const { db, ledger } = deps;
   budget.spend(2);
-  const existing = await feederFilesOf(db, "payment", batch.id);
+  const existing = await feederFilesOf(db, kind.journalKind, batch.id);
   if (existing.length > 0) return existing;
-  const credits = await batchAccountTotals(db, batch.id);
-  const split = splitCreditsByClient(credits, ledger.homeClientCode);
+  const split = splitCreditsByClient(await kind.accountTotals(db, batch.id), ledger.homeClientCode);
   const effectiveDate = ledgerEffectiveDate(batch.glDate, ledger.openFrom);
   const journals: Partial<Record<"GA" | "GI", Journal>> = {};
   for (const type of ["GA", "GI"] as const) {
     if (split[type].length === 0) continue;
-    journals[type] = buildJournal({
+    journals[type] = kind.build({
       pbcRefNumber: batch.pbcRefNumber,
       partnerName: partner.name,
       glDate: batch.glDate,
       sequence: batch.sequence,
       cashAccount: partner.cashAccount,
       credits: split[type],
-      journalName: "", // named from the row's id (feederFileJournal)
+      journalName: "", // named from the feeder file row's id (feederFileJournal)
       effectiveDate,
       lineStyle: ledger.lineStyle,
     });
   }
   budget.spend(4);
   return recordFeederFiles(db, ledger, deps.now, {
-    journalKind: "payment",
+    journalKind: kind.journalKind,
     sourceBatchId: batch.id,
     pbcRefNumber: batch.pbcRefNumber,
     glDate: batch.glDate,
     journals,
-    assignLines: (type, feederFileId) => assignFeederFileQuery(batch.id, feederFileId, ledger.homeClientCode, type),
+    assignLines: (type, feederFileId) => kind.assignLines(batch.id, feederFileId, ledger.homeClientCode, type),
   });
 }
 
@@ -230,7 +256,13 @@ async function postBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budge
     deps.log.error("gl posting: partner has no cash account", { pbcRefNumber: batch.pbcRefNumber, batchId: batch.id });
     return;
   }
-  const feederFiles = await ensureFeederFiles(deps, batch, { name: partner.name, cashAccount: partner.cashAccount }, budget);
+  const feederFiles = await ensureFeederFiles(
+    deps,
+    batch,
+    { name: partner.name, cashAccount: partner.cashAccount },
+    budget,
+    REVENUE_FEEDER_FILES,
+  );
   await deps.afterStep?.("feeder-files", batch.id);
   const journals = feederFiles.map(feederFileJournal);
   const prefix = journalObjectPrefix(batch.pbcRefNumber, batch.glDate, batch.sequence);

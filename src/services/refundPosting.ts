@@ -19,7 +19,6 @@ import {
   newestRefundBatchId,
   type PostedTotals,
 } from "../db/journalBatches.ts";
-import { feederFilesOf } from "../db/ledgerFeederFiles.ts";
 import { findPartner } from "../db/partners.ts";
 import { recordRefundClaimEventsQuery } from "../db/paymentEvents.ts";
 import {
@@ -30,15 +29,21 @@ import {
   refundBatchDetailPage,
   refundDueGroups,
 } from "../db/refunds.ts";
-import type { LedgerFeederFile } from "../db/schema.ts";
-import { ledgerEffectiveDate } from "../domain/businessDays.ts";
-import { type Journal, journalObjectPrefix, splitCreditsByClient } from "../domain/journal.ts";
+import { type Journal, journalObjectPrefix } from "../domain/journal.ts";
 import { renderJournalCsv } from "../domain/journalCsv.ts";
 import { formatCents } from "../domain/money.ts";
 import { renderRefundDetailHeader, renderRefundDetailRow } from "../domain/refundCsv.ts";
 import { buildReversalJournal } from "../domain/refundJournal.ts";
-import { Budget, type FileRecord, type GlPostingDeps, lastDueGlDate, putOnce } from "./glPosting.ts";
-import { feederFileJournal, recordFeederFiles, renderFeederFileOf } from "./ledgerFiles.ts";
+import {
+  Budget,
+  ensureFeederFiles,
+  type FeederFileKind,
+  type FileRecord,
+  type GlPostingDeps,
+  lastDueGlDate,
+  putOnce,
+} from "./glPosting.ts";
+import { feederFileJournal, renderFeederFileOf } from "./ledgerFiles.ts";
 
 export interface RefundPostingReport {
   lastDueGlDate: string;
@@ -99,45 +104,13 @@ async function claimRefundGroup(deps: GlPostingDeps, pbcRefNumber: string, glDat
   return batch ?? null;
 }
 
-/** The batch's feeder files (GA/GI by the accounts' client code), recorded once before any file is written. */
-async function ensureFeederFiles(
-  deps: GlPostingDeps,
-  batch: JournalBatch,
-  partner: { name: string; cashAccount: string },
-  budget: Budget,
-): Promise<LedgerFeederFile[]> {
-  const { db, ledger } = deps;
-  budget.spend(2);
-  const existing = await feederFilesOf(db, "refund", batch.id);
-  if (existing.length > 0) return existing;
-  const debits = await refundBatchAccountTotals(db, batch.id);
-  const split = splitCreditsByClient(debits, ledger.homeClientCode);
-  const effectiveDate = ledgerEffectiveDate(batch.glDate, ledger.openFrom);
-  const journals: Partial<Record<"GA" | "GI", Journal>> = {};
-  for (const type of ["GA", "GI"] as const) {
-    if (split[type].length === 0) continue;
-    journals[type] = buildReversalJournal({
-      pbcRefNumber: batch.pbcRefNumber,
-      partnerName: partner.name,
-      glDate: batch.glDate,
-      sequence: batch.sequence,
-      cashAccount: partner.cashAccount,
-      debits: split[type],
-      journalName: "", // named from the feeder file row's id
-      effectiveDate,
-      lineStyle: ledger.lineStyle,
-    });
-  }
-  budget.spend(4);
-  return recordFeederFiles(db, ledger, deps.now, {
-    journalKind: "refund",
-    sourceBatchId: batch.id,
-    pbcRefNumber: batch.pbcRefNumber,
-    glDate: batch.glDate,
-    journals,
-    assignLines: (type, feederFileId) => assignRefundFeederFileQuery(batch.id, feederFileId, ledger.homeClientCode, type),
-  });
-}
+/** Refund reversal journals' feeder files: refunded amounts debited per account, the cash account credited. */
+const REFUND_FEEDER_FILES: FeederFileKind = {
+  journalKind: "refund",
+  accountTotals: refundBatchAccountTotals,
+  build: ({ credits, ...rest }) => buildReversalJournal({ ...rest, debits: credits }),
+  assignLines: assignRefundFeederFileQuery,
+};
 
 async function postRefundBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budget, report: RefundPostingReport) {
   const { db, bucket } = deps;
@@ -147,7 +120,13 @@ async function postRefundBatch(deps: GlPostingDeps, batch: JournalBatch, budget:
     deps.log.error("refund posting: partner has no cash account", { pbcRefNumber: batch.pbcRefNumber, batchId: batch.id });
     return;
   }
-  const feederFiles = await ensureFeederFiles(deps, batch, { name: partner.name, cashAccount: partner.cashAccount }, budget);
+  const feederFiles = await ensureFeederFiles(
+    deps,
+    batch,
+    { name: partner.name, cashAccount: partner.cashAccount },
+    budget,
+    REFUND_FEEDER_FILES,
+  );
   await deps.afterStep?.("feeder-files", batch.id);
   const journals = feederFiles.map(feederFileJournal);
   const prefix = journalObjectPrefix(batch.pbcRefNumber, batch.glDate, batch.sequence);
