@@ -247,6 +247,47 @@ export async function ensureFeederFiles(
   });
 }
 
+/**
+ * journal.csv, then each feeder file followed by its trigger (the ledger's transfer picks a file up
+ * when its trigger appears), each written only if absent. Shared by revenue and refund journals.
+ */
+export async function putJournalFiles(
+  deps: GlPostingDeps,
+  batchId: number,
+  prefix: string,
+  journals: Journal[],
+  feederFiles: LedgerFeederFile[],
+): Promise<Record<string, FileRecord>> {
+  const { bucket } = deps;
+  const files: Record<string, FileRecord> = {};
+  files["journal.csv"] = await putOnce(bucket, `${prefix}journal.csv`, renderJournalCsv(journals), "text/csv; charset=utf-8");
+  await deps.afterStep?.("journal.csv", batchId);
+  for (const file of feederFiles) {
+    files[`feeder-${file.batchType}`] = await putOnce(
+      bucket,
+      `${prefix}${file.fileName}`,
+      renderFeederFileOf(file),
+      "text/plain; charset=us-ascii",
+    );
+    await deps.afterStep?.("feeder", batchId);
+    files[`trigger-${file.batchType}`] = await putOnce(bucket, `${prefix}${file.fileName}.TRG`, "", "text/plain");
+    await deps.afterStep?.("trigger", batchId);
+  }
+  return files;
+}
+
+/** The totals a posted batch records, summed over its journals (one per feeder file). */
+export function postedTotals(journals: readonly Journal[], files: Record<string, FileRecord>): PostedTotals {
+  const sum = (pick: (journal: Journal) => number) => journals.reduce((total, journal) => total + pick(journal), 0);
+  return {
+    lineCount: sum((journal) => journal.revenueLineCount),
+    accountCount: sum((journal) => journal.accountCount),
+    debitTotalCents: sum((journal) => journal.debitTotalCents),
+    creditTotalCents: sum((journal) => journal.creditTotalCents),
+    files,
+  };
+}
+
 /** Write the batch's files (each only if absent) and finish it. Idempotent. */
 async function postBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budget, report: PostingReport): Promise<void> {
   const { db, bucket } = deps;
@@ -266,34 +307,12 @@ async function postBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budge
   await deps.afterStep?.("feeder-files", batch.id);
   const journals = feederFiles.map(feederFileJournal);
   const prefix = journalObjectPrefix(batch.pbcRefNumber, batch.glDate, batch.sequence);
-  const files: Record<string, FileRecord> = {};
-
-  files["journal.csv"] = await putOnce(bucket, `${prefix}journal.csv`, renderJournalCsv(journals), "text/csv; charset=utf-8");
-  await deps.afterStep?.("journal.csv", batch.id);
-  for (const file of feederFiles) {
-    files[`feeder-${file.batchType}`] = await putOnce(
-      bucket,
-      `${prefix}${file.fileName}`,
-      renderFeederFileOf(file),
-      "text/plain; charset=us-ascii",
-    );
-    await deps.afterStep?.("feeder", batch.id);
-    // The trigger goes after its file: the ledger's transfer picks a file up when its trigger appears.
-    files[`trigger-${file.batchType}`] = await putOnce(bucket, `${prefix}${file.fileName}.TRG`, "", "text/plain");
-    await deps.afterStep?.("trigger", batch.id);
-  }
-  const lineCount = journals.reduce((sum, journal) => sum + journal.revenueLineCount, 0);
+  const files = await putJournalFiles(deps, batch.id, prefix, journals, feederFiles);
+  const totals = postedTotals(journals, files);
+  const lineCount = totals.lineCount;
   files["detail.csv"] = await writeDetail(deps, batch, `${prefix}detail.csv`, lineCount, budget);
   await deps.afterStep?.("detail.csv", batch.id);
 
-  const sum = (pick: (journal: Journal) => number) => journals.reduce((total, journal) => total + pick(journal), 0);
-  const totals: PostedTotals = {
-    lineCount,
-    accountCount: sum((journal) => journal.accountCount),
-    debitTotalCents: sum((journal) => journal.debitTotalCents),
-    creditTotalCents: sum((journal) => journal.creditTotalCents),
-    files,
-  };
   const manifest = {
     batchId: batch.id,
     pbcRefNumber: batch.pbcRefNumber,
@@ -301,7 +320,7 @@ async function postBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budge
     glDate: batch.glDate,
     sequence: batch.sequence,
     revenueLineCount: lineCount,
-    journalLineCount: sum((journal) => journal.lines.length),
+    journalLineCount: journals.reduce((total, journal) => total + journal.lines.length, 0),
     accountCount: totals.accountCount,
     debitTotal: formatCents(totals.debitTotalCents),
     creditTotal: formatCents(totals.creditTotalCents),

@@ -17,7 +17,6 @@ import {
   listClaimedBatches,
   markPostedQuery,
   newestRefundBatchId,
-  type PostedTotals,
 } from "../db/journalBatches.ts";
 import { findPartner } from "../db/partners.ts";
 import { recordRefundClaimEventsQuery } from "../db/paymentEvents.ts";
@@ -30,7 +29,6 @@ import {
   refundDueGroups,
 } from "../db/refunds.ts";
 import { type Journal, journalObjectPrefix } from "../domain/journal.ts";
-import { renderJournalCsv } from "../domain/journalCsv.ts";
 import { formatCents } from "../domain/money.ts";
 import { renderRefundDetailHeader, renderRefundDetailRow } from "../domain/refundCsv.ts";
 import { buildReversalJournal } from "../domain/refundJournal.ts";
@@ -38,12 +36,13 @@ import {
   Budget,
   ensureFeederFiles,
   type FeederFileKind,
-  type FileRecord,
   type GlPostingDeps,
   lastDueGlDate,
+  postedTotals,
+  putJournalFiles,
   putOnce,
 } from "./glPosting.ts";
-import { feederFileJournal, renderFeederFileOf } from "./ledgerFiles.ts";
+import { feederFileJournal } from "./ledgerFiles.ts";
 
 export interface RefundPostingReport {
   lastDueGlDate: string;
@@ -130,20 +129,7 @@ async function postRefundBatch(deps: GlPostingDeps, batch: JournalBatch, budget:
   await deps.afterStep?.("feeder-files", batch.id);
   const journals = feederFiles.map(feederFileJournal);
   const prefix = journalObjectPrefix(batch.pbcRefNumber, batch.glDate, batch.sequence);
-  const files: Record<string, FileRecord> = {};
-  files["journal.csv"] = await putOnce(bucket, `${prefix}journal.csv`, renderJournalCsv(journals), "text/csv; charset=utf-8");
-  await deps.afterStep?.("journal.csv", batch.id);
-  for (const file of feederFiles) {
-    files[`feeder-${file.batchType}`] = await putOnce(
-      bucket,
-      `${prefix}${file.fileName}`,
-      renderFeederFileOf(file),
-      "text/plain; charset=us-ascii",
-    );
-    await deps.afterStep?.("feeder", batch.id);
-    files[`trigger-${file.batchType}`] = await putOnce(bucket, `${prefix}${file.fileName}.TRG`, "", "text/plain");
-    await deps.afterStep?.("trigger", batch.id);
-  }
+  const files = await putJournalFiles(deps, batch.id, prefix, journals, feederFiles);
 
   let detail = renderRefundDetailHeader();
   let after = 0;
@@ -158,15 +144,8 @@ async function postRefundBatch(deps: GlPostingDeps, batch: JournalBatch, budget:
   files["detail.csv"] = await putOnce(bucket, `${prefix}detail.csv`, detail, "text/csv; charset=utf-8");
   await deps.afterStep?.("detail.csv", batch.id);
 
-  const sum = (pick: (journal: Journal) => number) => journals.reduce((total, journal) => total + pick(journal), 0);
-  const lineCount = sum((journal) => journal.revenueLineCount);
-  const totals: PostedTotals = {
-    lineCount,
-    accountCount: sum((journal) => journal.accountCount),
-    debitTotalCents: sum((journal) => journal.debitTotalCents),
-    creditTotalCents: sum((journal) => journal.creditTotalCents),
-    files,
-  };
+  const totals = postedTotals(journals, files);
+  const lineCount = totals.lineCount;
   const manifest = {
     kind: "refund",
     batchId: batch.id,
@@ -175,7 +154,7 @@ async function postRefundBatch(deps: GlPostingDeps, batch: JournalBatch, budget:
     glDate: batch.glDate,
     sequence: batch.sequence,
     refundLineCount: lineCount,
-    journalLineCount: sum((journal) => journal.lines.length),
+    journalLineCount: journals.reduce((total, journal) => total + journal.lines.length, 0),
     accountCount: totals.accountCount,
     debitTotal: formatCents(totals.debitTotalCents),
     creditTotal: formatCents(totals.creditTotalCents),
