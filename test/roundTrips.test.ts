@@ -18,7 +18,7 @@ import {
   seedPartner,
 } from "./helpers/portal.ts";
 
-function cardPost(payment: OpenPayment, card: Record<string, string> = {}): Request<unknown, IncomingRequestCfProperties> {
+function cardPost(payment: OpenPayment, card: Record<string, string> = {}): Request {
   return new Request(`${BASE}${payment.cardPath}`, {
     method: "POST",
     redirect: "manual",
@@ -70,12 +70,9 @@ describe("D1 round trips", () => {
     const counter = countingD1(env.DB);
     const directSale = async () => {
       const pairs = directSalePairs(partner);
-      const request: Request<unknown, IncomingRequestCfProperties> = new Request(
-        `${BASE}/public/directsale?${await pythonClientQuery(pairs, partner.apiKey)}`,
-        {
-          redirect: "manual",
-        },
-      );
+      const request = new Request(`${BASE}/public/directsale?${await pythonClientQuery(pairs, partner.apiKey)}`, {
+        redirect: "manual",
+      });
       const { response } = await fetchCountingD1(request, counter);
       expect(response.headers.get("Location")).toMatch(/^\/public\/pay\//);
       return { txn: pairs.find(([k]) => k === "pbcTxnNumber")?.[1] as string, calls: [...counter.calls] };

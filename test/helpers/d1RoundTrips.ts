@@ -120,12 +120,12 @@ export function countingD1(inner: D1Database, options: CountingOptions = {}): D1
  * several requests to see an isolate's per-binding caches warm (it is reset before each request).
  */
 export async function fetchCountingD1(
-  request: Request<unknown, IncomingRequestCfProperties>,
+  request: Request,
   roundTrips = countingD1(env.DB),
 ): Promise<{ response: Response; roundTrips: D1RoundTripCounter }> {
   roundTrips.reset();
   const ctx = createExecutionContext();
-  const response = await worker.fetch(request, { ...env, DB: roundTrips.db }, ctx);
+  const response = await worker.fetch(new Request(request), { ...env, DB: roundTrips.db }, ctx);
   await waitOnExecutionContext(ctx);
   return { response, roundTrips };
 }
