@@ -7,7 +7,8 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { API, getPayment, token } from "./helpers/api.ts";
-import { countingD1, fetchCountingD1 } from "./helpers/d1RoundTrips.ts";
+import { countingD1 } from "./helpers/d1RoundTrips.ts";
+import { fetchCountingD1 } from "./helpers/d1RoundTripsFetch.ts";
 import { openPayment, payWith, seedPartner } from "./helpers/portal.ts";
 import { paybcRefund, REFUND_SERVICE, refundToken } from "./helpers/refunds.ts";
 

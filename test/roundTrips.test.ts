@@ -5,7 +5,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { API, token } from "./helpers/api.ts";
-import { countingD1, fetchCountingD1, SANDBOX_PROCESSOR } from "./helpers/d1RoundTrips.ts";
+import { countingD1, SANDBOX_PROCESSOR } from "./helpers/d1RoundTrips.ts";
+import { fetchCountingD1 } from "./helpers/d1RoundTripsFetch.ts";
 import { pythonClientQuery } from "./helpers/independent.ts";
 import {
   BASE,

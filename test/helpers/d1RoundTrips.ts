@@ -2,11 +2,10 @@
  * Counting D1 round trips: a D1 binding that forwards to the real one and counts every call that
  * reaches the database (`batch`, a prepared statement's `run`/`all`/`first`/`raw`, `exec`), including
  * those made through the sessions it hands out (`withSession`). Building statements (`prepare`,
- * `bind`) costs nothing and is not counted. Used by test/roundTrips.test.ts; the bench may reuse it.
+ * `bind`) costs nothing and is not counted. It needs nothing but a D1 binding (no workerd test
+ * module), so a Node tool holding one (e.g. from wrangler's getPlatformProxy) can wrap it too;
+ * test/helpers/d1RoundTripsFetch.ts runs one request through the Worker with it.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
-import worker from "../../src/index.ts";
-
 export interface D1RoundTrip {
   /** `batch`, `run`, `all`, `first`, `raw` or `exec`. */
   kind: string;
@@ -112,20 +111,4 @@ export function countingD1(inner: D1Database, options: CountingOptions = {}): D1
       sessions.length = 0;
     },
   };
-}
-
-/**
- * One request through the Worker with a counting `DB` binding; waits for work the request left
- * running (`waitUntil`), so round trips after the response count too. Pass the same counter to
- * several requests to see an isolate's per-binding caches warm (it is reset before each request).
- */
-export async function fetchCountingD1(
-  request: Request,
-  roundTrips = countingD1(env.DB),
-): Promise<{ response: Response; roundTrips: D1RoundTripCounter }> {
-  roundTrips.reset();
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(request), { ...env, DB: roundTrips.db }, ctx);
-  await waitOnExecutionContext(ctx);
-  return { response, roundTrips };
 }
