@@ -52,3 +52,7 @@ CREATE TABLE archived_payments (
 );
 CREATE UNIQUE INDEX archived_payments_partner_txn ON archived_payments (pbc_ref_number, pbc_txn_number);
 CREATE INDEX archived_payments_run ON archived_payments (archive_run_id, state, transaction_id);
+
+-- Archival reads, fingerprints and deletes a payment's notifications by payment: without this, each
+-- would scan the whole outbox.
+CREATE INDEX webhook_outbox_transaction ON webhook_outbox (transaction_id, id);

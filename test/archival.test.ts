@@ -4,11 +4,13 @@
  * and duplicate detection still know an archived payment; a crash at any step loses and duplicates
  * nothing; unfinished or recent payments never move.
  */
-import { env } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { readArchiveSettings, readLedgerConfig } from "../src/config.ts";
+import { configurationProblems, readArchiveSettings, readLedgerConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
 import { retentionCutoff } from "../src/domain/archive.ts";
+import worker from "../src/index.ts";
+import { NIGHTLY_CRON, SWEEP_CRON } from "../src/jobs/crons.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { type ArchiveDeps, type ArchiveStep, readArchivedPayment, runArchive } from "../src/services/archive.ts";
 import { auditRecorder } from "../src/services/audit.ts";
@@ -514,5 +516,47 @@ describe("unfinished payments are never archived", () => {
 
   it("the retention cut-off is a Pacific business date 13 months back", () => {
     expect(retentionCutoff(new Date("2027-03-31T18:00:00Z"), 13).date).toBe("2026-02-28");
+  });
+});
+
+describe("the nightly job and its settings", () => {
+  async function scheduled(cron: string, at: Date): Promise<void> {
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: at, cron }), env, ctx);
+    await waitOnExecutionContext(ctx);
+  }
+
+  it("archives in the sweeps after the nightly posting, not in the posting's own run nor in the day", async () => {
+    const paid = await finishedPayment();
+    const day = LATER.toISOString().slice(0, 10);
+    await scheduled(SWEEP_CRON, new Date(`${day}T18:00:00Z`)); // business hours
+    await scheduled(NIGHTLY_CRON, new Date(`${day}T09:00:00Z`)); // the posting's run
+    expect(await indexRow(paid.partner.pbcRefNumber, paid.pbcTxnNumber)).toBeNull();
+    await scheduled(SWEEP_CRON, new Date(`${day}T09:05:00Z`));
+    expect((await indexRow(paid.partner.pbcRefNumber, paid.pbcTxnNumber))?.state).toBe("ARCHIVED");
+  });
+
+  it("ARCHIVE_ENABLED=false stops it; a retention too short or not whole months refuses to run", async () => {
+    const paid = await finishedPayment();
+    const off = await runArchive(archiveDeps({ settings: { ...readArchiveSettings(env), enabled: false } }));
+    expect(off.runs).toEqual([]);
+    expect((await rowsOf(paid.partner.pbcRefNumber, paid.pbcTxnNumber)).transactions).toBe(1);
+
+    expect(readArchiveSettings(env)).toEqual({ enabled: true, paymentsAfterMonths: 13, auditAfterMonths: 12 });
+    const problems = (vars: Record<string, string>) => configurationProblems({ ...env, ...vars } as Env);
+    expect(problems({})).toEqual([]);
+    expect(problems({ ARCHIVE_PAYMENTS_AFTER_MONTHS: "6" })).toContain(
+      "ARCHIVE_PAYMENTS_AFTER_MONTHS must be whole months from 12 to 120",
+    );
+    expect(problems({ ARCHIVE_PAYMENTS_AFTER_MONTHS: "13.5" })).toContain(
+      "ARCHIVE_PAYMENTS_AFTER_MONTHS must be whole months from 12 to 120",
+    );
+    expect(problems({ ARCHIVE_AUDIT_AFTER_MONTHS: "2" })).toContain(
+      "ARCHIVE_AUDIT_AFTER_MONTHS must be whole months from 3 to 120",
+    );
+    expect(problems({ ARCHIVE_AUDIT_AFTER_MONTHS: "twelve" })).toContain(
+      "ARCHIVE_AUDIT_AFTER_MONTHS must be whole months from 3 to 120",
+    );
+    expect(problems({ ARCHIVE_ENABLED: "yes" })).toContain("ARCHIVE_ENABLED must be true or false");
   });
 });

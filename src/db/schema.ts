@@ -384,6 +384,8 @@ export const webhookOutbox = sqliteTable(
   (table) => [
     index("webhook_outbox_sweep").on(table.status, table.nextAttemptAt),
     index("webhook_outbox_partner").on(table.pbcRefNumber, table.id),
+    // migrations/0007_archive.sql: archival works per payment.
+    index("webhook_outbox_transaction").on(table.transactionId, table.id),
   ],
 );
 export type OutboxRow = typeof webhookOutbox.$inferSelect;
