@@ -48,7 +48,10 @@ CREATE TABLE archived_payments (
   -- What the payment looked like when claimed: it is deleted only if still the same.
   fingerprint TEXT NOT NULL,
   state TEXT NOT NULL DEFAULT 'CLAIMED' CHECK (state IN ('CLAIMED', 'ARCHIVED')),
-  archived_at TEXT
+  archived_at TEXT,
+  -- What reconciliation compares with the processor's record (domain/reconciliation.ts TransactionFacts,
+  -- JSON), taken from the archived record: an archived payment is still reconciled.
+  facts TEXT
 );
 CREATE UNIQUE INDEX archived_payments_partner_txn ON archived_payments (pbc_ref_number, pbc_txn_number);
 CREATE INDEX archived_payments_run ON archived_payments (archive_run_id, state, transaction_id);

@@ -5,7 +5,7 @@
  * nothing; unfinished or recent payments never move.
  */
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { configurationProblems, readArchiveSettings, readLedgerConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
 import { retentionCutoff } from "../src/domain/archive.ts";
@@ -21,6 +21,7 @@ import { getPayment, postRevenue, token } from "./helpers/api.ts";
 import { pythonClientQuery, pythonClientVerifies, responseParams } from "./helpers/independent.ts";
 import { ledgerAcceptsAll } from "./helpers/ledger.ts";
 import { directSalePairs, get, openPayment, seedPartner } from "./helpers/portal.ts";
+import { expectReconciled } from "./helpers/reconcile.ts";
 import { type PaidPayment, paidPayment, restRefund } from "./helpers/refunds.ts";
 
 const DAY = 86_400_000;
@@ -560,3 +561,6 @@ describe("the nightly job and its settings", () => {
     expect(problems({ ARCHIVE_ENABLED: "yes" })).toContain("ARCHIVE_ENABLED must be true or false");
   });
 });
+
+// Archived payments are reconciled too (their charges belong to a payment, from the facts recorded at archival).
+afterAll(() => expectReconciled());

@@ -227,13 +227,32 @@ export function releaseUnwrittenQuery(run: number, written: readonly number[]): 
     AND transaction_id NOT IN (SELECT value FROM json_each(${JSON.stringify(written)}))`;
 }
 
-/** Where each written payment's record is and what it looked like: `[transactionId, line, fingerprint]`. */
-export function placeRecordsQuery(run: number, placed: ReadonlyArray<[number, number, string]>): SQL {
+/**
+ * Where each written payment's record is, what it looked like and its reconciliation facts:
+ * `[transactionId, line, fingerprint, facts JSON]`.
+ */
+export function placeRecordsQuery(run: number, placed: ReadonlyArray<[number, number, string, string]>): SQL {
   const json = JSON.stringify(placed);
-  return sql`UPDATE archived_payments SET
-      record_line = (SELECT json_extract(j.value, '$[1]') FROM json_each(${json}) j WHERE json_extract(j.value, '$[0]') = archived_payments.transaction_id),
-      fingerprint = (SELECT json_extract(j.value, '$[2]') FROM json_each(${json}) j WHERE json_extract(j.value, '$[0]') = archived_payments.transaction_id)
+  const field = (index: number) =>
+    sql`(SELECT json_extract(j.value, ${`$[${index}]`}) FROM json_each(${json}) j WHERE json_extract(j.value, '$[0]') = archived_payments.transaction_id)`;
+  return sql`UPDATE archived_payments SET record_line = ${field(1)}, fingerprint = ${field(2)}, facts = ${field(3)}
     WHERE archive_run_id = ${run} AND state = 'CLAIMED'`;
+}
+
+/** Reconciliation facts of archived payments (deleted from D1), a keyset page by old transaction id. */
+export async function archivedFactsPage(db: Db, afterId: number, limit: number): Promise<Array<{ id: number; facts: string }>> {
+  return db
+    .select({ id: archivedPayments.transactionId, facts: sql<string>`${archivedPayments.facts}` })
+    .from(archivedPayments)
+    .where(
+      and(
+        eq(archivedPayments.state, "ARCHIVED"),
+        sql`${archivedPayments.transactionId} > ${afterId}`,
+        sql`${archivedPayments.facts} IS NOT NULL`,
+      ),
+    )
+    .orderBy(asc(archivedPayments.transactionId))
+    .limit(limit);
 }
 
 export function markVerifiedQuery(

@@ -542,6 +542,7 @@ export const archivedPayments = sqliteTable(
       .notNull()
       .default("CLAIMED"),
     archivedAt: text("archived_at"),
+    facts: text("facts"),
   },
   (table) => [
     uniqueIndex("archived_payments_partner_txn").on(table.pbcRefNumber, table.pbcTxnNumber),

@@ -57,6 +57,7 @@ import {
   retentionCutoff,
   unfinishedReasons,
 } from "../domain/archive.ts";
+import type { TransactionFacts } from "../domain/reconciliation.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { AuditRecorder } from "./audit.ts";
@@ -453,10 +454,11 @@ async function writeAndVerify(
     lastId: manifest.lastId,
   };
   if (run.kind === "payments") {
-    const placed = records.map((record, index): [number, number, string] => [
+    const placed = records.map((record, index): [number, number, string, string] => [
       record.id,
       index + 1,
       (record as PaymentArchiveRecord).fingerprint,
+      JSON.stringify(archivedFacts(record as PaymentArchiveRecord)),
     ]);
     budget.spend(3);
     await runBatch(db, [
@@ -628,6 +630,40 @@ async function deleteArchived(deps: ArchiveDeps, run: ArchiveRun, budget: Budget
   }
   budget.spend();
   return findRun(db, run.id);
+}
+
+/**
+ * What reconciliation compares for an archived payment, from its record: the same facts
+ * db/transactions.ts reconciliationFactsPage reads from D1 (a finished payment waits for nothing).
+ */
+export function archivedFacts(record: PaymentArchiveRecord): TransactionFacts {
+  const posted = record.revenueLines.filter((line) => line.journalBatchId !== null && line.glStatus !== "REJECT");
+  const told = record.events.flatMap((event) => {
+    if (event.eventType !== "redirected" || event.detail === null) return [];
+    const detail = JSON.parse(event.detail) as { outcome?: string; trnAmountCents?: number };
+    return detail.outcome === "approved" ? [detail.trnAmountCents ?? -1] : [];
+  });
+  return {
+    pbcRefNumber: record.transaction.pbcRefNumber,
+    pbcTxnNumber: record.transaction.pbcTxnNumber,
+    paymentStatus: record.transaction.paymentStatus,
+    trnAmountCents: record.transaction.trnAmountCents,
+    linesCents: record.revenueLines.reduce((sum, line) => sum + line.revenueAmountCents, 0),
+    lineCount: record.revenueLines.length,
+    postedLineCount: posted.length,
+    postedCents: posted.reduce((sum, line) => sum + line.revenueAmountCents, 0),
+    orderNumbers: record.attempts.map((attempt) => attempt.orderNumber),
+    awaitingOutcome: false,
+    toldApprovedCents: told,
+    refundedCents: record.refunds
+      .filter((refund) => refund.status === "APPROVED")
+      .reduce((sum, refund) => sum + refund.amountCents, 0),
+    postedRefundCents: record.refundLines
+      .filter((line) => line.glStatus === "CMPLT")
+      .reduce((sum, line) => sum + line.amountCents, 0),
+    refundOrderNumbers: record.refunds.map((refund) => refund.orderNumber),
+    refundAwaitingOutcome: false,
+  };
 }
 
 // ---------------------------------------------------------------- reading archived payments
