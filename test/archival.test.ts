@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { configurationProblems, readArchiveSettings, readLedgerConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
 import { retentionCutoff } from "../src/domain/archive.ts";
+import { pacificDate } from "../src/domain/businessTime.ts";
 import worker from "../src/index.ts";
 import { NIGHTLY_CRON, SWEEP_CRON } from "../src/jobs/crons.ts";
 import { createLogger } from "../src/lib/logger.ts";
@@ -22,7 +23,7 @@ import { pythonClientQuery, pythonClientVerifies, responseParams } from "./helpe
 import { ledgerAcceptsAll } from "./helpers/ledger.ts";
 import { directSalePairs, get, openPayment, seedPartner } from "./helpers/portal.ts";
 import { expectReconciled } from "./helpers/reconcile.ts";
-import { type PaidPayment, paidPayment, restRefund } from "./helpers/refunds.ts";
+import { type PaidPayment, paidPayment, paybcRefund, refundToken, restRefund } from "./helpers/refunds.ts";
 
 const DAY = 86_400_000;
 /** Fourteen months on: everything paid and posted today is past the 13-month retention. */
@@ -310,6 +311,69 @@ describe("an archived payment is still known", () => {
       revenue: [{ lineNumber: "1", revenueAccount: "039.18ACE.14691.8928.1800000.000000.0000", revenueAmount: "100.00" }],
     });
     expect(update.status).toBe(409);
+  });
+
+  it("a refund of an archived payment is refused as archived (409 with the date) by both refund APIs, and nothing is sent", async () => {
+    const paid = await finishedPayment();
+    const { pbcRefNumber } = paid.partner;
+    await runArchive(archiveDeps());
+    const index = await indexRow(pbcRefNumber, paid.pbcTxnNumber);
+    expect(index?.state).toBe("ARCHIVED");
+    const archivedOn = pacificDate(new Date(index?.archived_at as string));
+    const refundsBefore = await env.DB.prepare("SELECT COUNT(*) AS n FROM refunds").first<{ n: number }>();
+    const sandboxBefore = await env.DB.prepare("SELECT COUNT(*) AS n FROM sandbox_ledger").first<{ n: number }>();
+
+    const rest = await restRefund(
+      paid.bearer,
+      pbcRefNumber,
+      paid.pbcTxnNumber,
+      { amount: "25.00", refundAmountAvailable: "100.00" },
+      crypto.randomUUID(),
+    );
+    expect(rest.status).toBe(409);
+    const restBody = (await rest.json()) as { error: string; message: string };
+    expect(restBody.error).toBe("payment_archived");
+    expect(restBody.message).toBe(
+      `This payment was archived on ${archivedOn} (more than 12 months after it was finished) and can no longer be refunded through the portal: a refund must be made outside it`,
+    );
+
+    const service = await paybcRefund(await refundToken(paid.partner), {
+      orderNumber: Number(paid.trnOrderId),
+      pbcRefNumber,
+      txnAmount: 100.0,
+      txnNumber: paid.pbcTxnNumber,
+    });
+    expect(service.status).toBe(409);
+    expect(await service.json()).toEqual({ message: "Conflict", errors: [restBody.message] });
+
+    // Nothing was reserved or sent to the processor; the refusal is in the audit log.
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM refunds").first<{ n: number }>()).toEqual(refundsBefore);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM sandbox_ledger").first<{ n: number }>()).toEqual(sandboxBefore);
+    const refusals = await env.DB.prepare(
+      "SELECT detail FROM audit_log WHERE action = 'refund.refused' AND target = ? ORDER BY id",
+    )
+      .bind(`${pbcRefNumber}/${paid.pbcTxnNumber}`)
+      .all<{ detail: string }>();
+    expect(refusals.results.map((row) => JSON.parse(row.detail).reason)).toEqual(["archived", "archived"]);
+
+    // A number that was never received is still simply not found, and another partner's archived payment too.
+    const unknown = await restRefund(
+      paid.bearer,
+      pbcRefNumber,
+      "NEVER-SENT-1",
+      { amount: "1.00", refundAmountAvailable: "1.00" },
+      crypto.randomUUID(),
+    );
+    expect(unknown.status).toBe(404);
+    const stranger = await seedPartner();
+    const foreign = await restRefund(
+      await token(stranger),
+      pbcRefNumber,
+      paid.pbcTxnNumber,
+      { amount: "25.00", refundAmountAvailable: "100.00" },
+      crypto.randomUUID(),
+    );
+    expect(foreign.status).toBe(404);
   });
 
   it("a new direct sale request with an archived transaction number is refused as already paid", async () => {

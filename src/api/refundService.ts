@@ -164,6 +164,9 @@ function answer(c: Context<AppEnv>, outcome: RefundOutcome, trnOrderId: string) 
     }
     case "not-found":
       return refuse(c, 404, ["No payment with this pbcRefNumber and txnNumber"]);
+    case "archived":
+      // Known but gone from D1: a 409 with the reason in `errors`, which is what the client reads.
+      return refuse(c, 409, [outcome.message]);
     case "invalid":
       return refuse(c, 400, outcome.errors);
     case "duplicate":

@@ -197,7 +197,7 @@ export const createRefundRoute = createRoute({
     404: json(ApiError, "No such payment for this partner", NOT_FOUND_EXAMPLE),
     409: json(
       ApiError,
-      "The payment cannot be refunded (not paid), or the Idempotency-Key was used for another request",
+      'The payment cannot be refunded: `not_refundable` (not paid), `payment_archived` (finished more than 12 months ago and moved to the archive: "This payment was archived on yyyy-MM-dd (more than 12 months after it was finished) and can no longer be refunded through the portal: a refund must be made outside it"; the payment query still answers it, with `archived: true`), or `idempotency_conflict` (the Idempotency-Key was used for another request)',
       errorExample("idempotency_conflict", "This Idempotency-Key was used for another refund request"),
     ),
     412: json(StaleError, "refundAmountAvailable does not match: another refund happened meanwhile", {
@@ -339,6 +339,8 @@ function answer(c: Context<ApiEnv>, outcome: RefundOutcome, expectedCents: numbe
       return c.json(outcome.body, statusOf(outcome.body));
     case "not-found":
       return c.json(NOT_FOUND, 404);
+    case "archived":
+      return c.json({ error: "payment_archived", message: outcome.message }, 409);
     case "invalid":
       return c.json({ error: "invalid_refund", message: outcome.errors.join("; ") }, 400);
     case "duplicate":

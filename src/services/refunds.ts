@@ -9,6 +9,7 @@
  * with its event row, then its audit entry; that is the place to hook notifications.
  */
 import { sql } from "drizzle-orm";
+import { findArchivedPaymentQuery } from "../db/archive.ts";
 import { runBatch, type Statement } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { recordEventIfChangedQuery } from "../db/paymentEvents.ts";
@@ -77,6 +78,8 @@ export type RefundOutcome =
   /** The first response to this Idempotency-Key, again. */
   | { kind: "replay"; body: RefundResource }
   | { kind: "not-found" }
+  /** The payment left D1 for the archive (finished > 13 months ago): it is known but cannot be refunded here. */
+  | { kind: "archived"; archivedOn: string; message: string }
   | { kind: "invalid"; errors: string[] }
   | { kind: "not-refundable"; message: string }
   | { kind: "duplicate"; message: string }
@@ -101,15 +104,19 @@ export async function loadPaymentState(
   pbcTxnNumber: string,
 ): Promise<PaymentState | null> {
   if (ownerRef !== null && ownerRef !== pbcRefNumber) return null;
-  const [rows, lines, found, foundLines] = await db.batch([
+  const [rows, lines, found, foundLines] = await db.batch(paymentStateQueries(db, pbcRefNumber, pbcTxnNumber));
+  const transaction = rows[0];
+  if (!transaction) return null;
+  return { transaction, lines, refunds: found, refundLines: foundLines };
+}
+
+function paymentStateQueries(db: Db, pbcRefNumber: string, pbcTxnNumber: string) {
+  return [
     findTransactionQuery(db, pbcRefNumber, pbcTxnNumber),
     linesOfTransactionQuery(db, pbcRefNumber, pbcTxnNumber),
     refundsOfTransactionQuery(db, transactionIdOf(pbcRefNumber, pbcTxnNumber)),
     refundLinesOfTransactionQuery(db, transactionIdOf(pbcRefNumber, pbcTxnNumber)),
-  ]);
-  const transaction = rows[0];
-  if (!transaction) return null;
-  return { transaction, lines, refunds: found, refundLines: foundLines };
+  ] as const;
 }
 
 function transactionIdOf(pbcRefNumber: string, pbcTxnNumber: string) {
@@ -175,12 +182,51 @@ function replayOrConflict(existing: Refund, fingerprint: string, state: PaymentS
   return { kind: "replay", body: JSON.parse(existing.responseBody) as RefundResource };
 }
 
+type RefundTarget = { state: PaymentState } | Extract<RefundOutcome, { kind: "archived" | "not-found" }>;
+
+/**
+ * The payment to refund, or why there is none: the archive's index row is read in the same batch
+ * (no extra round trip), so an archived payment is refused as archived, not as never received.
+ */
+async function loadRefundTarget(db: Db, ask: RefundAsk): Promise<RefundTarget> {
+  if (ask.ownerRef !== null && ask.ownerRef !== ask.pbcRefNumber) return { kind: "not-found" };
+  const [rows, lines, found, foundLines, archived] = await db.batch([
+    ...paymentStateQueries(db, ask.pbcRefNumber, ask.pbcTxnNumber),
+    findArchivedPaymentQuery(db, ask.pbcRefNumber, ask.pbcTxnNumber),
+  ]);
+  const transaction = rows[0];
+  if (transaction) return { state: { transaction, lines, refunds: found, refundLines: foundLines } };
+  const hit = archived[0];
+  return hit ? archivedRefusal(hit.payment.archivedAt) : { kind: "not-found" };
+}
+
+/**
+ * Why an archived payment is not refunded. The processor reference
+ * (/work/shared/reference/refunds-and-notifications.md, "The processor") gives one time rule:
+ * "Void: POST /v1/payments/{transId}/void with the full amount, only on the day of the purchase
+ * (before about 23:59 Eastern); after that only a return", and for returns only "partial returns
+ * allowed up to the original amount" — it names no window for returns. The portal's own rule
+ * decides: a payment is archived at the earliest 13 months (ARCHIVE_PAYMENTS_AFTER_MONTHS, at least
+ * 12) after it was finished, and its lines and refunds have left D1, so the one conditional
+ * statement that keeps refunds within what was paid (reserveRefundQueries) has nothing to hold
+ * against. Such a refund is a finance decision made outside the portal.
+ */
+function archivedRefusal(archivedAt: string | null): Extract<RefundOutcome, { kind: "archived" }> {
+  const archivedOn = archivedAt ? pacificDate(new Date(archivedAt)) : "an unrecorded date";
+  return {
+    kind: "archived",
+    archivedOn,
+    message: `This payment was archived on ${archivedOn} (more than 12 months after it was finished) and can no longer be refunded through the portal: a refund must be made outside it`,
+  };
+}
+
 export async function requestRefund(deps: RefundDeps, ask: RefundAsk): Promise<RefundOutcome> {
   const { db, now } = deps;
-  const state = await loadPaymentState(db, ask.ownerRef, ask.pbcRefNumber, ask.pbcTxnNumber);
-  if (!state) return { kind: "not-found" };
+  const target = await loadRefundTarget(db, ask);
+  if (!("state" in target)) return refuseArchived(deps, ask, target);
+  const { state } = target;
   const { transaction } = state;
-  const target = `${transaction.pbcRefNumber}/${transaction.pbcTxnNumber}`;
+  const auditTarget = `${transaction.pbcRefNumber}/${transaction.pbcTxnNumber}`;
   const fingerprint = await fingerprintOf(transaction.id, ask);
 
   if (ask.idempotencyKey) {
@@ -190,7 +236,7 @@ export async function requestRefund(deps: RefundDeps, ask: RefundAsk): Promise<R
   const refuse = async (outcome: Exclude<RefundOutcome, { kind: "created" | "replay" }>): Promise<RefundOutcome> => {
     await deps.audit("refund.refused", "failure", {
       actor: ask.requestedBy,
-      target,
+      target: auditTarget,
       detail: { reason: outcome.kind, amountCents: ask.amountCents },
     });
     return outcome;
@@ -258,7 +304,7 @@ export async function requestRefund(deps: RefundDeps, ask: RefundAsk): Promise<R
   if (reserved[0]?.meta.changes !== 1) return explainRefusal(deps, ask, fingerprint, refuse);
   await deps.audit("refund.requested", "success", {
     actor: ask.requestedBy,
-    target,
+    target: auditTarget,
     detail: { refundId: externalId, amountCents: plan.amountCents, reason: ask.reason ?? null },
   });
 
@@ -283,6 +329,22 @@ export async function requestRefund(deps: RefundDeps, ask: RefundAsk): Promise<R
   return { kind: "created", refund: resource, row: current, summary: summaryOf(after) };
 }
 
+/** Not found is answered as it is; an archived payment's refusal is also kept in the audit log. */
+async function refuseArchived(
+  deps: RefundDeps,
+  ask: RefundAsk,
+  outcome: Extract<RefundOutcome, { kind: "archived" | "not-found" }>,
+): Promise<RefundOutcome> {
+  if (outcome.kind === "archived") {
+    await deps.audit("refund.refused", "failure", {
+      actor: ask.requestedBy,
+      target: `${ask.pbcRefNumber}/${ask.pbcTxnNumber}`,
+      detail: { reason: "archived", archivedOn: outcome.archivedOn, amountCents: ask.amountCents },
+    });
+  }
+  return outcome;
+}
+
 /** Why the reservation inserted nothing, decided again from a fresh read (a concurrent request won). */
 async function explainRefusal(
   deps: RefundDeps,
@@ -290,8 +352,9 @@ async function explainRefusal(
   fingerprint: string,
   refuse: (outcome: Exclude<RefundOutcome, { kind: "created" | "replay" }>) => Promise<RefundOutcome>,
 ): Promise<RefundOutcome> {
-  const state = await loadPaymentState(deps.db, ask.ownerRef, ask.pbcRefNumber, ask.pbcTxnNumber);
-  if (!state) return { kind: "not-found" };
+  const target = await loadRefundTarget(deps.db, ask);
+  if (!("state" in target)) return refuseArchived(deps, ask, target);
+  const { state } = target;
   if (ask.idempotencyKey) {
     const existing = await findRefundByIdempotencyKey(deps.db, state.transaction.pbcRefNumber, ask.idempotencyKey);
     if (existing) return replayOrConflict(existing, fingerprint, state);

@@ -133,6 +133,38 @@ describe("support refund", () => {
     expect(events).toEqual(["refund_requested", "refund_approved"]);
   });
 
+  it("refuses a payment that was archived, saying when, and refunds nothing", async () => {
+    // The index row as a finished archive run leaves it (the payment's rows are gone from D1).
+    await withPlatform({ remote: false, persistPath: join(dir, "v3") }, async (env) => {
+      await env.DB.batch([
+        env.DB.prepare(
+          `INSERT INTO archive_runs (run_id, kind, partition_month, object_key, manifest_key, status, created_at, updated_at)
+           VALUES ('run-old', 'payments', '2024-01', 'archive/payments/2024/01/run-old.ndjson.gz',
+             'archive/payments/2024/01/run-old.manifest.json', 'DELETED', '2025-02-15T10:00:00.000Z', '2025-02-15T10:00:00.000Z')`,
+        ),
+        env.DB.prepare(
+          `INSERT INTO archived_payments (transaction_id, pbc_ref_number, pbc_txn_number, trn_order_id, archive_run_id, record_line,
+             trn_amount_cents, payment_status, trn_date, paid_date, fingerprint, state, archived_at)
+           SELECT 990001, '10009', 'OLD00000001', '10000001', id, 1, 10000, 'CMPLT', '2024-01-10', '2024-01-10', 'f', 'ARCHIVED',
+             '2025-02-15T10:00:00.000Z' FROM archive_runs WHERE run_id = 'run-old'`,
+        ),
+      ]);
+    });
+    const result = await support(
+      ["refund", "--ref", "10009", "--txn", "OLD00000001", "--amount", "10.00", "--reason", "Late", "--operator", "Sam Support"],
+      dir,
+    );
+    expect(result.code).not.toBe(0);
+    // 10:00 UTC on 15 February is 02:00 in Vancouver: the same Pacific date.
+    expect(result.stderr).toContain(
+      "refund refused: This payment was archived on 2025-02-15 (more than 12 months after it was finished) and can no longer be refunded through the portal",
+    );
+    const refunds = await withPlatform({ remote: false, persistPath: join(dir, "v3") }, (env) =>
+      env.DB.prepare("SELECT COUNT(*) AS n FROM refunds WHERE pbc_txn_number = 'OLD00000001'").first<{ n: number }>(),
+    );
+    expect(refunds?.n).toBe(0);
+  });
+
   it("sends refund lines the ledger rejected again (repost-refunds), audited", async () => {
     const state = (sql: string) =>
       withPlatform({ remote: false, persistPath: join(dir, "v3") }, (env) => env.DB.prepare(sql).all<{ gl_status: string }>());
