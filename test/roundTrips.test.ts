@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { API, token } from "./helpers/api.ts";
+import { API, getPayment, token } from "./helpers/api.ts";
 import { countingD1, SANDBOX_PROCESSOR } from "./helpers/d1RoundTrips.ts";
 import { fetchCountingD1 } from "./helpers/d1RoundTripsFetch.ts";
 import { pythonClientQuery } from "./helpers/independent.ts";
@@ -18,6 +18,7 @@ import {
   randomClientIp,
   seedPartner,
 } from "./helpers/portal.ts";
+import { paidPayment, restRefund } from "./helpers/refunds.ts";
 
 function cardPost(payment: OpenPayment, card: Record<string, string> = {}): Request {
   return new Request(`${BASE}${payment.cardPath}`, {
@@ -90,6 +91,55 @@ describe("D1 round trips", () => {
     );
     expect(read.response.status).toBe(200);
     expect(read.roundTrips.calls).toEqual(["batch(7)"]);
+  });
+});
+
+describe("partner search round trips", () => {
+  it("a search page takes 2: the token's partner and client, then the page with its lines, attempts and refunds in one batch", async () => {
+    // A paid payment with a partial refund, one never tried, and 120 more, so a page holds more
+    // ids than D1 allows bound parameters in one statement.
+    const paid = await paidPayment();
+    const { partner, bearer } = paid;
+    const refund = await restRefund(
+      bearer,
+      partner.pbcRefNumber,
+      paid.pbcTxnNumber,
+      { amount: "25.00", refundAmountAvailable: "100.00" },
+      crypto.randomUUID(),
+    );
+    expect(refund.status).toBe(201);
+    const untried = await openPayment(partner);
+    const now = new Date().toISOString();
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120)
+       INSERT INTO transactions (pbc_ref_number, pbc_txn_number, trn_date, requested_gl_date, gl_date, description,
+         trn_amount_cents, payment_method, currency, redirect_uri, created_at, updated_at)
+       SELECT ?1, 'BULK' || printf('%04d', i), '2026-01-15', '2026-01-15', '2026-01-15', 'Bulk', 1000, 'CC', 'CAD',
+         'https://example.ca/', ?2, ?2 FROM n`,
+    )
+      .bind(partner.pbcRefNumber, now)
+      .run();
+
+    const { response, roundTrips } = await fetchCountingD1(
+      new Request(`${API}/paybc/payments?limit=200&keys=camel`, { headers: { Authorization: `Bearer ${bearer}` } }),
+    );
+    expect(response.status).toBe(200);
+    expect(roundTrips.calls).toEqual(["batch(2)", "batch(5)"]);
+    const bound = roundTrips.roundTrips.flatMap((trip) => trip.sql).map((text) => text.split("?").length - 1);
+    expect(Math.max(...bound)).toBeLessThanOrEqual(100);
+
+    const body = (await response.json()) as { payments: Array<Record<string, unknown>>; nextCursor: string | null };
+    expect(body.payments).toHaveLength(122);
+    expect(body.nextCursor).toBeNull();
+    // Each payment's lines, last attempt and refunds are its own: as the query service shows it.
+    for (const txn of [paid.pbcTxnNumber, untried.pbcTxnNumber, "BULK0077"]) {
+      const single = await (await getPayment(bearer, partner.pbcRefNumber, txn, "?keys=camel")).json();
+      expect(body.payments.find((payment) => payment.pbcTxnNumber === txn)).toEqual(single);
+    }
+    expect(body.payments.find((payment) => payment.pbcTxnNumber === paid.pbcTxnNumber)).toMatchObject({
+      lastAttemptStatus: "APPROVED",
+      refundSummary: { amountRefunded: "25.00" },
+    });
   });
 });
 

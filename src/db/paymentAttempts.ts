@@ -1,5 +1,6 @@
 /** Owns `payment_attempts`: one card-page visit, reached through a single-use link bound to one browser. */
-import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, max, type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import { AWAITING_OUTCOME, CLOSABLE, TRANSITIONS, type Transition } from "../domain/paymentAttempt.ts";
 import type { Db } from "./client.ts";
 import { type AttemptState, type PaymentAttempt, paymentAttempts } from "./schema.ts";
@@ -250,22 +251,25 @@ export function lastAttemptOutcomeQuery(db: Db, transactionIdSql: SQL) {
     .limit(1);
 }
 
-/** The newest attempt with an outcome of each of these transactions (one query for a search page). */
-export async function lastAttemptOutcomes(
-  db: Db,
-  transactionIds: readonly number[],
-): Promise<Map<number, { state: string; at: string }>> {
-  if (transactionIds.length === 0) return new Map();
-  const states = sql.join(
-    REPORTED_ATTEMPT_STATES.map((state) => sql`${state}`),
-    sql`, `,
-  );
-  const rows = await db.all<{ transaction_id: number; state: string; updated_at: string }>(sql`
-    SELECT a.transaction_id, a.state, a.updated_at FROM payment_attempts a
-    WHERE a.transaction_id IN (${sql.join(
-      transactionIds.map((id) => sql`${id}`),
-      sql`, `,
-    )}) AND a.state IN (${states})
-      AND a.attempt_number = (SELECT MAX(b.attempt_number) FROM payment_attempts b WHERE b.transaction_id = a.transaction_id AND b.state IN (${states}))`);
-  return new Map(rows.map((row) => [row.transaction_id, { state: row.state, at: row.updated_at }]));
+/** The newest attempt with an outcome of each transaction `transactionIds` selects (a search page). */
+export function lastAttemptOutcomesQuery(db: Db, transactionIds: SQL) {
+  const newest = alias(paymentAttempts, "newest");
+  return db
+    .select({ transactionId: paymentAttempts.transactionId, state: paymentAttempts.state, at: paymentAttempts.updatedAt })
+    .from(paymentAttempts)
+    .where(
+      and(
+        inArray(paymentAttempts.transactionId, transactionIds),
+        inArray(paymentAttempts.state, [...REPORTED_ATTEMPT_STATES]),
+        eq(
+          paymentAttempts.attemptNumber,
+          db
+            .select({ n: max(newest.attemptNumber) })
+            .from(newest)
+            .where(
+              and(eq(newest.transactionId, paymentAttempts.transactionId), inArray(newest.state, [...REPORTED_ATTEMPT_STATES])),
+            ),
+        ),
+      ),
+    );
 }

@@ -274,33 +274,12 @@ export function repostRejectedRefundLinesQuery(transactionId: SQL): SQL {
     WHERE transaction_id = ${transactionId} AND gl_status = 'RJCT'`;
 }
 
-/** The refunds of these payments, by payment (one query for a search page). */
-export async function refundsOfTransactions(db: Db, transactionIds: readonly number[]): Promise<Map<number, Refund[]>> {
-  const byPayment = new Map<number, Refund[]>();
-  if (transactionIds.length === 0) return byPayment;
-  const rows = await db
-    .select()
-    .from(refunds)
-    .where(inArray(refunds.transactionId, [...transactionIds]))
-    .orderBy(asc(refunds.id))
-    .all();
-  for (const row of rows) byPayment.set(row.transactionId, [...(byPayment.get(row.transactionId) ?? []), row]);
-  return byPayment;
+/** The refunds of the payments whose ids `transactionIds` selects (a search page), oldest first. */
+export function refundsOfTransactionsQuery(db: Db, transactionIds: SQL) {
+  return db.select().from(refunds).where(inArray(refunds.transactionId, transactionIds)).orderBy(asc(refunds.id));
 }
 
-/** The refund lines of these payments, by payment (one query for a search page). */
-export async function refundLinesOfTransactions(
-  db: Db,
-  transactionIds: readonly number[],
-): Promise<Map<number, RefundLineRow[]>> {
-  const byPayment = new Map<number, RefundLineRow[]>();
-  if (transactionIds.length === 0) return byPayment;
-  const rows = await db
-    .select()
-    .from(refundLines)
-    .where(inArray(refundLines.transactionId, [...transactionIds]))
-    .orderBy(asc(refundLines.id))
-    .all();
-  for (const row of rows) byPayment.set(row.transactionId, [...(byPayment.get(row.transactionId) ?? []), row]);
-  return byPayment;
+/** The refund lines of the payments whose ids `transactionIds` selects (a search page), oldest first. */
+export function refundLinesOfTransactionsQuery(db: Db, transactionIds: SQL) {
+  return db.select().from(refundLines).where(inArray(refundLines.transactionId, transactionIds)).orderBy(asc(refundLines.id));
 }

@@ -259,16 +259,11 @@ export async function listRejectedLines(db: Db, filter: { pbcRefNumber?: string;
   );
 }
 
-/** The lines of these transactions (one query for a search page), in line order. */
-export async function linesOfTransactions(db: Db, transactionIds: readonly number[]): Promise<Map<number, RevenueLineRow[]>> {
-  const byTransaction = new Map<number, RevenueLineRow[]>();
-  if (transactionIds.length === 0) return byTransaction;
-  const rows = await db
+/** The lines of the transactions whose ids `transactionIds` selects (a search page), in line order. */
+export function linesOfTransactionsQuery(db: Db, transactionIds: SQL) {
+  return db
     .select()
     .from(revenueLines)
-    .where(inArray(revenueLines.transactionId, [...transactionIds]))
-    .orderBy(asc(revenueLines.transactionId), asc(revenueLines.lineNumber))
-    .all();
-  for (const row of rows) byTransaction.set(row.transactionId, [...(byTransaction.get(row.transactionId) ?? []), row]);
-  return byTransaction;
+    .where(inArray(revenueLines.transactionId, transactionIds))
+    .orderBy(asc(revenueLines.transactionId), asc(revenueLines.lineNumber));
 }

@@ -243,8 +243,7 @@ export interface SearchFilter {
   limit: number;
 }
 
-/** One keyset page of a partner's transactions, oldest first (only the partner's own rows). */
-export async function searchTransactionsPage(db: Db, filter: SearchFilter): Promise<Transaction[]> {
+function searchWhere(filter: Omit<SearchFilter, "limit">) {
   const column = filter.by === "paid" ? transactions.glBusinessDate : transactions.trnDate;
   const conditions: SQL[] = [eq(transactions.pbcRefNumber, filter.pbcRefNumber)];
   if (filter.by === "paid") conditions.push(sql`${transactions.glBusinessDate} IS NOT NULL`);
@@ -252,11 +251,21 @@ export async function searchTransactionsPage(db: Db, filter: SearchFilter): Prom
   if (filter.to !== null) conditions.push(sql`${column} <= ${filter.to}`);
   if (filter.status !== null) conditions.push(eq(transactions.paymentStatus, filter.status));
   if (filter.after !== null) conditions.push(sql`(${column}, ${transactions.id}) > (${filter.after.date}, ${filter.after.id})`);
-  return db
-    .select()
-    .from(transactions)
-    .where(and(...conditions))
-    .orderBy(asc(column), asc(transactions.id))
-    .limit(filter.limit)
-    .all();
+  return { column, where: and(...conditions) as SQL };
+}
+
+/** One keyset page of a partner's transactions, oldest first (only the partner's own rows). */
+export function searchTransactionsPageQuery(db: Db, filter: SearchFilter) {
+  const { column, where } = searchWhere(filter);
+  return db.select().from(transactions).where(where).orderBy(asc(column), asc(transactions.id)).limit(filter.limit);
+}
+
+/**
+ * SQL: the ids of the same keyset page (same conditions, order and limit), for the page's lines,
+ * attempts and refunds read in the page's batch: the ids are never bound one by one, so a page of
+ * 200 stays within D1's 100 bound parameters per statement.
+ */
+export function searchTransactionsPageIdsSql(filter: SearchFilter): SQL {
+  const { column, where } = searchWhere(filter);
+  return sql`(SELECT ${transactions.id} FROM ${transactions} WHERE ${where} ORDER BY ${column}, ${transactions.id} LIMIT ${filter.limit})`;
 }

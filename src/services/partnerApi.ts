@@ -5,24 +5,29 @@ import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { findClientQuery } from "../db/oauthClients.ts";
 import { findPartnerQuery } from "../db/partners.ts";
-import { lastAttemptOutcomeQuery, lastAttemptOutcomes, REPORTED_ATTEMPT_STATES } from "../db/paymentAttempts.ts";
+import { lastAttemptOutcomeQuery, lastAttemptOutcomesQuery, REPORTED_ATTEMPT_STATES } from "../db/paymentAttempts.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
 import {
   refundLinesOfTransactionQuery,
-  refundLinesOfTransactions,
+  refundLinesOfTransactionsQuery,
   refundsOfTransactionQuery,
-  refundsOfTransactions,
+  refundsOfTransactionsQuery,
   repostRejectedRefundLinesQuery,
 } from "../db/refunds.ts";
 import {
   blockingLines,
   linesOfTransactionQuery,
-  linesOfTransactions,
+  linesOfTransactionsQuery,
   processedLinesSignature,
   revenueUpdateQueries,
 } from "../db/revenueLines.ts";
 import type { Partner, Refund, RefundLineRow, RevenueLineRow, Transaction } from "../db/schema.ts";
-import { findTransaction, findTransactionQuery, searchTransactionsPage } from "../db/transactions.ts";
+import {
+  findTransaction,
+  findTransactionQuery,
+  searchTransactionsPageIdsSql,
+  searchTransactionsPageQuery,
+} from "../db/transactions.ts";
 import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
 import { refundSummary } from "../domain/refund.ts";
 import { paymentRefundFields } from "../domain/refundView.ts";
@@ -412,6 +417,16 @@ function decodeCursor(by: SearchRequest["by"], cursor: string): { date: string; 
   }
 }
 
+function groupByTransaction<T extends { transactionId: number }>(rows: readonly T[]): Map<number, T[]> {
+  const grouped = new Map<number, T[]>();
+  for (const row of rows) {
+    const list = grouped.get(row.transactionId);
+    if (list) list.push(row);
+    else grouped.set(row.transactionId, [row]);
+  }
+  return grouped;
+}
+
 /**
  * Reconciliation search over the partner's own payments: keyset-paged (stable while rows are
  * added), oldest first, by transaction date or by the Pacific date the payment was made.
@@ -428,23 +443,30 @@ export async function searchPayments(
   if (request.cursor !== null && after === null)
     fields.cursor = "cursor is not one this search returned (use nextCursor from the previous page, with the same by)";
   if (Object.keys(fields).length > 0) return { ok: false, fields };
-  const rows = await searchTransactionsPage(deps.db, {
+  const filter = {
     pbcRefNumber: session.claims.ref,
     by: request.by,
     from: request.from,
     to: request.to,
     status: request.status,
     after,
-    limit: request.limit + 1,
-  });
-  const page = rows.slice(0, request.limit);
-  const ids = page.map((row) => row.id);
-  const [lines, attempts, refunds, refundLines] = await Promise.all([
-    linesOfTransactions(deps.db, ids),
-    lastAttemptOutcomes(deps.db, ids),
-    refundsOfTransactions(deps.db, ids),
-    refundLinesOfTransactions(deps.db, ids),
+  };
+  // One round trip: the page (one row more, to tell whether another page follows) and, keyed by the
+  // same keyset condition in SQL, its lines, last attempts and refunds; D1 runs a batch as one
+  // transaction, so they all see the same rows.
+  const ids = searchTransactionsPageIdsSql({ ...filter, limit: request.limit });
+  const [rows, lineRows, attemptRows, refundRows, refundLineRows] = await deps.db.batch([
+    searchTransactionsPageQuery(deps.db, { ...filter, limit: request.limit + 1 }),
+    linesOfTransactionsQuery(deps.db, ids),
+    lastAttemptOutcomesQuery(deps.db, ids),
+    refundsOfTransactionsQuery(deps.db, ids),
+    refundLinesOfTransactionsQuery(deps.db, ids),
   ]);
+  const page = rows.slice(0, request.limit);
+  const lines = groupByTransaction(lineRows);
+  const refunds = groupByTransaction(refundRows);
+  const refundLines = groupByTransaction(refundLineRows);
+  const attempts = new Map(attemptRows.map((row) => [row.transactionId, row]));
   const style = requestedStyle ?? session.keyStyle;
   const payments = page.map((row) => {
     const attempt = attempts.get(row.id);
