@@ -66,7 +66,7 @@ export const INVALID_ACCOUNT_MESSAGE = "Invalid revenue account";
 const BRAND_NAMES = catalogue("en").brands;
 
 /** The brand's name for people and merchant statements (Visa), from the card type code kept (VI). */
-function cardBrandName(cardType: string | null): string {
+export function cardBrandName(cardType: string | null): string {
   return cardType ? (BRAND_NAMES[cardType] ?? cardType) : "";
 }
 
