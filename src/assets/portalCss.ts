@@ -59,6 +59,9 @@ a:focus{background:#fcba19;color:#0b0c0c;box-shadow:0 -2px #fcba19,0 4px #0b0c0c
 .result-table th,.result-table td{border-bottom:1px solid #b1b4b6;padding:8px 10px 8px 0;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 .table-scroll{overflow-x:auto;margin-bottom:20px}.table-scroll:focus{outline:3px solid #fcba19}
 .table-scroll .result-table{margin-bottom:0}.table-scroll .result-table th,.table-scroll .result-table td{overflow-wrap:break-word}
+.filter-form{display:flex;flex-wrap:wrap;align-items:flex-end;gap:15px 20px;margin-bottom:25px}.filter-form .form-group{margin-bottom:0}.filter-form .button{margin-bottom:0}
+.cell-link{display:inline-block;min-width:24px;min-height:24px}
+.download-list{overflow-wrap:anywhere}.download-list li{margin-bottom:8px}
 .totals-table{width:auto}.totals-table th{padding-right:30px}
 .tag{display:inline-block;padding:2px 8px;font-weight:700}
 .tag-ok{background:#cce2d8;color:#005a30}.tag-bad{background:#f6d7d2;color:#942514}

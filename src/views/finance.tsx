@@ -118,14 +118,14 @@ const FileLinks: FC<{ journal: Pick<JournalRow, "files" | "manifest"> }> = ({ jo
   <>
     {journal.files.map((file) => (
       <div>
-        <a href={file.url} download={file.fileName}>
+        <a class="cell-link" href={file.url} download={file.fileName}>
           {file.name}
         </a>
       </div>
     ))}
     {journal.manifest && (
       <div>
-        <a href={journal.manifest.url} download={journal.manifest.fileName}>
+        <a class="cell-link" href={journal.manifest.url} download={journal.manifest.fileName}>
           manifest (totals, and each file's SHA-256)
         </a>
       </div>
@@ -155,7 +155,7 @@ export const FinanceJournalsPage: FC<{
         <p>{error}</p>
       </div>
     )}
-    <form method="get" action="/finance/journals" class="date-inputs">
+    <form method="get" action="/finance/journals" class="filter-form">
       <div class="form-group">
         <label class="label" for="from">
           GL date from
@@ -227,7 +227,7 @@ export const FinanceJournalsPage: FC<{
                 <Partner number={journal.pbcRefNumber} name={journal.partnerName} />
               </td>
               <td>
-                <a href={`/finance/journals/${journal.id}`}>
+                <a class="cell-link" href={`/finance/journals/${journal.id}`}>
                   <span class="visually-hidden">Journal </span>
                   {journal.sequence}
                   <span class="visually-hidden">
@@ -426,7 +426,7 @@ export const FinanceJournalPage: FC<{ nonce: string; journal: JournalPageData; v
       {journal.files.length === 0 && !journal.manifest ? (
         <p class="body">No files yet: the journal is not posted.</p>
       ) : (
-        <ul class="list">
+        <ul class="list download-list">
           {journal.files.map((file) => (
             <li>
               <a href={file.url} download={file.fileName}>
@@ -652,7 +652,7 @@ export const FinanceRejectsPage: FC<{
         <p>{error}</p>
       </div>
     )}
-    <form method="get" action="/finance/rejects" class="date-inputs">
+    <form method="get" action="/finance/rejects" class="filter-form">
       <div class="form-group">
         <label class="label" for="partner">
           Partner (PayBC reference number)
