@@ -216,6 +216,11 @@ export interface RefundDetailRow {
   processorRefundId: string | null;
   trnOrderId: string | null;
   refundedAt: string | null;
+  /** The paid card's type code (VI) and last four: never more of the card. */
+  cardType: string | null;
+  cardLastFour: string | null;
+  /** The payment's description as the partner sent it. */
+  description: string;
 }
 
 /** One keyset page of the reversal's refund lines (by refund line id). */
@@ -224,7 +229,8 @@ export async function refundBatchDetailPage(db: Db, batchId: number, afterId: nu
     RefundDetailRow & { id: number }
   >(sql`SELECT rl.id, r.pbc_txn_number AS pbcTxnNumber, rl.line_number AS lineNumber,
       rl.revenue_account AS account, rl.amount_cents AS amountCents, r.external_id AS refundId,
-      r.processor_refund_id AS processorRefundId, t.trn_order_id AS trnOrderId, r.settled_at AS refundedAt
+      r.processor_refund_id AS processorRefundId, t.trn_order_id AS trnOrderId, r.settled_at AS refundedAt,
+      t.card_type AS cardType, t.card_last_four AS cardLastFour, t.description AS description
     FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id JOIN transactions t ON t.id = r.transaction_id
     WHERE rl.journal_batch_id = ${batchId} AND rl.id > ${afterId} ORDER BY rl.id LIMIT ${limit}`);
 }

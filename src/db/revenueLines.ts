@@ -184,13 +184,18 @@ export type BatchDetailRow = [
   amountCents: number,
   trnOrderId: string | null,
   paidAt: string | null,
+  cardType: string | null,
+  cardLastFour: string | null,
+  authCode: string | null,
+  description: string,
 ];
 
 /** One page of a journal's lines, by keyset pagination on (transaction_id, line_number). */
 export async function batchDetailPage(db: Db, batchId: number, after: DetailCursor, pageSize: number): Promise<BatchDetailRow[]> {
   return prepare(
     db,
-    sql`SELECT r.transaction_id, r.line_number, t.pbc_txn_number, r.revenue_account, r.revenue_amount_cents, t.trn_order_id, t.paid_at
+    sql`SELECT r.transaction_id, r.line_number, t.pbc_txn_number, r.revenue_account, r.revenue_amount_cents, t.trn_order_id, t.paid_at,
+        t.card_type, t.card_last_four, t.payment_auth_code, t.description
       FROM revenue_lines r JOIN transactions t ON t.id = r.transaction_id
       WHERE r.journal_batch_id = ${batchId} AND (r.transaction_id, r.line_number) > (${after.transactionId}, ${after.lineNumber})
       ORDER BY r.transaction_id, r.line_number LIMIT ${pageSize}`,
