@@ -21,6 +21,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Request } from "autocannon";
 import { type HttpResult, runSlice, type Scenario, type ScenarioReport, type Slice, summarize } from "./lib/http.ts";
+import { type CapacityReport, measureCapacity } from "./lib/capacity.ts";
 import { bundleModules, connectInspector, connectRuntimeInspector, openProfilerSession, profileCpu } from "./lib/inspector.ts";
 import {
   databaseMiB,
@@ -67,7 +68,18 @@ const JOURNAL_SIZES = (process.env.BENCH_JOURNAL_SIZES || "10000,100000,1000000"
   .split(",")
   .map((size) => Number(size.trim().replace(/_/g, "")))
   .filter((size) => Number.isInteger(size) && size > 0);
-const ONLY = process.env.BENCH_ONLY ?? "";
+const PHASES = ["http", "capacity", "scaling", "journal"] as const;
+type Phase = (typeof PHASES)[number];
+const ONLY = (process.env.BENCH_ONLY ?? "").trim();
+if (ONLY !== "" && !PHASES.includes(ONLY as Phase)) {
+  console.error(`[bench] BENCH_ONLY must be one of ${PHASES.join(", ")} (or unset for all), not "${ONLY}"`);
+  process.exit(2);
+}
+const runs = (phase: Phase) => ONLY === "" || ONLY === phase;
+/** Payments driven through the whole HTTP flow to measure D1 bytes per payment. */
+const CAPACITY_PAYMENTS = Number(process.env.BENCH_CAPACITY_PAYMENTS || 10_000);
+/** Share of those payments refunded (partially) through the REST refund resource. */
+const CAPACITY_REFUND_SHARE = Number(process.env.BENCH_CAPACITY_REFUND_SHARE ?? 0.1);
 /** After each measured HTTP run, a CPU profile of the Worker isolate for this many seconds (bench/.tmp/profile-<route>.txt). */
 const PROFILE_SECONDS = Number(process.env.BENCH_PROFILE_SECONDS || 0);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SECONDS || 1800) * 1000;
@@ -309,6 +321,27 @@ async function httpBench(template: string): Promise<{ http: Record<string, Scena
   }
 }
 
+// ---------------------------------------------------------------- capacity
+
+async function capacityBench(template: string): Promise<CapacityReport> {
+  const state = cloneState(template, "capacity");
+  try {
+    log(`capacity: ${CAPACITY_PAYMENTS} two-line payments through the whole flow (refunded: ${CAPACITY_REFUND_SHARE * 100} %)`);
+    const report = await measureCapacity(state, {
+      payments: CAPACITY_PAYMENTS,
+      refundShare: CAPACITY_REFUND_SHARE,
+      connections: CONNECTIONS,
+    });
+    log(
+      `capacity: ${report.bytes_per_payment} bytes per payment, ${report.payments_per_10gb} payments per 10 GB ` +
+        `(${report.payments} payments, ${report.refunded} refunded, ${report.notificationsDelivered} notifications, ${report.seconds} s)`,
+    );
+    return report;
+  } finally {
+    removeDir(state);
+  }
+}
+
 // ---------------------------------------------------------------- journal export
 
 async function journalBench(template: string): Promise<JournalReport[]> {
@@ -373,9 +406,9 @@ try {
   const template = await prepareTemplate();
   log("template state ready: D1 migrated, demo partner 10006 seeded");
 
-  const { http, notes } =
-    ONLY === "journal" ? { http: {} as Record<string, ScenarioReport>, notes: [] } : await httpBench(template);
-  const journal = ONLY === "http" ? [] : await journalBench(template);
+  const { http, notes } = runs("http") ? await httpBench(template) : { http: {} as Record<string, ScenarioReport>, notes: [] };
+  const capacity = runs("capacity") ? await capacityBench(template) : null;
+  const journal = runs("journal") ? await journalBench(template) : [];
 
   const ratio = (name: string) => {
     const base = http.baseline?.rps ?? 0;
@@ -396,6 +429,7 @@ try {
       ]),
     ),
     ratios: { directsale: ratio("directsale"), card_submit: ratio("card_submit"), query: ratio("query") },
+    capacity: capacity && { bytes_per_payment: capacity.bytes_per_payment, payments_per_10gb: capacity.payments_per_10gb },
     // A size whose export failed has null measurements (its failure is printed and in bench/.tmp/details.json).
     journal: journal.map((j) =>
       j.failure === null
@@ -407,7 +441,7 @@ try {
   writeFileSync(join(ROOT, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(
     join(LOG_DIR, "details.json"),
-    `${JSON.stringify({ snapshot: { source: snapshot.source, head: snapshot.head, uncommitted: snapshot.uncommitted }, settings: { SECONDS, WARMUP_SECONDS, CONNECTIONS, LINES_PER_TRANSACTION }, http, journal, notes }, null, 2)}\n`,
+    `${JSON.stringify({ snapshot: { source: snapshot.source, head: snapshot.head, uncommitted: snapshot.uncommitted }, settings: { SECONDS, WARMUP_SECONDS, CONNECTIONS, LINES_PER_TRANSACTION, CAPACITY_PAYMENTS, CAPACITY_REFUND_SHARE }, http, capacity, journal, notes }, null, 2)}\n`,
   );
 
   console.log("");
@@ -431,6 +465,21 @@ try {
     );
     console.log(
       "(CPU ms/req: the workerd running the Worker, local D1/R2 included; + dev proxy: with wrangler's forwarding workerd; wrangler: its node process)",
+    );
+    console.log("");
+  }
+  if (capacity) {
+    console.log(
+      `D1 bytes per payment over its life: ${capacity.bytes_per_payment} (payments per 10 GB: ${capacity.payments_per_10gb}; ` +
+        `${capacity.payments} payments, ${capacity.refunded} refunded, ${capacity.notificationsDelivered} notifications delivered)`,
+    );
+    console.log(
+      table(
+        ["table (with its indexes)", "bytes/payment", "rows/payment"],
+        Object.entries(capacity.perPayment)
+          .sort((a, b) => b[1].bytes - a[1].bytes)
+          .map(([name, t]) => [name, t.bytes, t.rows]),
+      ),
     );
     console.log("");
   }

@@ -49,6 +49,8 @@ const SNAPSHOT_FILES = [
   "wrangler.toml",
   "package.json",
   "tsconfig.json",
+  // tsconfig.json extends it: without it wrangler builds the JSX pages for React, and every page fails
+  "tsconfig.base.json",
   "worker-configuration.d.ts",
   ".dev.vars",
 ];
