@@ -20,8 +20,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Request } from "autocannon";
-import { type HttpResult, runSlice, type Scenario, type ScenarioReport, type Slice, summarize } from "./lib/http.ts";
 import { type CapacityReport, measureCapacity } from "./lib/capacity.ts";
+import { type HttpResult, runSlice, type Scenario, type ScenarioReport, type Slice, summarize } from "./lib/http.ts";
 import { bundleModules, connectInspector, connectRuntimeInspector, openProfilerSession, profileCpu } from "./lib/inspector.ts";
 import {
   databaseMiB,
@@ -57,6 +57,8 @@ import {
   takeSnapshot,
 } from "./lib/portal.ts";
 import { listeningPorts, workerdVersion } from "./lib/proc.ts";
+import { scalingBench as runScaling, type ScalingReport } from "./lib/scaling.ts";
+import { type RouteTrace, traceRoutes } from "./lib/trace.ts";
 
 process.chdir(ROOT);
 
@@ -78,6 +80,11 @@ if (ONLY !== "" && !PHASES.includes(ONLY as Phase)) {
 const runs = (phase: Phase) => ONLY === "" || ONLY === phase;
 /** Payments driven through the whole HTTP flow to measure D1 bytes per payment. */
 const CAPACITY_PAYMENTS = Number(process.env.BENCH_CAPACITY_PAYMENTS || 10_000);
+/** Payments already in D1 for the scaling comparison (the first and the last are compared). */
+const SCALING_SIZES = (process.env.BENCH_SCALING_SIZES || "10000,1000000")
+  .split(",")
+  .map((size) => Number(size.trim().replace(/_/g, "")))
+  .filter((size) => Number.isInteger(size) && size > 0);
 /** Share of those payments refunded (partially) through the REST refund resource. */
 const CAPACITY_REFUND_SHARE = Number(process.env.BENCH_CAPACITY_REFUND_SHARE ?? 0.1);
 /** After each measured HTTP run, a CPU profile of the Worker isolate for this many seconds (bench/.tmp/profile-<route>.txt). */
@@ -90,7 +97,16 @@ const JOURNAL_MAX_RUNS = 5;
 /** `name` in wrangler.toml: the runtime's inspector lists the Worker as core:user:<name>. */
 const WORKER_NAME = "paybc-portal";
 
-const TARGETS = { directsale: 0.5, query: 0.7, cpuMsPerReq: 2, journalMillionSeconds: 60 };
+const TARGETS = {
+  directsale: 0.5,
+  query: 0.7,
+  cpuMsPerReq: 2,
+  journalMillionSeconds: 60,
+  /** Route CPU per request over the baseline's, same run (issue 16). */
+  cpuRatio: { directsale: 2.0, query: 1.5, card_submit: 3.0 } as Record<string, number>,
+  /** With the largest seeded database against the smallest: index use keeps these near 1. */
+  scalingRatio: { queryP99: 1.5, directsaleRps: 0.8 },
+};
 
 // ---------------------------------------------------------------- ending
 
@@ -200,7 +216,9 @@ async function profileRoute(portal: Portal, route: Route, extra: Partial<Scenari
   }
 }
 
-async function httpBench(template: string): Promise<{ http: Record<string, ScenarioReport>; notes: string[] }> {
+async function httpBench(
+  template: string,
+): Promise<{ http: Record<string, ScenarioReport>; notes: string[]; traces: Record<string, RouteTrace> }> {
   const notes: string[] = [];
   const state = cloneState(template, "http");
   const portal = await startPortal("http", state);
@@ -302,6 +320,8 @@ async function httpBench(template: string): Promise<{ http: Record<string, Scena
           `p99 ${report.p99_ms} ms, ${report.errors} errors, ${report.cpu_ms_per_req} ms runtime CPU/request`,
       );
     }
+    log("counting D1 round trips per request (one request at a time, warm isolate)");
+    const traces = await traceRoutes(portal);
     if (PROFILE_SECONDS > 0) {
       for (const route of routes) {
         try {
@@ -314,7 +334,7 @@ async function httpBench(template: string): Promise<{ http: Record<string, Scena
         }
       }
     }
-    return { http, notes };
+    return { http, notes, traces };
   } finally {
     await stopPortal(portal);
     removeDir(state);
@@ -340,6 +360,21 @@ async function capacityBench(template: string): Promise<CapacityReport> {
   } finally {
     removeDir(state);
   }
+}
+
+// ---------------------------------------------------------------- scaling
+
+async function scalingBench(template: string): Promise<ScalingReport> {
+  return runScaling(template, {
+    sizes: SCALING_SIZES,
+    seconds: SECONDS,
+    rounds: ROUNDS,
+    warmupSeconds: WARMUP_SECONDS,
+    connections: CONNECTIONS,
+    onWorkerd: (version) => {
+      seenWorkerd ??= version;
+    },
+  });
 }
 
 // ---------------------------------------------------------------- journal export
@@ -406,14 +441,22 @@ try {
   const template = await prepareTemplate();
   log("template state ready: D1 migrated, demo partner 10006 seeded");
 
-  const { http, notes } = runs("http") ? await httpBench(template) : { http: {} as Record<string, ScenarioReport>, notes: [] };
+  const { http, notes, traces } = runs("http")
+    ? await httpBench(template)
+    : { http: {} as Record<string, ScenarioReport>, notes: [], traces: {} as Record<string, RouteTrace> };
   const capacity = runs("capacity") ? await capacityBench(template) : null;
+  const scaling = runs("scaling") ? await scalingBench(template) : null;
   const journal = runs("journal") ? await journalBench(template) : [];
 
   const ratio = (name: string) => {
     const base = http.baseline?.rps ?? 0;
     const value = http[name]?.rps;
     return base > 0 && value !== undefined ? Number((value / base).toFixed(3)) : null;
+  };
+  const cpuRatio = (name: string) => {
+    const base = http.baseline?.cpu_ms_per_req ?? 0;
+    const value = http[name]?.cpu_ms_per_req;
+    return base > 0 && value !== undefined ? Number((value / base).toFixed(2)) : null;
   };
   const results = {
     http: Object.fromEntries(
@@ -429,6 +472,16 @@ try {
       ]),
     ),
     ratios: { directsale: ratio("directsale"), card_submit: ratio("card_submit"), query: ratio("query") },
+    cpu_ratios: { directsale: cpuRatio("directsale"), query: cpuRatio("query"), card_submit: cpuRatio("card_submit") },
+    d1_round_trips: {
+      directsale: traces.directsale?.roundTrips ?? null,
+      query: traces.query?.roundTrips ?? null,
+      card_submit: traces.card_submit?.roundTrips ?? null,
+    },
+    scaling: scaling && {
+      query_p99_ratio_1m_vs_10k: scaling.query_p99_ratio,
+      directsale_rps_ratio_1m_vs_10k: scaling.directsale_rps_ratio,
+    },
     capacity: capacity && { bytes_per_payment: capacity.bytes_per_payment, payments_per_10gb: capacity.payments_per_10gb },
     // A size whose export failed has null measurements (its failure is printed and in bench/.tmp/details.json).
     journal: journal.map((j) =>
@@ -441,7 +494,7 @@ try {
   writeFileSync(join(ROOT, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(
     join(LOG_DIR, "details.json"),
-    `${JSON.stringify({ snapshot: { source: snapshot.source, head: snapshot.head, uncommitted: snapshot.uncommitted }, settings: { SECONDS, WARMUP_SECONDS, CONNECTIONS, LINES_PER_TRANSACTION, CAPACITY_PAYMENTS, CAPACITY_REFUND_SHARE }, http, capacity, journal, notes }, null, 2)}\n`,
+    `${JSON.stringify({ snapshot: { source: snapshot.source, head: snapshot.head, uncommitted: snapshot.uncommitted }, settings: { SECONDS, WARMUP_SECONDS, CONNECTIONS, LINES_PER_TRANSACTION, CAPACITY_PAYMENTS, CAPACITY_REFUND_SHARE }, http, traces, capacity, scaling, journal, notes }, null, 2)}\n`,
   );
 
   console.log("");
@@ -514,8 +567,26 @@ try {
   if (ds !== null) verdict(ds >= TARGETS.directsale, `directsale >= ${TARGETS.directsale} x baseline (${ds})`);
   const qr = ratio("query");
   if (qr !== null) verdict(qr >= TARGETS.query, `query >= ${TARGETS.query} x baseline (${qr})`);
+  for (const [name, target] of Object.entries(TARGETS.cpuRatio)) {
+    const value = cpuRatio(name);
+    if (value !== null) verdict(value <= target, `${name} CPU <= ${target} x baseline CPU per request (${value})`);
+  }
   for (const [name, r] of Object.entries(http)) {
     verdict(r.cpu_ms_per_req < TARGETS.cpuMsPerReq, `${name} CPU < ${TARGETS.cpuMsPerReq} ms/request (${r.cpu_ms_per_req})`);
+  }
+  if (scaling) {
+    verdict(
+      scaling.query_p99_ratio <= TARGETS.scalingRatio.queryP99,
+      `query p99 at ${scaling.largest} payments <= ${TARGETS.scalingRatio.queryP99} x at ${scaling.smallest} (${scaling.query_p99_ratio})`,
+    );
+    verdict(
+      scaling.directsale_rps_ratio >= TARGETS.scalingRatio.directsaleRps,
+      `directsale req/s at ${scaling.largest} payments >= ${TARGETS.scalingRatio.directsaleRps} x at ${scaling.smallest} (${scaling.directsale_rps_ratio})`,
+    );
+    const scans = Object.values(scaling.plans)
+      .flat()
+      .filter((p) => p.fullScan).length;
+    verdict(scans === 0, `hot queries use indexes at ${scaling.largest} payments (${scans} full-table scans)`);
   }
   const million = journal.find((j) => j.lines === 1_000_000);
   if (million) {

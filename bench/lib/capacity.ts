@@ -15,7 +15,7 @@ import { WEBHOOK_EVENT_TYPES } from "../../src/domain/webhookPolicy.ts";
 import { setWebhook } from "../../src/services/webhookConfig.ts";
 import { type DatabaseSize, databaseSize, openD1 } from "./d1file.ts";
 import { pastGlDate } from "./journal.ts";
-import { accessToken, APPROVED_CARD, cardForm, clientAddress, PARTNER, pool, preparePayment } from "./partner.ts";
+import { APPROVED_CARD, accessToken, cardForm, clientAddress, PARTNER, pool, preparePayment } from "./partner.ts";
 import { log, type Portal, startPortal, stopPortal } from "./portal.ts";
 
 export interface CapacityResult {
@@ -113,11 +113,7 @@ export async function measureCapacity(
           tokenAt = Date.now();
         }
         const paymentUrl = `${portal.baseUrl}/ords/cas/paybc/payment/${PARTNER.pbcRefNumber}/${payment.txnNumber}`;
-        await expectOk(
-          await fetch(paymentUrl, { headers: { Authorization: `Bearer ${token}` } }),
-          "query",
-          (s) => s === 200,
-        );
+        await expectOk(await fetch(paymentUrl, { headers: { Authorization: `Bearer ${token}` } }), "query", (s) => s === 200);
         if (refundEvery > 0 && index % refundEvery === 0) {
           const refund = (await expectOk(
             await fetch(`${paymentUrl}/refunds`, {
@@ -182,8 +178,7 @@ export async function measureCapacity(
       const was = before.tables[table] ?? { bytes: 0, rows: 0 };
       const bytes = entry.bytes - was.bytes;
       const rows = entry.rows - was.rows;
-      if (bytes !== 0 || rows !== 0)
-        perPayment[table] = { bytes: Math.round(bytes / n), rows: Number((rows / n).toFixed(3)) };
+      if (bytes !== 0 || rows !== 0) perPayment[table] = { bytes: Math.round(bytes / n), rows: Number((rows / n).toFixed(3)) };
     }
     const bytesPerPayment = Math.round((after.usedBytes - before.usedBytes) / n);
     return {

@@ -75,7 +75,13 @@ export function queryPlan(db: DatabaseSync, sql: string): string[] {
   });
 }
 
-/** A plan step that reads a whole table rather than a range of an index. */
+/**
+ * A plan step that reads a whole stored table rather than a range of an index. Scans of the
+ * statement's own VALUES rows, a constant row or a virtual table (json_each over one column) are not.
+ */
 export function isFullScan(line: string): boolean {
-  return /^\s*SCAN (?!CONSTANT ROW)/.test(line) && !/USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY/.test(line);
+  return (
+    /^\s*SCAN /.test(line) &&
+    !/USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY|VALUES CLAUSE|CONSTANT ROW|VIRTUAL TABLE/.test(line)
+  );
 }
