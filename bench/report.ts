@@ -105,8 +105,21 @@ if (results.scaling) {
 
 if ((results.journal ?? []).length > 0) {
   out.push("### Journal export memory", "");
-  out.push(row(["lines", "seconds", "peak MB (all workerd)", "runtime anon MB"]), row(["---:", "---:", "---:", "---:"]));
-  for (const j of details.journal ?? []) out.push(row([j.lines, j.seconds, j.peak_mb, j.runtimeAnonPeakMb]));
+  out.push(
+    row([
+      "lines",
+      "seconds",
+      "whole workerd peak MB (Worker + local D1/R2)",
+      "Worker isolate heap peak MB",
+      "isolate heap cap MB",
+    ]),
+    row(["---:", "---:", "---:", "---:", "---:"]),
+  );
+  for (const j of results.journal) {
+    out.push(
+      row([j.lines.toLocaleString("en-CA"), j.seconds ?? "FAILED", j.peak_mb, j.worker_heap_peak_mb, j.worker_heap_cap_mb]),
+    );
+  }
   out.push("");
 }
 

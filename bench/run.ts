@@ -21,6 +21,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Request } from "autocannon";
 import { type CapacityReport, measureCapacity } from "./lib/capacity.ts";
+import { sampleWorkerHeap } from "./lib/heap.ts";
 import { type HttpResult, runSlice, type Scenario, type ScenarioReport, type Slice, summarize } from "./lib/http.ts";
 import { bundleModules, connectInspector, connectRuntimeInspector, openProfilerSession, profileCpu } from "./lib/inspector.ts";
 import {
@@ -80,6 +81,11 @@ if (ONLY !== "" && !PHASES.includes(ONLY as Phase)) {
 const runs = (phase: Phase) => ONLY === "" || ONLY === phase;
 /** Payments driven through the whole HTTP flow to measure D1 bytes per payment. */
 const CAPACITY_PAYMENTS = Number(process.env.BENCH_CAPACITY_PAYMENTS || 10_000);
+/**
+ * Heap cap (MiB) of every isolate during the journal exports (0: none): an export that still posts
+ * under it shows the Worker's live heap stays below it at that volume.
+ */
+const JOURNAL_HEAP_MB = Number(process.env.BENCH_JOURNAL_HEAP_MB ?? 48);
 /** Payments already in D1 for the scaling comparison (the first and the last are compared). */
 const SCALING_SIZES = (process.env.BENCH_SCALING_SIZES || "10000,1000000")
   .split(",")
@@ -379,6 +385,9 @@ async function scalingBench(template: string): Promise<ScalingReport> {
 
 // ---------------------------------------------------------------- journal export
 
+/** Per journal size: the Worker isolate's own heap (inspector) and the heap cap the export ran under. */
+const workerHeap = new Map<number, { peakUsedMb: number | null; samples: number; problem: string; capMb: number | null }>();
+
 async function journalBench(template: string): Promise<JournalReport[]> {
   const reports: JournalReport[] = [];
   const glDate = pastGlDate();
@@ -390,13 +399,33 @@ async function journalBench(template: string): Promise<JournalReport[]> {
     log(
       `journal ${lines} lines: seeded in ${seedSeconds.toFixed(1)} s (D1 file ${dbMiB.toFixed(0)} MiB); triggering the nightly run`,
     );
-    const portal = await startPortal(`journal-${lines}`, state);
+    const flags = process.env.MINIFLARE_WORKERD_V8_FLAGS ?? "";
+    const cap = JOURNAL_HEAP_MB > 0 && !flags.includes("max-old-space-size");
+    const portal = await startPortal(
+      `journal-${lines}`,
+      state,
+      cap
+        ? { MINIFLARE_WORKERD_V8_FLAGS: `${flags} --max-old-space-size=${JOURNAL_HEAP_MB} --max-semi-space-size=2`.trim() }
+        : {},
+    );
     seenWorkerd ??= workerdVersion(portal.roles.runtime ?? (portal.workerd[0] as number));
     try {
-      const measured = await measureExport(portal, lines, glDate, {
-        maxRuns: JOURNAL_MAX_RUNS,
-        runTimeoutMs: JOURNAL_RUN_TIMEOUT_MS,
-      });
+      const heap = await sampleWorkerHeap(portal.roles.runtime, WORKER_NAME);
+      let measured: Awaited<ReturnType<typeof measureExport>>;
+      try {
+        measured = await measureExport(portal, lines, glDate, {
+          maxRuns: JOURNAL_MAX_RUNS,
+          runTimeoutMs: JOURNAL_RUN_TIMEOUT_MS,
+        });
+      } finally {
+        const worker = await heap.stop();
+        workerHeap.set(lines, { ...worker, capMb: cap ? JOURNAL_HEAP_MB : null });
+        log(
+          `journal ${lines} lines: Worker isolate heap: peak ${worker.peakUsedMb ?? "-"} MB in ${worker.samples} samples; ` +
+            `isolate heaps capped at ${cap ? `${JOURNAL_HEAP_MB} MB` : "no cap"}` +
+            (worker.problem ? ` (inspector: ${worker.problem})` : ""),
+        );
+      }
       reports.push({ ...measured, seedSeconds: Number(seedSeconds.toFixed(1)), dbMiB: Number(dbMiB.toFixed(1)) });
       if (measured.failure) {
         log(`journal ${lines} lines: FAILED after ${measured.seconds} s: ${measured.failure}`);
@@ -486,15 +515,22 @@ try {
     // A size whose export failed has null measurements (its failure is printed and in bench/.tmp/details.json).
     journal: journal.map((j) =>
       j.failure === null
-        ? { lines: j.lines, seconds: j.seconds, d1_queries: j.d1_queries, peak_mb: j.peak_mb }
-        : { lines: j.lines, seconds: null, d1_queries: null, peak_mb: null },
+        ? {
+            lines: j.lines,
+            seconds: j.seconds,
+            d1_queries: j.d1_queries,
+            peak_mb: j.peak_mb,
+            worker_heap_peak_mb: workerHeap.get(j.lines)?.peakUsedMb ?? null,
+            worker_heap_cap_mb: workerHeap.get(j.lines)?.capMb ?? null,
+          }
+        : { lines: j.lines, seconds: null, d1_queries: null, peak_mb: null, worker_heap_peak_mb: null, worker_heap_cap_mb: null },
     ),
     machine: { cores: availableParallelism(), node: process.version, workerd: seenWorkerd ?? "unknown" },
   };
   writeFileSync(join(ROOT, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(
     join(LOG_DIR, "details.json"),
-    `${JSON.stringify({ snapshot: { source: snapshot.source, head: snapshot.head, uncommitted: snapshot.uncommitted }, settings: { SECONDS, WARMUP_SECONDS, CONNECTIONS, LINES_PER_TRANSACTION, CAPACITY_PAYMENTS, CAPACITY_REFUND_SHARE }, http, traces, capacity, scaling, journal, notes }, null, 2)}\n`,
+    `${JSON.stringify({ snapshot: { source: snapshot.source, head: snapshot.head, uncommitted: snapshot.uncommitted }, settings: { SECONDS, WARMUP_SECONDS, CONNECTIONS, LINES_PER_TRANSACTION, CAPACITY_PAYMENTS, CAPACITY_REFUND_SHARE }, http, traces, capacity, scaling, journal, workerHeap: Object.fromEntries(workerHeap), notes }, null, 2)}\n`,
   );
 
   console.log("");
@@ -539,7 +575,20 @@ try {
   if (journal.length > 0) {
     console.log(
       table(
-        ["journal lines", "seconds", "lines/s", "D1 queries", "peak MB", "runtime anon MB", "runs", "seed s", "D1 MiB", "status"],
+        [
+          "journal lines",
+          "seconds",
+          "lines/s",
+          "D1 queries",
+          "peak MB",
+          "runtime anon MB",
+          "Worker heap MB",
+          "heap cap",
+          "runs",
+          "seed s",
+          "D1 MiB",
+          "status",
+        ],
         journal.map((j) => [
           j.lines,
           j.failure === null ? j.seconds : `(${j.seconds})`,
@@ -547,6 +596,8 @@ try {
           j.failure === null ? j.d1_queries : "-",
           j.peak_mb,
           j.runtimeAnonPeakMb,
+          workerHeap.get(j.lines)?.peakUsedMb ?? "-",
+          workerHeap.get(j.lines)?.capMb ?? "-",
           j.runs,
           j.seedSeconds,
           j.dbMiB,
@@ -606,8 +657,24 @@ try {
     );
     verdict(
       last.peak_mb < Math.max(64, first.peak_mb * 2),
-      `journal memory flat with volume (peak ${first.peak_mb} MB at ${first.lines}, ${last.peak_mb} MB at ${last.lines})`,
+      `journal memory flat with volume, whole workerd process with local D1/R2 (peak ${first.peak_mb} MB at ${first.lines}, ${last.peak_mb} MB at ${last.lines})`,
     );
+    const caps = good.map((j) => workerHeap.get(j.lines)?.capMb ?? null);
+    if (caps.every((cap) => cap !== null)) {
+      verdict(
+        good.length === journal.length,
+        `journal Worker heap bounded: every size posted with each isolate's heap capped at ${caps[0]} MB`,
+      );
+    }
+    const peaks = good.map((j) => workerHeap.get(j.lines)?.peakUsedMb ?? null);
+    const firstPeak = peaks[0];
+    const lastPeak = peaks[peaks.length - 1];
+    if (firstPeak != null && lastPeak != null) {
+      verdict(
+        lastPeak < Math.max(16, firstPeak * 2),
+        `journal Worker isolate heap flat with volume (sampled peak ${firstPeak} MB at ${first.lines}, ${lastPeak} MB at ${last.lines})`,
+      );
+    }
   }
   for (const line of verdicts) console.log(line);
   const errors = Object.values(http).reduce((sum, r) => sum + r.errors, 0);

@@ -133,10 +133,12 @@ export interface Portal extends DevPortal {
   roles: Record<string, number>;
 }
 
-export async function startPortal(name: string, persistDir: string): Promise<Portal> {
+/** `env`: extra environment for wrangler and workerd (e.g. MINIFLARE_WORKERD_V8_FLAGS). */
+export async function startPortal(name: string, persistDir: string, env: Record<string, string> = {}): Promise<Portal> {
   const started = await startDevPortal({
     name,
     persistDir,
+    env,
     cwd: wranglerCwd(),
     vars: { BENCH: "true" },
     extraArgs: ["--test-scheduled"],
