@@ -537,7 +537,20 @@ try {
   if (Object.keys(http).length > 0) {
     console.log(
       table(
-        ["route", "req/s", "x baseline", "p50 ms", "p99 ms", "errors", "CPU ms/req", "+ dev proxy", "wrangler", "requests"],
+        [
+          "route",
+          "req/s",
+          "x baseline",
+          "p50 ms",
+          "p99 ms",
+          "errors",
+          "CPU ms/req",
+          "CPU x baseline",
+          "D1 round trips",
+          "+ dev proxy",
+          "wrangler",
+          "requests",
+        ],
         Object.entries(http).map(([name, r]) => [
           name,
           r.rps,
@@ -546,6 +559,8 @@ try {
           r.p99_ms,
           r.errors,
           r.cpu_ms_per_req,
+          name === "baseline" ? "1" : String(cpuRatio(name) ?? "-"),
+          name === "baseline" ? "0" : String(traces[name]?.roundTrips ?? "-"),
           r.cpuByRole.proxy === undefined ? "-" : Number((r.cpu_ms_per_req + r.cpuByRole.proxy).toFixed(3)),
           r.cpuByRole.wrangler ?? "-",
           r.requests,

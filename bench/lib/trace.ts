@@ -9,6 +9,8 @@ import type { Portal } from "./portal.ts";
 
 export interface RouteTrace {
   roundTrips: number;
+  /** The sandbox processor's own ledger writes, per request (a real processor is an HTTPS call, not D1). */
+  processorRoundTrips: number;
   statements: Array<{ sql: string; times: number }>;
 }
 
@@ -18,10 +20,12 @@ async function counting(portal: Portal, on: boolean): Promise<void> {
   if (!response.ok) throw new Error(`POST /__bench/d1 answered ${response.status}`);
 }
 
-async function counts(portal: Portal): Promise<{ roundTrips: number; statements: RouteTrace["statements"] }> {
+async function counts(
+  portal: Portal,
+): Promise<{ roundTrips: number; processorRoundTrips: number; statements: RouteTrace["statements"] }> {
   const response = await fetch(`${portal.baseUrl}/__bench/d1`);
   if (!response.ok) throw new Error(`GET /__bench/d1 answered ${response.status}`);
-  return (await response.json()) as { roundTrips: number; statements: RouteTrace["statements"] };
+  return (await response.json()) as { roundTrips: number; processorRoundTrips: number; statements: RouteTrace["statements"] };
 }
 
 async function expect(response: Response, what: string, status: number): Promise<Response> {
@@ -42,7 +46,11 @@ async function trace(portal: Portal, samples: number, send: (i: number) => Promi
   await new Promise((done) => setTimeout(done, 300));
   const counted = await counts(portal);
   await counting(portal, false);
-  return { roundTrips: Number((counted.roundTrips / samples).toFixed(2)), statements: counted.statements };
+  return {
+    roundTrips: Number((counted.roundTrips / samples).toFixed(2)),
+    processorRoundTrips: Number((counted.processorRoundTrips / samples).toFixed(2)),
+    statements: counted.statements,
+  };
 }
 
 interface Opened {

@@ -7,14 +7,21 @@
  */
 
 const MAX_STATEMENTS = 500;
+/**
+ * The sandbox processor keeps its ledger in the same D1, where the real processor is an HTTPS call:
+ * a round trip of only its statements is not the portal's (as test/helpers/d1RoundTrips.ts counts).
+ */
+const PROCESSOR_ONLY = /\bsandbox_ledger\b/;
 
 interface Counts {
   roundTrips: number;
+  /** Round trips of the sandbox processor's own ledger (left out of roundTrips). */
+  processorRoundTrips: number;
   /** SQL text -> times it ran (at most MAX_STATEMENTS distinct texts). */
   statements: Map<string, number>;
 }
 
-const counts: Counts = { roundTrips: 0, statements: new Map() };
+const counts: Counts = { roundTrips: 0, processorRoundTrips: 0, statements: new Map() };
 let counting = false;
 
 export function isCounting(): boolean {
@@ -25,18 +32,25 @@ export function isCounting(): boolean {
 export function setCounting(on: boolean): void {
   counting = on;
   counts.roundTrips = 0;
+  counts.processorRoundTrips = 0;
   counts.statements.clear();
 }
 
-export function roundTripCounts(): { roundTrips: number; statements: Array<{ sql: string; times: number }> } {
+export function roundTripCounts(): {
+  roundTrips: number;
+  processorRoundTrips: number;
+  statements: Array<{ sql: string; times: number }>;
+} {
   return {
     roundTrips: counts.roundTrips,
+    processorRoundTrips: counts.processorRoundTrips,
     statements: [...counts.statements].map(([sql, times]) => ({ sql, times })),
   };
 }
 
 function note(sqls: readonly string[]): void {
-  counts.roundTrips++;
+  if (sqls.length > 0 && sqls.every((sql) => PROCESSOR_ONLY.test(sql))) counts.processorRoundTrips++;
+  else counts.roundTrips++;
   for (const sql of sqls) {
     const seen = counts.statements.get(sql);
     if (seen !== undefined) counts.statements.set(sql, seen + 1);
