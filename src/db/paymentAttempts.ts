@@ -1,7 +1,9 @@
 /** Owns `payment_attempts`: one card-page visit, reached through a single-use link bound to one browser. */
+
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { AWAITING_OUTCOME, CLOSABLE, TRANSITIONS, type Transition } from "../domain/paymentAttempt.ts";
 import type { Db } from "./client.ts";
+import { inIds } from "./idList.ts";
 import { type AttemptState, type PaymentAttempt, paymentAttempts } from "./schema.ts";
 
 /** SQL: the attempt's state is one of a named set of domain/paymentAttempt.ts. */
@@ -252,10 +254,7 @@ export async function lastAttemptOutcomes(
   );
   const rows = await db.all<{ transaction_id: number; state: string; updated_at: string }>(sql`
     SELECT a.transaction_id, a.state, a.updated_at FROM payment_attempts a
-    WHERE a.transaction_id IN (${sql.join(
-      transactionIds.map((id) => sql`${id}`),
-      sql`, `,
-    )}) AND a.state IN (${states})
+    WHERE ${inIds(sql`a.transaction_id`, transactionIds)} AND a.state IN (${states})
       AND a.attempt_number = (SELECT MAX(b.attempt_number) FROM payment_attempts b WHERE b.transaction_id = a.transaction_id AND b.state IN (${states}))`);
   return new Map(rows.map((row) => [row.transaction_id, { state: row.state, at: row.updated_at }]));
 }
