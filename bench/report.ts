@@ -1,13 +1,14 @@
 /**
- * `node bench/report.ts`: the tables of docs/SCALING.md as markdown, from the last `npm run bench`
- * (bench/results.json and bench/.tmp/details.json). Paste them over the doc's tables after a run.
+ * `node bench/report.ts [results.json [details.json]]`: the tables of docs/SCALING.md as markdown,
+ * from the last `npm run bench` (bench/results.json and bench/.tmp/details.json by default). Paste
+ * them over the doc's tables after a run.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..");
-const results = JSON.parse(readFileSync(join(ROOT, "bench/results.json"), "utf8"));
-const detailsPath = join(ROOT, "bench/.tmp/details.json");
+const results = JSON.parse(readFileSync(process.argv[2] ?? join(ROOT, "bench/results.json"), "utf8"));
+const detailsPath = process.argv[3] ?? join(ROOT, "bench/.tmp/details.json");
 const details = existsSync(detailsPath) ? JSON.parse(readFileSync(detailsPath, "utf8")) : {};
 
 const out: string[] = [];
@@ -69,6 +70,12 @@ if (Object.keys(results.http ?? {}).length > 0) {
     );
   }
   out.push("");
+  const traces = details.traces as Record<string, { roundTrips: number; processorRoundTrips: number }> | undefined;
+  if (traces) {
+    out.push(row(["every traced route", "D1 round trips / request", "sandbox processor's own"]), row(["---", "---:", "---:"]));
+    for (const [name, t] of Object.entries(traces)) out.push(row([`\`${name}\``, t.roundTrips, t.processorRoundTrips]));
+    out.push("");
+  }
 }
 
 if (results.scaling) {

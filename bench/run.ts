@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: throughput, latency and CPU per request of the portal's main routes against a
- * trivial baseline route on the same runtime, and the nightly journal export at volume.
+ * `npm run bench`: throughput, latency, CPU and D1 round trips per request of the portal's main routes
+ * against a trivial baseline route on the same runtime, D1 bytes per payment, the routes with 10,000
+ * vs 1,000,000 payments stored (with query plans), and the nightly journal export at volume.
  * Never part of `npm test`. Loopback only; bounded in time; stops every process it started.
  *
  * Environment:
@@ -10,10 +11,14 @@
  *   BENCH_CONNECTIONS      concurrent connections (default 10)
  *   BENCH_JOURNAL_SIZES    revenue lines per journal export, comma-separated (default 10000,100000,1000000)
  *   BENCH_LINES_PER_TRANSACTION  revenue lines per generated transaction (default 2)
- *   BENCH_ONLY             "http" or "journal" to run one half
+ *   BENCH_ONLY             one phase: http, capacity, scaling or journal
+ *   BENCH_CAPACITY_PAYMENTS  payments driven through the whole HTTP flow for D1 bytes per payment (default 10000)
+ *   BENCH_CAPACITY_REFUND_SHARE  share of them refunded (default 0.1)
+ *   BENCH_SCALING_SIZES    payments seeded into D1 for the scaling comparison (default 10000,1000000)
+ *   BENCH_JOURNAL_HEAP_MB  heap cap of every isolate during the journal exports (default 48; 0: none)
  *   BENCH_PROFILE_SECONDS  after the measured rounds, profile the Worker's CPU per route for this long (bench/.tmp/profile-*.txt)
  *   BENCH_SOURCE           benchmark another checkout (e.g. a candidate fix) instead of this working tree
- *   BENCH_TIMEOUT_SECONDS  ends everything with exit code 1 (default 1800)
+ *   BENCH_TIMEOUT_SECONDS  ends everything with exit code 1 (default 5400)
  * Results: the table on stdout and bench/results.json (git-ignored); wrangler logs in bench/.tmp/.
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -95,7 +100,7 @@ const SCALING_SIZES = (process.env.BENCH_SCALING_SIZES || "10000,1000000")
 const CAPACITY_REFUND_SHARE = Number(process.env.BENCH_CAPACITY_REFUND_SHARE ?? 0.1);
 /** After each measured HTTP run, a CPU profile of the Worker isolate for this many seconds (bench/.tmp/profile-<route>.txt). */
 const PROFILE_SECONDS = Number(process.env.BENCH_PROFILE_SECONDS || 0);
-const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SECONDS || 1800) * 1000;
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SECONDS || 5400) * 1000;
 /** A nightly run that takes longer than this is reported as a failure. */
 const JOURNAL_RUN_TIMEOUT_MS = 600_000;
 const JOURNAL_MAX_RUNS = 5;

@@ -34,8 +34,8 @@ export interface CapacityReport extends CapacityResult {
   perPayment: Record<string, { bytes: number; rows: number }>;
 }
 
-/** 10 GB as Cloudflare counts D1's limit (10 × 10^9 bytes would be 7 % more payments; the GiB is the safer reading). */
-const TEN_GB = 10 * 1024 ** 3;
+/** D1's 10 GB per database, read as 10 × 10^9 bytes (the smaller of the two readings: 10 GiB is 7 % more). */
+const TEN_GB = 10 * 1000 ** 3;
 
 /** A webhook receiver on loopback that accepts every delivery. */
 async function webhookReceiver(): Promise<{ server: Server; url: string; received: () => number }> {
