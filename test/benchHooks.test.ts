@@ -14,18 +14,18 @@ describe("bench hooks", () => {
 
   it("with BENCH=true, count the D1 round trips a request makes and the SQL it ran", async () => {
     const benchEnv = { ...env, BENCH: "true" } as Env;
-    const call = async (path: string, init?: RequestInit) => {
+    const call = async (path: string, method = "GET") => {
       const ctx = createExecutionContext();
-      const response = await worker.fetch(new Request(`${BASE}${path}`, init), benchEnv, ctx);
+      const response = await worker.fetch(new Request(`${BASE}${path}`, { method }), benchEnv, ctx);
       await waitOnExecutionContext(ctx);
       return response;
     };
-    expect((await call("/__bench/d1?counting=on", { method: "POST" })).status).toBe(200);
+    expect((await call("/__bench/d1?counting=on", "POST")).status).toBe(200);
     await (await call("/readyz")).text();
     const counted = (await (await call("/__bench/d1")).json()) as { roundTrips: number; statements: Array<{ sql: string }> };
     expect(counted.roundTrips).toBeGreaterThan(0);
     expect(counted.statements.length).toBeGreaterThan(0);
-    await call("/__bench/d1?counting=off", { method: "POST" });
+    await call("/__bench/d1?counting=off", "POST");
     await (await call("/readyz")).text();
     const after = (await (await call("/__bench/d1")).json()) as { roundTrips: number };
     expect(after.roundTrips).toBe(0);
