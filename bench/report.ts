@@ -95,17 +95,34 @@ if (results.scaling) {
   out.push(
     `- \`scaling.query_p99_ratio_1m_vs_10k\`: **${results.scaling.query_p99_ratio_1m_vs_10k}** (${s.largest} vs ${s.smallest} payments)`,
   );
-  out.push(`- \`scaling.directsale_rps_ratio_1m_vs_10k\`: **${results.scaling.directsale_rps_ratio_1m_vs_10k}**`, "");
+  out.push(`- \`scaling.directsale_rps_ratio_1m_vs_10k\`: **${results.scaling.directsale_rps_ratio_1m_vs_10k}**`);
+  // The same ratios with each size's numbers taken relative to its own baseline route: load from
+  // other work on the machine during one size's run weighs on both.
+  const routesAt = (payments: number) =>
+    ((s.sizes ?? []) as Array<{ payments: number; http: Record<string, { rps: number; p99_ms: number }> }>).find(
+      (size) => size.payments === payments,
+    )?.http ?? {};
+  const small = routesAt(s.smallest);
+  const large = routesAt(s.largest);
+  const p99 = (http: typeof small) => (http.query?.p99_ms ?? Number.NaN) / (http.baseline?.p99_ms ?? Number.NaN);
+  const rps = (http: typeof small) => (http.directsale?.rps ?? Number.NaN) / (http.baseline?.rps ?? Number.NaN);
+  out.push(
+    `- relative to each size's own baseline route: query p99 ratio **${(p99(large) / p99(small)).toFixed(3)}**, ` +
+      `directsale req/s ratio **${(rps(large) / rps(small)).toFixed(3)}**`,
+  );
+  out.push("");
   if (s.plans) {
     out.push(`### Query plans on ${Number(s.largest).toLocaleString("en-CA")} payments`, "");
     for (const [route, plans] of Object.entries(
       s.plans as Record<string, Array<{ sql: string; plan: string[]; fullScan: boolean }>>,
     )) {
-      out.push(`#### ${route}`, "");
-      for (const p of plans) {
-        if (p.plan.length === 0) continue;
+      const shown = plans.filter((p) => p.plan.length > 0);
+      const scans = shown.filter((p) => p.fullScan).length;
+      out.push(`<details><summary><b>${route}</b>: ${shown.length} statements, ${scans} full-table scans</summary>`, "");
+      for (const p of shown) {
         out.push("```sql", p.sql.length > 600 ? `${p.sql.slice(0, 600)} …` : p.sql, "```", "```", ...p.plan, "```", "");
       }
+      out.push("</details>", "");
     }
   }
 }
