@@ -4,9 +4,11 @@
  * refunds and those still in flight), the optimistic `refundAmountAvailable` guard and the duplicate
  * check. D1 runs statements one at a time, so simultaneous requests can never hold more than was paid.
  */
+
 import { and, asc, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { RefundLineRequest } from "../domain/refund.ts";
 import type { Db } from "./client.ts";
+import { inIds } from "./idList.ts";
 import { type Refund, type RefundLineRow, type RefundStatus, refundLines, refunds } from "./schema.ts";
 
 /** Statuses that hold money: refunded, or possibly refunded. */
@@ -284,12 +286,7 @@ export function repostRejectedRefundLinesQuery(transactionId: SQL): SQL {
 export async function refundsOfTransactions(db: Db, transactionIds: readonly number[]): Promise<Map<number, Refund[]>> {
   const byPayment = new Map<number, Refund[]>();
   if (transactionIds.length === 0) return byPayment;
-  const rows = await db
-    .select()
-    .from(refunds)
-    .where(inArray(refunds.transactionId, [...transactionIds]))
-    .orderBy(asc(refunds.id))
-    .all();
+  const rows = await db.select().from(refunds).where(inIds(refunds.transactionId, transactionIds)).orderBy(asc(refunds.id)).all();
   for (const row of rows) byPayment.set(row.transactionId, [...(byPayment.get(row.transactionId) ?? []), row]);
   return byPayment;
 }
@@ -304,7 +301,7 @@ export async function refundLinesOfTransactions(
   const rows = await db
     .select()
     .from(refundLines)
-    .where(inArray(refundLines.transactionId, [...transactionIds]))
+    .where(inIds(refundLines.transactionId, transactionIds))
     .orderBy(asc(refundLines.id))
     .all();
   for (const row of rows) byPayment.set(row.transactionId, [...(byPayment.get(row.transactionId) ?? []), row]);

@@ -1,8 +1,10 @@
 /** Owns `revenue_lines`. */
-import { asc, eq, inArray, type SQL, sql } from "drizzle-orm";
+
+import { asc, eq, type SQL, sql } from "drizzle-orm";
 import type { RevenueLine } from "../domain/revenue.ts";
 import { prepare, runStatement } from "./batch.ts";
 import type { Db } from "./client.ts";
+import { inIds } from "./idList.ts";
 import { type RevenueLineRow, revenueLines } from "./schema.ts";
 
 /** Lines per INSERT: 3 parameters each, well inside D1's 100 bound parameters per statement. */
@@ -271,7 +273,7 @@ export async function linesOfTransactions(db: Db, transactionIds: readonly numbe
   const rows = await db
     .select()
     .from(revenueLines)
-    .where(inArray(revenueLines.transactionId, [...transactionIds]))
+    .where(inIds(revenueLines.transactionId, transactionIds))
     .orderBy(asc(revenueLines.transactionId), asc(revenueLines.lineNumber))
     .all();
   for (const row of rows) byTransaction.set(row.transactionId, [...(byTransaction.get(row.transactionId) ?? []), row]);
