@@ -261,11 +261,17 @@ export function searchTransactionsPageQuery(db: Db, filter: SearchFilter) {
 }
 
 /**
- * SQL: the ids of the same keyset page (same conditions, order and limit), for the page's lines,
- * attempts and refunds read in the page's batch: the ids are never bound one by one, so a page of
- * 200 stays within D1's 100 bound parameters per statement.
+ * The ids of the same keyset page (same conditions, order and limit), as a subquery: the page's
+ * lines, attempts and refunds are read in the page's batch without binding its ids (D1 takes 100
+ * bound parameters a statement; a page holds 200).
  */
-export function searchTransactionsPageIdsSql(filter: SearchFilter): SQL {
+export function searchTransactionsPageIdsQuery(db: Db, filter: SearchFilter) {
   const { column, where } = searchWhere(filter);
-  return sql`(SELECT ${transactions.id} FROM ${transactions} WHERE ${where} ORDER BY ${column}, ${transactions.id} LIMIT ${filter.limit})`;
+  return db
+    .select({ id: transactions.id })
+    .from(transactions)
+    .where(where)
+    .orderBy(asc(column), asc(transactions.id))
+    .limit(filter.limit);
 }
+export type PageIds = ReturnType<typeof searchTransactionsPageIdsQuery>;

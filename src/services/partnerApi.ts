@@ -25,7 +25,7 @@ import type { Partner, Refund, RefundLineRow, RevenueLineRow, Transaction } from
 import {
   findTransaction,
   findTransactionQuery,
-  searchTransactionsPageIdsSql,
+  searchTransactionsPageIdsQuery,
   searchTransactionsPageQuery,
 } from "../db/transactions.ts";
 import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
@@ -454,7 +454,7 @@ export async function searchPayments(
   // One round trip: the page (one row more, to tell whether another page follows) and, keyed by the
   // same keyset condition in SQL, its lines, last attempts and refunds; D1 runs a batch as one
   // transaction, so they all see the same rows.
-  const ids = searchTransactionsPageIdsSql({ ...filter, limit: request.limit });
+  const ids = searchTransactionsPageIdsQuery(deps.db, { ...filter, limit: request.limit });
   const [rows, lineRows, attemptRows, refundRows, refundLineRows] = await deps.db.batch([
     searchTransactionsPageQuery(deps.db, { ...filter, limit: request.limit + 1 }),
     linesOfTransactionsQuery(deps.db, ids),
