@@ -1,5 +1,5 @@
 /** Owns `payment_attempts`: one card-page visit, reached through a single-use link bound to one browser. */
-import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, lt, type SQL, sql } from "drizzle-orm";
 import { AWAITING_OUTCOME, CLOSABLE, TRANSITIONS, type Transition } from "../domain/paymentAttempt.ts";
 import type { Db } from "./client.ts";
 import { type AttemptState, type PaymentAttempt, paymentAttempts } from "./schema.ts";
@@ -169,6 +169,22 @@ export async function findReceiptRequest(db: Db, attemptId: number) {
     .from(paymentAttempts)
     .where(eq(paymentAttempts.id, attemptId))
     .get();
+}
+
+/** The receipt requests of a payment's attempts, oldest first (the address only while it is still held). */
+export async function receiptRequestsOfTransaction(db: Db, transactionId: number) {
+  return db
+    .select({
+      attemptNumber: paymentAttempts.attemptNumber,
+      state: paymentAttempts.state,
+      email: paymentAttempts.receiptEmail,
+      status: paymentAttempts.receiptStatus,
+      updatedAt: paymentAttempts.receiptUpdatedAt,
+    })
+    .from(paymentAttempts)
+    .where(and(eq(paymentAttempts.transactionId, transactionId), isNotNull(paymentAttempts.receiptStatus)))
+    .orderBy(asc(paymentAttempts.attemptNumber))
+    .all();
 }
 
 /** The receipt's final state: the address is erased in the same statement. Returns whether this call made it. */

@@ -38,6 +38,21 @@ export function toPacific(instant: Date): PacificDateTime {
   };
 }
 
+const zoneFormat = new Intl.DateTimeFormat("en-US", { timeZone: BUSINESS_TIME_ZONE, timeZoneName: "short" });
+
+/**
+ * An instant as staff read it in the terminal and finance pages: Pacific wall-clock time with its
+ * zone, "2026-11-30 17:05:09 PST" (PDT in summer). Takes a Date or an ISO string as stored in D1.
+ */
+export function formatPacificDateTime(date: Date | string): string {
+  const instant = typeof date === "string" ? new Date(date) : date;
+  if (Number.isNaN(instant.getTime())) throw new RangeError(`not a time: ${String(date)}`);
+  const local = toPacific(instant);
+  const zone = zoneFormat.formatToParts(instant).find((part) => part.type === "timeZoneName")?.value ?? "Pacific";
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${local.date} ${two(local.hour)}:${two(local.minute)}:${two(local.second)} ${zone}`;
+}
+
 export function pacificDate(instant: Date): string {
   return toPacific(instant).date;
 }
