@@ -13,8 +13,14 @@ import type {
 
 const at = (iso: string | null) => (iso === null ? "-" : formatPacificDateTime(iso));
 
+/** What a rejected line waits for before the nightly run posts it again. */
+const CORRECTION = {
+  revenue: "the partner's revenue update",
+  refund: "`npm run support -- repost-refunds` once the cause is fixed at the ledger",
+};
+
 /** Where a line was posted and what the ledger said, or why it is not posted; indented under the line. */
-export function postingLines(posting: LinePosting, indent: string): string[] {
+export function postingLines(posting: LinePosting, indent: string, kind: "revenue" | "refund"): string[] {
   const out: string[] = [];
   const { journal, ledger, notPosted } = posting;
   if (journal) {
@@ -55,11 +61,8 @@ export function postingLines(posting: LinePosting, indent: string): string[] {
         );
         break;
       case "rejected":
-        out.push(
-          notPosted.message
-            ? `${indent}REJECT before posting: ${notPosted.message}; posted again once corrected`
-            : `${indent}posted again once corrected`,
-        );
+        if (notPosted.message) out.push(`${indent}REJECT before posting: ${notPosted.message}`);
+        out.push(`${indent}posted again by the nightly run after ${CORRECTION[kind]}`);
         break;
     }
   }
@@ -72,7 +75,7 @@ function refundLines(refund: RefundHistory): string[] {
     `      processor reference ${refund.processorReference ?? "-"}${refund.processorMessage ? ` (${refund.processorMessage})` : ""}, settled ${at(refund.settledAt)}`,
     ...refund.lines.flatMap((line) => [
       `    line ${line.lineNumber}  ${line.revenueAccount ?? "-"}  ${line.amount}  ${line.glStatus}`,
-      ...postingLines(line.posting, "      "),
+      ...postingLines(line.posting, "      ", "refund"),
     ]),
   ];
 }
@@ -116,7 +119,7 @@ export function paymentHistoryText(history: PaymentHistory): string {
     "Revenue lines:",
     ...history.revenueLines.flatMap((line) => [
       `  ${line.lineNumber}  ${line.revenueAccount}  ${line.amount}  ${line.glStatus}`,
-      ...postingLines(line.posting, "      "),
+      ...postingLines(line.posting, "      ", "revenue"),
     ]),
     "Refunds:",
     ...(history.refunds.length ? history.refunds.flatMap(refundLines) : ["  none"]),

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { addDays, cutoffInstant, effectiveGlDate, fiscalYear, isValidDate, pacificDate } from "../../src/domain/businessTime.ts";
+import {
+  addDays,
+  cutoffInstant,
+  effectiveGlDate,
+  fiscalYear,
+  formatPacificDateTime,
+  isValidDate,
+  pacificDate,
+} from "../../src/domain/businessTime.ts";
 
 // Instants are written in UTC. Pacific is UTC-8 in winter (PST) and UTC-7 in summer (PDT). The cases
 // use 2025 and early 2026, whose offsets every tz database agrees on: workerd's newer data has British
@@ -75,5 +83,18 @@ describe("business dates", () => {
     expect(fiscalYear("2026-03-31")).toBe(2026);
     expect(fiscalYear("2026-04-01")).toBe(2027);
     expect(fiscalYear("2026-12-31")).toBe(2027);
+  });
+});
+
+describe("formatPacificDateTime: what staff read", () => {
+  it("writes Pacific wall-clock time with its zone, from a stored ISO time or a Date", () => {
+    expect(formatPacificDateTime("2026-01-15T01:05:09.000Z")).toBe("2026-01-14 17:05:09 PST");
+    expect(formatPacificDateTime(new Date("2025-07-15T23:00:00Z"))).toBe("2025-07-15 16:00:00 PDT");
+    // Midnight is 00, not 24.
+    expect(formatPacificDateTime("2025-11-29T08:00:00Z")).toBe("2025-11-29 00:00:00 PST");
+  });
+
+  it("refuses what is not a time instead of printing Invalid Date", () => {
+    expect(() => formatPacificDateTime("yesterday")).toThrow(RangeError);
   });
 });
