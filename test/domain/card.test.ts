@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type CardInput, checkCard, detectBrand, luhnValid, redisplayableValues } from "../../src/domain/card.ts";
+import { en } from "../../src/i18n/en.ts";
 
 const TODAY = "2026-11-23";
 const base: CardInput = {
@@ -9,7 +10,8 @@ const base: CardInput = {
   cardholderName: "Pat Payer",
   securityCode: "123",
 };
-const check = (overrides: Partial<CardInput>, method = "CC") => checkCard({ ...base, ...overrides }, method, TODAY);
+const check = (overrides: Partial<CardInput>, method = "CC") =>
+  checkCard({ ...base, ...overrides }, method, TODAY, en.cardErrors);
 
 describe("card checks", () => {
   it("Luhn", () => {
