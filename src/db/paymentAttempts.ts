@@ -1,6 +1,6 @@
 /** Owns `payment_attempts`: one card-page visit, reached through a single-use link bound to one browser. */
 import { and, asc, desc, eq, inArray, isNotNull, lt, type SQL, sql } from "drizzle-orm";
-import { AWAITING_OUTCOME, CLOSABLE, TRANSITIONS, type Transition } from "../domain/paymentAttempt.ts";
+import { AWAITING_OUTCOME, CLOSABLE, REPORTED, TRANSITIONS, type Transition } from "../domain/paymentAttempt.ts";
 import type { Db } from "./client.ts";
 import { type AttemptState, type PaymentAttempt, paymentAttempts } from "./schema.ts";
 
@@ -242,9 +242,8 @@ export async function eraseUnusableReceiptAddresses(db: Db, now: Date, approvedB
   return result.meta.changes ?? 0;
 }
 
-/** The attempt outcomes a partner is shown as the payment's last attempt (never SUPERSEDED, OPEN, ...). */
-export const REPORTED_ATTEMPT_STATES = ["APPROVED", "DECLINED", "CANCELLED", "EXPIRED", "LOCKED"] as const;
-export type ReportedAttemptState = (typeof REPORTED_ATTEMPT_STATES)[number];
+/** The attempt outcomes a partner is shown as the payment's last attempt (domain/paymentAttempt.ts REPORTED). */
+export const REPORTED_ATTEMPT_STATES = REPORTED;
 
 /** The newest attempt with an outcome, of the transaction named by `transactionIdSql` (batched with its read). */
 export function lastAttemptOutcomeQuery(db: Db, transactionIdSql: SQL) {

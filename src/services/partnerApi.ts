@@ -22,7 +22,15 @@ import {
 } from "../db/revenueLines.ts";
 import type { Partner, Refund, RefundLineRow, RevenueLineRow, Transaction } from "../db/schema.ts";
 import { findTransaction, findTransactionQuery, searchTransactionsPage } from "../db/transactions.ts";
-import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
+import { isReportedState, type ReportedState } from "../domain/paymentAttempt.ts";
+import {
+  type KeyStyle,
+  type PaymentRecord,
+  type PaymentViewCamel,
+  type PaymentViewLower,
+  paymentViewCamel,
+  paymentViewLower,
+} from "../domain/paymentView.ts";
 import { refundSummary } from "../domain/refund.ts";
 import { paymentRefundFields } from "../domain/refundView.ts";
 import type { RevenueLine } from "../domain/revenue.ts";
@@ -127,11 +135,12 @@ interface OwnPayment {
   lastAttempt: LastAttempt;
 }
 
-export type LastAttempt = { status: string; at: string } | null;
+export type LastAttempt = { status: ReportedState; at: string } | null;
 
-function lastAttemptOf(rows: ReadonlyArray<{ state: string; at: string }>): LastAttempt {
+/** The newest reported outcome (the queries select only those states). */
+export function lastAttemptOf(rows: ReadonlyArray<{ state: string; at: string }>): LastAttempt {
   const row = rows[0];
-  return row ? { status: row.state, at: row.at } : null;
+  return row && isReportedState(row.state) ? { status: row.state, at: row.at } : null;
 }
 
 /** SQL: the id of the payment named by partner and number (the refund reads batched with it). */
@@ -201,7 +210,10 @@ function record(transaction: Transaction, lastAttempt: LastAttempt): PaymentReco
 }
 
 /** The payment as the query service shows it (also the `data` of partner notifications and search results). */
-export function partnerPaymentView(payment: OwnPayment, style: KeyStyle) {
+export function partnerPaymentView(payment: OwnPayment, style: "camel"): PaymentViewCamel;
+export function partnerPaymentView(payment: OwnPayment, style: "lower"): PaymentViewLower;
+export function partnerPaymentView(payment: OwnPayment, style: KeyStyle): PaymentViewCamel | PaymentViewLower;
+export function partnerPaymentView(payment: OwnPayment, style: KeyStyle): PaymentViewCamel | PaymentViewLower {
   const { transaction, lines } = payment;
   const amountOf = (statuses: readonly Refund["status"][]) =>
     payment.refunds.filter((r) => statuses.includes(r.status)).reduce((sum, r) => sum + r.amountCents, 0);
@@ -349,8 +361,10 @@ export interface SearchRequest {
   cursor: string | null;
 }
 
+/** One page in one key style: the style names the payments' shape. */
 export type SearchResult =
-  | { ok: true; style: KeyStyle; payments: Array<ReturnType<typeof partnerPaymentView>>; nextCursor: string | null }
+  | { ok: true; style: "camel"; payments: PaymentViewCamel[]; nextCursor: string | null }
+  | { ok: true; style: "lower"; payments: PaymentViewLower[]; nextCursor: string | null }
   | { ok: false; fields: Record<string, string> };
 
 /** The cursor is opaque to partners: the last row's (date, id) and the ordering it belongs to. */
@@ -403,21 +417,20 @@ export async function searchPayments(
     refundLinesOfTransactions(deps.db, ids),
   ]);
   const style = requestedStyle ?? session.keyStyle;
-  const payments = page.map((row) => {
+  const owned = page.map((row): OwnPayment => {
     const attempt = attempts.get(row.id);
-    return partnerPaymentView(
-      {
-        transaction: row,
-        lines: lines.get(row.id) ?? [],
-        refunds: refunds.get(row.id) ?? [],
-        refundLines: refundLines.get(row.id) ?? [],
-        lastAttempt: attempt ? { status: attempt.state, at: attempt.at } : null,
-      },
-      style,
-    );
+    return {
+      transaction: row,
+      lines: lines.get(row.id) ?? [],
+      refunds: refunds.get(row.id) ?? [],
+      refundLines: refundLines.get(row.id) ?? [],
+      lastAttempt: lastAttemptOf(attempt ? [attempt] : []),
+    };
   });
   const last = page.at(-1);
   const lastDate = last ? (request.by === "paid" ? last.glBusinessDate : last.trnDate) : null;
   const nextCursor = rows.length > request.limit && last && lastDate ? encodeCursor(request.by, lastDate, last.id) : null;
-  return { ok: true, style, payments, nextCursor };
+  return style === "camel"
+    ? { ok: true, style, payments: owned.map((payment) => partnerPaymentView(payment, "camel")), nextCursor }
+    : { ok: true, style, payments: owned.map((payment) => partnerPaymentView(payment, "lower")), nextCursor };
 }
