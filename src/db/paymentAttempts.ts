@@ -176,7 +176,6 @@ export async function receiptRequestsOfTransaction(db: Db, transactionId: number
   return db
     .select({
       attemptNumber: paymentAttempts.attemptNumber,
-      state: paymentAttempts.state,
       email: paymentAttempts.receiptEmail,
       status: paymentAttempts.receiptStatus,
       updatedAt: paymentAttempts.receiptUpdatedAt,
