@@ -1,13 +1,14 @@
 /**
  * `npm run support -- ...`: what support staff need to answer "the user says they paid but the
  * service says not": a payment's state and every step of its lifecycle, refunds from the terminal,
- * the audit log and reconciliation.
+ * the audit log, reconciliation and archival to R2 (archived payments are shown from the archive).
  * Local database by default; `--remote --env staging|production` for a deployed one.
  */
 
 import { userInfo } from "node:os";
 import { sql } from "drizzle-orm";
-import { readConfig } from "../src/config.ts";
+import { archiveConfigurationProblems, readArchiveSettings, readConfig } from "../src/config.ts";
+import { listRuns } from "../src/db/archive.ts";
 import { auditActions, queryAudit } from "../src/db/auditLog.ts";
 import { runBatch } from "../src/db/batch.ts";
 import type { Db } from "../src/db/client.ts";
@@ -17,6 +18,7 @@ import { formatCents } from "../src/domain/money.ts";
 import { centsFromAmount } from "../src/domain/refund.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { createProcessor } from "../src/processor/index.ts";
+import { previewArchive, readArchivedPayment, runArchive } from "../src/services/archive.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { createNotifier } from "../src/services/notifications.ts";
 import { paymentHistory } from "../src/services/paymentHistory.ts";
@@ -45,14 +47,118 @@ const payment: SupportCommand = {
     "payment became CMPLT; each notification with every delivery attempt; the receipt email (the address masked,",
     "and only until it is sent). Times in Pacific (PST/PDT); --json gives the same facts with ISO UTC times.",
   ],
-  async run(db, values) {
+  async run(db, values, env) {
     const ref = str(values, "ref") as string;
     const txnNumber = str(values, "txn") as string;
     const txn = await findTransaction(db, ref, txnNumber);
-    if (!txn)
+    if (!txn) {
+      const archived = await readArchivedPayment(db, env.JOURNALS, ref, txnNumber);
+      if (archived) return archivedPayment(archived);
       throw new UsageError(`no payment ${txnNumber} for partner ${ref}: the portal never received a valid request for it`);
+    }
     const history = await paymentHistory(db, txn, new Date());
     return { json: history, text: paymentHistoryText(history) };
+  },
+};
+
+/** A payment that has left D1 for the archive: where it is, and what its record holds. */
+function archivedPayment({ hit, record }: NonNullable<Awaited<ReturnType<typeof readArchivedPayment>>>): Output {
+  const txn = record.transaction;
+  const text = [
+    `Payment ${txn.pbcTxnNumber} (partner ${txn.pbcRefNumber}): ${txn.paymentStatus}, ARCHIVED at ${hit.payment.archivedAt}`,
+    `  archive object ${hit.run.objectKey} (line ${hit.payment.recordLine}; manifest ${hit.run.manifestKey})`,
+    `  amount ${formatCents(txn.trnAmountCents)} CAD, trnDate ${txn.trnDate}, GL date ${txn.glDate}`,
+    `  processor order id ${txn.trnOrderId ?? "-"}, auth code ${txn.paymentAuthCode ?? "-"}, card ${txn.cardType ?? "-"} ending ${txn.cardLastFour ?? "-"}, paid at ${txn.paidAt ?? "-"}`,
+    "Revenue lines:",
+    ...record.revenueLines.map(
+      (l) =>
+        `  ${l.lineNumber}  ${l.revenueAccount}  ${formatCents(l.revenueAmountCents)}  ${l.glStatus}${l.glErrorMessage ? ` (${l.glErrorMessage})` : ""}`,
+    ),
+    "Refunds:",
+    ...record.refunds.map(
+      (r) =>
+        `  ${r.createdAt}  ${r.externalId}  ${formatCents(r.amountCents)}  ${r.status}${r.method ? ` (${r.method})` : ""}  by ${r.requestedBy}${r.reason ? `: ${r.reason}` : ""}`,
+    ),
+    "Partner notifications:",
+    ...record.webhooks.map((w) => `  ${w.occurredAt}  ${w.eventType}  ${w.status}  attempts ${w.attempts}`),
+    "Lifecycle:",
+    ...record.events.map(
+      (e) => `  ${e.createdAt}  attempt ${e.attemptNumber ?? "-"}  ${e.eventType}${e.detail ? `  ${e.detail}` : ""}`,
+    ),
+  ].join("\n");
+  return {
+    json: { archived: { at: hit.payment.archivedAt, objectKey: hit.run.objectKey, line: hit.payment.recordLine }, record },
+    text,
+  };
+}
+
+const archive: SupportCommand = {
+  summary: "archive finished payments and old audit rows to R2 now (--dry-run: only show what would move; --list: the runs)",
+  usage: "archive [--dry-run | --list] [--limit N]",
+  options: {
+    "dry-run": { type: "boolean", help: "show what a run now would archive, writing nothing" },
+    list: { type: "boolean", help: "list archive runs (objects), newest first" },
+    limit: { type: "string", value: "N", help: "with --list: how many runs (default 50, at most 500)" },
+  },
+  required: [],
+  notes: [
+    'A run does what the nightly job does (docs/OPERATIONS.md "Archive"): it finishes an interrupted run, then',
+    "archives what is due, within one invocation's D1 query budget; run it again for more.",
+  ],
+  check(values) {
+    if (values["dry-run"] === true && values.list === true) throw new UsageError("--dry-run and --list are separate: give one");
+    const limit = str(values, "limit");
+    if (limit !== undefined && (values.list !== true || !/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 500))
+      throw new UsageError("--limit goes with --list and is a whole number from 1 to 500");
+  },
+  async run(db, values, env) {
+    if (values.list === true) {
+      const runs = await listRuns(db, Number(str(values, "limit") ?? 50));
+      const text = runs.length
+        ? runs
+            .map(
+              (r) =>
+                `${r.createdAt}  ${r.kind.padEnd(8)}  ${r.partitionMonth}  ${r.status.padEnd(9)}  records ${r.recordCount ?? "-"}  deleted ${r.deletedCount}` +
+                `${r.kind === "payments" && r.totalCents !== null ? `  total ${formatCents(r.totalCents)}` : ""}  ${r.objectKey}`,
+            )
+            .join("\n")
+        : "No archive runs.";
+      return { json: runs, text };
+    }
+    const problems = archiveConfigurationProblems(env);
+    if (problems.length > 0) throw new UsageError(problems.join("; "));
+    const settings = readArchiveSettings(env);
+    const now = new Date();
+    if (values["dry-run"] === true) {
+      const preview = await previewArchive({ db, settings, now });
+      const text = [
+        `Archival is ${preview.enabled ? "on" : "OFF (ARCHIVE_ENABLED=false): the nightly job archives nothing"}.`,
+        `Payments finished and untouched before ${preview.paymentsCutoff} (Pacific): ${preview.payments.count}${preview.payments.capped ? "+" : ""}`,
+        ...Object.entries(preview.payments.byMonth).map(([month, count]) => `  ${month}  ${count}`),
+        `Audit rows before ${preview.auditCutoff}: ${preview.audit.count}${preview.audit.oldest ? ` (${preview.audit.oldest} to ${preview.audit.newest})` : ""}`,
+        `Unfinished runs (finished first by the next run): ${preview.unfinishedRuns.length}`,
+        ...preview.unfinishedRuns.map((r) => `  ${r.kind}  ${r.status}  ${r.objectKey}`),
+      ].join("\n");
+      return { json: preview, text };
+    }
+    const log = createLogger(`support-archive-${now.getTime()}`, (line) => process.stderr.write(`${line}\n`));
+    const report = await runArchive({
+      db,
+      bucket: env.JOURNALS,
+      settings: { ...settings, enabled: true },
+      audit: auditRecorder(db, { actor: `support:${userInfo().username}`, sourceIp: null, log }),
+      log,
+      now,
+    });
+    const text = [
+      `Payments before ${report.paymentsCutoff}, audit rows before ${report.auditCutoff} (Pacific dates):`,
+      ...report.runs.map(
+        (r) =>
+          `  ${r.kind.padEnd(8)}  ${r.partition}  ${r.status.padEnd(9)}  records ${r.records}  deleted ${r.deleted}  ${r.objectKey}`,
+      ),
+      `${report.paymentsDeleted} payments and ${report.auditRowsDeleted} audit rows left D1 (${report.queries} D1 queries).`,
+    ].join("\n");
+    return { json: report, text };
   },
 };
 
@@ -310,7 +416,7 @@ const code = await runCli<SupportCommand>(
       "Support tools for the PayBC portal: payments, refunds, the audit log, reconciliation and partner notifications.",
       "Works on the local database unless --remote is given.",
     ],
-    commands: { payment, audit, refund, "repost-refunds": repostRefunds, reconcile, webhooks },
+    commands: { payment, audit, refund, "repost-refunds": repostRefunds, reconcile, webhooks, archive },
     globalOptions: DATABASE_OPTIONS,
     execute: (_name, command, values) =>
       withDatabase(databaseTarget(values, "support"), (db, env) => command.run(db, values, env)),

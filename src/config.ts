@@ -1,4 +1,11 @@
 /** Typed settings read from the Worker environment (wrangler.toml vars and secrets). */
+import {
+  DEFAULT_AUDIT_RETENTION_MONTHS,
+  DEFAULT_PAYMENT_RETENTION_MONTHS,
+  MAX_RETENTION_MONTHS,
+  MIN_AUDIT_RETENTION_MONTHS,
+  MIN_PAYMENT_RETENTION_MONTHS,
+} from "./domain/archive.ts";
 import { base64UrlToBytes } from "./lib/encoding.ts";
 
 export interface AppConfig {
@@ -99,6 +106,7 @@ export function configurationProblems(env: Env): string[] {
     }
   }
   problems.push(...ledgerConfigurationProblems(env));
+  problems.push(...archiveConfigurationProblems(env));
   if (env.EMAIL_SENDER === "capture") {
     // Captured messages hold real addresses in a table anyone with /demo could read.
     if (env.ENVIRONMENT !== "local") problems.push("EMAIL_SENDER=capture is for local development only");
@@ -180,5 +188,38 @@ export function ledgerConfigurationProblems(env: LedgerEnv): string[] {
   }
   const lines = env.GL_JOURNAL_LINES?.trim() ?? "";
   if (lines !== "" && lines !== "summary" && lines !== "pairs") problems.push("GL_JOURNAL_LINES must be summary or pairs");
+  return problems;
+}
+
+type ArchiveEnv = Partial<Record<"ARCHIVE_ENABLED" | "ARCHIVE_PAYMENTS_AFTER_MONTHS" | "ARCHIVE_AUDIT_AFTER_MONTHS", string>>;
+
+export interface ArchiveSettings {
+  enabled: boolean;
+  paymentsAfterMonths: number;
+  auditAfterMonths: number;
+}
+
+/** Archival (services/archive.ts): on unless "false"; retention in whole months, defaults when unset. */
+export function readArchiveSettings(env: ArchiveEnv): ArchiveSettings {
+  const months = (text: string | undefined, fallback: number) => (text?.trim() ? Number(text.trim()) : fallback);
+  return {
+    enabled: env.ARCHIVE_ENABLED?.trim() !== "false",
+    paymentsAfterMonths: months(env.ARCHIVE_PAYMENTS_AFTER_MONTHS, DEFAULT_PAYMENT_RETENTION_MONTHS),
+    auditAfterMonths: months(env.ARCHIVE_AUDIT_AFTER_MONTHS, DEFAULT_AUDIT_RETENTION_MONTHS),
+  };
+}
+
+/** A retention typed wrong would archive (and delete from D1) too early: refuse to run with it. */
+export function archiveConfigurationProblems(env: ArchiveEnv): string[] {
+  const problems: string[] = [];
+  const enabled = env.ARCHIVE_ENABLED?.trim() ?? "";
+  if (enabled !== "" && enabled !== "true" && enabled !== "false") problems.push("ARCHIVE_ENABLED must be true or false");
+  const settings = readArchiveSettings(env);
+  const check = (name: string, value: number, min: number) => {
+    if (!Number.isInteger(value) || value < min || value > MAX_RETENTION_MONTHS)
+      problems.push(`${name} must be whole months from ${min} to ${MAX_RETENTION_MONTHS}`);
+  };
+  check("ARCHIVE_PAYMENTS_AFTER_MONTHS", settings.paymentsAfterMonths, MIN_PAYMENT_RETENTION_MONTHS);
+  check("ARCHIVE_AUDIT_AFTER_MONTHS", settings.auditAfterMonths, MIN_AUDIT_RETENTION_MONTHS);
   return problems;
 }

@@ -32,6 +32,7 @@ function deps(c: Context<ApiEnv>, actor: string): PartnerApiDeps {
     signingKey: c.env.TOKEN_SIGNING_KEY,
     audit: auditRecorder(db, { actor, sourceIp: clientAddress(c), log: c.get("log") }),
     now: new Date(),
+    archive: c.env.JOURNALS,
     throttle: (key) => withinLimit(c.env.AUTH_RATE_LIMITER, key),
   };
 }

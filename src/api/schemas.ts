@@ -72,6 +72,13 @@ const lastAttemptStatus = z.enum(["APPROVED", "DECLINED", "CANCELLED", "EXPIRED"
   description:
     "The outcome of the newest attempt to pay, null when nobody has tried: a declined, cancelled, expired or locked payment stays PNDNG (no payment made) but was tried.",
 });
+const archivedFlag = z.literal(true).openapi({
+  description:
+    "Present (true) only when the payment has been archived: finished (CMPLT, every refund posted) and moved from the " +
+    "portal's database to its archive after the retention period. The other fields are as they were then; it can no " +
+    "longer be refunded or its revenue updated. Absent otherwise.",
+});
+const archivedTime = z.string().openapi({ description: "When the payment was archived (ISO 8601, UTC); only with archived" });
 const lastAttemptTime = z.string().nullable().openapi({ description: "When that attempt ended (ISO 8601, UTC)" });
 
 export const CAMEL_EXAMPLE = {
@@ -169,6 +176,8 @@ export const PaymentCamel = z
     refundedAmount: refundAmount,
     postedRefundAmount: refundAmount,
     refundSummary: RefundSummaryCamel,
+    archived: archivedFlag.optional(),
+    archivedAt: archivedTime.optional(),
     revenue: z.array(
       z.object({
         lineNumber: z.string(),
@@ -239,6 +248,8 @@ export const PaymentLower = z
     refundedamount: refundAmount,
     postedrefundamount: refundAmount,
     refundsummary: RefundSummaryLower,
+    archived: archivedFlag.optional(),
+    archivedat: archivedTime.optional(),
     revenue: z.array(
       z.object({
         linenumber: z.string(),

@@ -385,6 +385,8 @@ export const webhookOutbox = sqliteTable(
   (table) => [
     index("webhook_outbox_sweep").on(table.status, table.nextAttemptAt),
     index("webhook_outbox_partner").on(table.pbcRefNumber, table.id),
+    // migrations/0007_archive.sql: archival works per payment.
+    index("webhook_outbox_transaction").on(table.transactionId, table.id),
   ],
 );
 export type OutboxRow = typeof webhookOutbox.$inferSelect;
@@ -491,3 +493,61 @@ export const partnerLogos = sqliteTable("partner_logos", {
   sha256: text("sha256").notNull(),
   updatedAt: text("updated_at").notNull(),
 });
+
+export const ARCHIVE_KINDS = ["payments", "audit"] as const;
+export type ArchiveKind = (typeof ARCHIVE_KINDS)[number];
+export const ARCHIVE_RUN_STATUSES = ["CLAIMED", "VERIFIED", "DELETED", "ABANDONED"] as const;
+
+/** migrations/0007_archive.sql: one row per archive object (services/archive.ts). */
+export const archiveRuns = sqliteTable(
+  "archive_runs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    runId: text("run_id").notNull().unique(),
+    kind: text("kind", { enum: ARCHIVE_KINDS }).notNull(),
+    partitionMonth: text("partition_month").notNull(),
+    objectKey: text("object_key").notNull().unique(),
+    manifestKey: text("manifest_key").notNull().unique(),
+    status: text("status", { enum: ARCHIVE_RUN_STATUSES }).notNull().default("CLAIMED"),
+    firstId: integer("first_id"),
+    lastId: integer("last_id"),
+    recordCount: integer("record_count"),
+    totalCents: integer("total_cents"),
+    size: integer("size"),
+    sha256: text("sha256"),
+    deletedCount: integer("deleted_count").notNull().default(0),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    finishedAt: text("finished_at"),
+  },
+  (table) => [index("archive_runs_status").on(table.status, table.id)],
+);
+export type ArchiveRun = typeof archiveRuns.$inferSelect;
+
+/** The index row of an archived payment: where its record is, and enough to answer duplicates. */
+export const archivedPayments = sqliteTable(
+  "archived_payments",
+  {
+    transactionId: integer("transaction_id").primaryKey(),
+    pbcRefNumber: text("pbc_ref_number").notNull(),
+    pbcTxnNumber: text("pbc_txn_number").notNull(),
+    trnOrderId: text("trn_order_id"),
+    archiveRunId: integer("archive_run_id").notNull(),
+    recordLine: integer("record_line"),
+    trnAmountCents: integer("trn_amount_cents").notNull(),
+    paymentStatus: text("payment_status").notNull(),
+    trnDate: text("trn_date").notNull(),
+    paidDate: text("paid_date"),
+    fingerprint: text("fingerprint").notNull(),
+    state: text("state", { enum: ["CLAIMED", "ARCHIVED"] })
+      .notNull()
+      .default("CLAIMED"),
+    archivedAt: text("archived_at"),
+    facts: text("facts"),
+  },
+  (table) => [
+    uniqueIndex("archived_payments_partner_txn").on(table.pbcRefNumber, table.pbcTxnNumber),
+    index("archived_payments_run").on(table.archiveRunId, table.state, table.transactionId),
+  ],
+);
+export type ArchivedPayment = typeof archivedPayments.$inferSelect;

@@ -1,12 +1,14 @@
 /**
  * Cron Triggers (UTC). Every run sweeps payments (expiry, unknown outcomes) and reads the ledger's
  * feedback inbox; the nightly run also posts the GL. Which GL dates are due is decided in code
- * (services/glPosting.ts), not by the schedule.
+ * (services/glPosting.ts), not by the schedule. The sweeps of the two hours after the nightly run
+ * also archive (jobs/crons.ts isArchiveWindow, services/archive.ts).
  */
-import { configurationProblems, readConfig, readLedgerConfig } from "../config.ts";
+import { configurationProblems, readArchiveSettings, readConfig, readLedgerConfig } from "../config.ts";
 import { database } from "../db/client.ts";
 import { createLogger } from "../lib/logger.ts";
 import { createProcessor } from "../processor/index.ts";
+import { runArchive } from "../services/archive.ts";
 import { auditRecorder } from "../services/audit.ts";
 import { sweepPayments } from "../services/cardPayment/index.ts";
 import { runGlPosting } from "../services/glPosting.ts";
@@ -15,7 +17,7 @@ import { createNotifier, sweepOutbox } from "../services/notifications.ts";
 import { sweepReceipts } from "../services/receipts.ts";
 import { runRefundPosting } from "../services/refundPosting.ts";
 import { sweepRefunds } from "../services/refunds.ts";
-import { NIGHTLY_CRON } from "./crons.ts";
+import { isArchiveWindow, NIGHTLY_CRON } from "./crons.ts";
 
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
   const log = createLogger(`cron-${controller.scheduledTime}`);
@@ -89,6 +91,21 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     await runGlPosting(posting);
     // Reversals after revenue: a refund line waits for its revenue line to be posted.
     await runRefundPosting(posting);
+  }
+  // Finished payments and old audit rows to R2, after the night's posting; a failure is retried next run.
+  if (isArchiveWindow(controller.cron, controller.scheduledTime)) {
+    try {
+      await runArchive({
+        db,
+        bucket: env.JOURNALS,
+        settings: readArchiveSettings(env),
+        audit: auditRecorder(db, { actor: "system:archive", sourceIp: null, log }),
+        log,
+        now,
+      });
+    } catch (error) {
+      log.error("archive run failed", { error: String(error) });
+    }
   }
   // Partner notifications this run wrote, those whose queue send failed and those whose message was lost.
   const outbox = await sweepOutbox({ db, queue: env.WEBHOOKS, log, now: new Date() });

@@ -5,6 +5,7 @@
 
 import { sql } from "drizzle-orm";
 import type { AppConfig } from "../config.ts";
+import { findArchivedPayment, notArchivedCondition } from "../db/archive.ts";
 import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { type ApiKey, type ApiKeyRow, apiKeyValidCondition, decryptApiKeys, validApiKeysQuery } from "../db/partnerApiKeys.ts";
@@ -296,6 +297,8 @@ async function writeAttempt(
       partnerActiveCondition(request.pbcRefNumber, algorithm),
       apiKeyValidCondition(request.pbcRefNumber, apiKey.id, now),
       redirectTargetRegisteredCondition(request.pbcRefNumber, accepted.redirectTarget),
+      // An archived payment was paid: its number can never be used again (the contract), as in D1.
+      notArchivedCondition(request.pbcRefNumber, request.pbcTxnNumber),
     ],
     sql` AND `,
   );
@@ -351,12 +354,16 @@ async function explainNoAttempt(
   const locked = existing?.paymentStatus === "PNDNG" && existing.declineCount >= maxDeclines;
   // A signed validation error on pbcTxnNumber, recorded against the existing transaction.
   const refuseNumber = async (
-    transaction: Transaction,
+    transaction: Pick<Transaction, "id"> | null,
     message: string,
     detail: Record<string, unknown>,
     auditAction: string | null,
   ): Promise<DirectSaleOutcome> => {
-    const event = { transactionId: transaction.id, pbcRefNumber: request.pbcRefNumber, pbcTxnNumber: request.pbcTxnNumber };
+    const event = {
+      transactionId: transaction?.id ?? null,
+      pbcRefNumber: request.pbcRefNumber,
+      pbcTxnNumber: request.pbcTxnNumber,
+    };
     await recordEvent(db, { eventType: "validation_failed", ...event, detail }, now);
     if (auditAction) await deps.audit(auditAction, "failure", { target: `${request.pbcRefNumber}/${request.pbcTxnNumber}` });
     const errors: FieldErrors = { pbcTxnNumber: message };
@@ -374,6 +381,10 @@ async function explainNoAttempt(
   }
   if (existing && existing.paymentStatus !== "PNDNG") {
     return refuseNumber(existing, messages.alreadyPaid, { reason: "already paid" }, null);
+  }
+  // Archived (it left D1 once finished): paid, exactly as if it were still there.
+  if (!existing && (await findArchivedPayment(db, request.pbcRefNumber, request.pbcTxnNumber))) {
+    return refuseNumber(null, messages.alreadyPaid, { reason: "already paid", archived: true }, null);
   }
   if (existing?.moneyDigest != null && existing.moneyDigest !== accepted.moneyDigest) {
     return refuseNumber(

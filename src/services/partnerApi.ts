@@ -1,5 +1,6 @@
 /** The partner web service: OAuth2 client credentials, payment query and revenue update. */
 import { sql } from "drizzle-orm";
+import { findArchivedPayment } from "../db/archive.ts";
 import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { findClientQuery } from "../db/oauthClients.ts";
@@ -46,6 +47,7 @@ import {
   tokenCurrent,
   verifyToken,
 } from "./accessTokens.ts";
+import { type PaymentArchiveRecord, readArchivedPayment } from "./archive.ts";
 import type { AuditRecorder } from "./audit.ts";
 
 export interface PartnerApiDeps {
@@ -53,6 +55,8 @@ export interface PartnerApiDeps {
   signingKey: string;
   audit: AuditRecorder;
   now: Date;
+  /** Where archived payments' records are (services/archive.ts); without it an archived payment is not found. */
+  archive?: R2Bucket;
   /** Rate limit for token requests: false when `key` (a client id or an address) is over its budget. */
   throttle?: (key: string) => Promise<boolean>;
 }
@@ -260,8 +264,35 @@ export async function queryPayment(
     session.prefetched !== undefined && session.claims.ref === pbcRefNumber
       ? session.prefetched
       : await ownPayment(deps, session.claims, pbcRefNumber, pbcTxnNumber);
-  if (!payment) return null;
-  return partnerPaymentView(payment, requestedStyle ?? session.keyStyle);
+  const style = requestedStyle ?? session.keyStyle;
+  if (payment) return partnerPaymentView(payment, style);
+  if (!deps.archive || session.claims.ref !== pbcRefNumber) return null;
+  const archived = await readArchivedPayment(deps.db, deps.archive, pbcRefNumber, pbcTxnNumber);
+  if (!archived) return null;
+  return archivedPaymentView(archived.record, archived.hit.payment.archivedAt ?? "", style);
+}
+
+/** The payment an archive record holds, as it was when it left D1. */
+export function paymentOfRecord(record: PaymentArchiveRecord): OwnPayment {
+  const reported = record.attempts
+    .filter((attempt) => isReportedState(attempt.state))
+    .sort((a, b) => b.attemptNumber - a.attemptNumber)[0];
+  return {
+    transaction: record.transaction,
+    lines: record.revenueLines,
+    refunds: record.refunds,
+    refundLines: record.refundLines,
+    lastAttempt: lastAttemptOf(reported ? [{ state: reported.state, at: reported.updatedAt }] : []),
+  };
+}
+
+/**
+ * An archived payment: the same body as before it was archived, plus `archived` and when (optional
+ * fields deployed clients do not read: docs/OPERATIONS.md "Archive").
+ */
+export function archivedPaymentView(record: PaymentArchiveRecord, archivedAt: string, style: KeyStyle) {
+  const view = partnerPaymentView(paymentOfRecord(record), style);
+  return style === "camel" ? { ...view, archived: true, archivedAt } : { ...view, archived: true, archivedat: archivedAt };
 }
 
 export type RevenueUpdateResult =
@@ -280,7 +311,19 @@ export async function updateRevenue(
 ): Promise<RevenueUpdateResult> {
   const { claims } = session;
   const own = await ownPayment(deps, claims, pbcRefNumber, pbcTxnNumber);
-  if (!own) return { kind: "not-found" };
+  if (!own) {
+    // An archived payment was CMPLT: answered as it was before it left D1.
+    if (claims.ref === pbcRefNumber && (await findArchivedPayment(deps.db, pbcRefNumber, pbcTxnNumber))) {
+      const message = "Revenue can only be updated for PAID payments: this payment is CMPLT (its GL has been posted)";
+      await deps.audit("payment.revenue_update_refused", "failure", {
+        actor: `client:${claims.sub}`,
+        target: `${pbcRefNumber}/${pbcTxnNumber}`,
+        detail: { message, archived: true },
+      });
+      return { kind: "conflict", message };
+    }
+    return { kind: "not-found" };
+  }
   const { transaction } = own;
   const target = `${pbcRefNumber}/${pbcTxnNumber}`;
   const conflict = async (update: readonly RevenueLine[] = []): Promise<RevenueUpdateResult> => {

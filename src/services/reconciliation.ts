@@ -1,8 +1,9 @@
 /**
- * Reconciliation: compare every transaction in D1 with the processor's own record, the signed
+ * Reconciliation: compare every transaction in D1 (and every archived one, services/archive.ts) with the processor's own record, the signed
  * responses sent and the posted journals (domain/reconciliation.ts holds the rules). Used by the test
  * suites after their concurrency, fuzz and fault runs, and by `npm run support -- reconcile`.
  */
+import { archivedFactsPage } from "../db/archive.ts";
 import type { Db } from "../db/client.ts";
 import { postedBatchTotals } from "../db/journalBatches.ts";
 import { listLedgerEntries } from "../db/sandboxLedger.ts";
@@ -18,6 +19,14 @@ export async function reconcileAgainst(db: Db, charges: readonly ProcessorCharge
   for (;;) {
     const page = await reconciliationFactsPage(db, after, PAGE);
     facts.push(...page);
+    if (page.length < PAGE) break;
+    after = (page[page.length - 1] as { id: number }).id;
+  }
+  // Archived payments (deleted from D1) are reconciled with the facts recorded when they were archived.
+  after = 0;
+  for (;;) {
+    const page = await archivedFactsPage(db, after, PAGE);
+    facts.push(...page.map((row) => JSON.parse(row.facts) as TransactionFacts));
     if (page.length < PAGE) break;
     after = (page[page.length - 1] as { id: number }).id;
   }
