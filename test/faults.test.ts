@@ -13,7 +13,7 @@ import { createLogger } from "../src/lib/logger.ts";
 import type { AuthorisationRequest, AuthorisationResult, LookupResult, PaymentProcessor } from "../src/processor/types.ts";
 import { issueToken, verifyToken } from "../src/services/accessTokens.ts";
 import { auditRecorder } from "../src/services/audit.ts";
-import { type CardDeps, loadContext, submitCard, sweepPayments } from "../src/services/cardPayment/index.ts";
+import { type CardDeps, submitCard, sweepPayments } from "../src/services/cardPayment/index.ts";
 import { runGlPosting } from "../src/services/glPosting.ts";
 import { createNotifier } from "../src/services/notifications.ts";
 import { updateRevenue } from "../src/services/partnerApi.ts";
@@ -127,9 +127,7 @@ describe("D1 faults and processor failures while paying", () => {
       const deps = cardDeps(faulty.db, processor);
       let threw = false;
       try {
-        const context = await loadContext(deps, externalId, session);
-        if (!("attempt" in context)) throw new Error("no context");
-        await submitCard(deps, context, GOOD_CARD);
+        await submitCard(deps, { externalId, sessionToken: session, input: GOOD_CARD });
       } catch {
         threw = true;
       }
@@ -169,9 +167,7 @@ describe("D1 faults and processor failures while paying", () => {
       lookup: async () => ({ outcome: "unknown", message: "still down" }),
     };
     const deps = cardDeps(env.DB, throwing);
-    const context = await loadContext(deps, externalId, payment.cookie.split("=")[1]);
-    if (!("attempt" in context)) throw new Error("no context");
-    const view = await submitCard(deps, context, GOOD_CARD);
+    const view = await submitCard(deps, { externalId, sessionToken: payment.cookie.split("=")[1], input: GOOD_CARD });
     expect(view.kind).toBe("card-page");
     const attempt = await env.DB.prepare("SELECT state FROM payment_attempts WHERE external_id = ?")
       .bind(externalId)

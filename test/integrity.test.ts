@@ -13,7 +13,7 @@ import { createLogger } from "../src/lib/logger.ts";
 import type { AuthorisationRequest, AuthorisationResult, PaymentProcessor } from "../src/processor/types.ts";
 import { clientAuthenticates } from "../src/services/accessTokens.ts";
 import { auditRecorder } from "../src/services/audit.ts";
-import { type CardDeps, loadContext, submitCard } from "../src/services/cardPayment/index.ts";
+import { type CardDeps, submitCard } from "../src/services/cardPayment/index.ts";
 import { createNotifier } from "../src/services/notifications.ts";
 import { rotateOAuthSecret } from "../src/services/onboarding.ts";
 import { getPayment, token } from "./helpers/api.ts";
@@ -163,19 +163,22 @@ describe("finding 2: the amount charged is the amount of the row the claim locke
     expect(attempt?.state).toBe("SUPERSEDED");
   });
 
-  it("the processor is never asked for an amount other than the locked row's", async () => {
+  it("the processor is asked for exactly the amount of the row the lock holds, and the partner is told the same", async () => {
     const partner = await seedPartner();
     const payment = await openPayment(partner);
     const processor = new CountingProcessor();
     const deps = cardDeps(processor);
-    const context = await loadContext(deps, payment.cardPath.split("/").pop() as string, payment.cookie.split("=")[1]);
-    if (!("attempt" in context)) throw new Error("no context");
-    // The stored amount changes between loading the payment and the claim.
-    await env.DB.prepare("UPDATE transactions SET trn_amount_cents = 1000 WHERE id = ?").bind(context.transaction.id).run();
-    const view = await submitCard(deps, context, GOOD_CARD);
-    expect(view.kind).toBe("card-page");
-    expect(processor.requests).toEqual([]);
-    await env.DB.prepare("UPDATE transactions SET trn_amount_cents = 10000 WHERE id = ?").bind(context.transaction.id).run();
+    const externalId = payment.cardPath.split("/").pop() as string;
+    const row = (await env.DB.prepare("SELECT transaction_id AS id FROM payment_attempts WHERE external_id = ?")
+      .bind(externalId)
+      .first<{ id: number }>()) as { id: number };
+    // The stored amount is not the one the page was opened with: the lock's row decides, nothing older.
+    await env.DB.prepare("UPDATE transactions SET trn_amount_cents = 1000 WHERE id = ?").bind(row.id).run();
+    const view = await submitCard(deps, { externalId, sessionToken: payment.cookie.split("=")[1], input: GOOD_CARD });
+    expect(processor.requests.map((request) => request.amountCents)).toEqual([1000]);
+    if (view.kind !== "redirect") throw new Error(`expected the signed response, got ${view.kind}`);
+    expect(responseParams(view.location).get("trnAmount")).toBe("10.00");
+    await env.DB.prepare("UPDATE transactions SET trn_amount_cents = 10000 WHERE id = ?").bind(row.id).run();
   });
 });
 

@@ -49,6 +49,20 @@ export function wrangler(args: string[], options: { quiet?: boolean } = {}): voi
   }
 }
 
+/** wrangler's standard output, for commands that answer in JSON (`--json`); never prompts. */
+export function wranglerOutput(args: string[]): string {
+  const result = spawnSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+    env: { ...process.env, ...OFFLINE_ENV, CI: "true" },
+  });
+  if (result.status !== 0) {
+    process.stderr.write(`${result.stdout}${result.stderr}`);
+    throw new Error(`wrangler ${args.join(" ")} failed with exit code ${result.status}`);
+  }
+  return result.stdout;
+}
+
 export async function withPlatform<T>(options: PlatformOptions, work: (env: Env) => Promise<T>): Promise<T> {
   // Local runs use the embedded defaults, as `npm start` does (else wrangler warns about missing secrets).
   if (!options.remote) ensureDevVars();

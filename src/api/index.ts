@@ -6,6 +6,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { basicCredentials, bearerToken } from "../http/credentials.ts";
+import { BOOKMARK_HELP, d1Session } from "../http/d1Session.ts";
 import { BODY_LIMITS, clientAddress, limitBody, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { auditRecorder } from "../services/audit.ts";
@@ -18,6 +19,7 @@ import {
   searchPayments,
   updateRevenue,
 } from "../services/partnerApi.ts";
+import { documentD1Bookmark } from "./d1BookmarkDocs.ts";
 import { registerRefundRoutes } from "./refunds.ts";
 import { getPaymentRoute, searchPaymentsRoute, tokenRoute, updateRevenueRoute } from "./routes.ts";
 import { REVENUE_LINE_KEYS } from "./schemas.ts";
@@ -73,6 +75,14 @@ export function createPartnerApi() {
 
   // Nothing unauthenticated is parsed beyond a few KB.
   api.use("/oauth/token", limitBody(BODY_LIMITS.tokenRequest, "json"));
+
+  // Partner reads through a D1 session (read replicas), writes on the primary; the bookmark is
+  // returned and accepted back, so a partner reads its own writes. Before credentials are checked:
+  // they are read through the session too.
+  api.use(
+    "/paybc/*",
+    d1Session((c) => c.json({ error: "invalid_request", message: BOOKMARK_HELP }, 400)),
+  );
 
   // Credentials are checked before any body is read, limited or validated.
   api.use("/paybc/payment/:pbcRefNumber/:pbcTxnNumber", async (c, next) => {
@@ -195,16 +205,22 @@ export function createPartnerApi() {
 
   registerRefundRoutes(api);
 
-  api.doc31("/openapi.json", (c) => ({
-    openapi: "3.1.0",
-    info: {
-      title: "PayBC direct sale: partner web service",
-      version: "1.0.0",
-      description:
-        "Query payments and correct their revenue coding. Authenticate with OAuth2 client credentials (`POST /oauth/token`), then send `Authorization: Bearer <token>`. All paths are relative to the service's base URL, by default `https://<host>/ords/cas`.",
-    },
-    servers: [{ url: new URL(c.req.url).origin + c.get("config").apiBasePath }],
-  }));
+  api.get("/openapi.json", (c) =>
+    c.json(
+      documentD1Bookmark(
+        api.getOpenAPI31Document({
+          openapi: "3.1.0",
+          info: {
+            title: "PayBC direct sale: partner web service",
+            version: "1.0.0",
+            description:
+              "Query payments and correct their revenue coding. Authenticate with OAuth2 client credentials (`POST /oauth/token`), then send `Authorization: Bearer <token>`. All paths are relative to the service's base URL, by default `https://<host>/ords/cas`.",
+          },
+          servers: [{ url: new URL(c.req.url).origin + c.get("config").apiBasePath }],
+        }),
+      ),
+    ),
+  );
 
   return api;
 }

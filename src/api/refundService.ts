@@ -13,6 +13,7 @@ import { bodyLimit } from "hono/body-limit";
 import { centsFromAmount } from "../domain/refund.ts";
 import { paybcRefundAnswer } from "../domain/refundView.ts";
 import { basicCredentials, bearerToken } from "../http/credentials.ts";
+import { BOOKMARK_HELP, d1Session } from "../http/d1Session.ts";
 import { clientAddress, withinLimit } from "../http/limits.ts";
 import type { AppEnv } from "../http/types.ts";
 import { createProcessor } from "../processor/index.ts";
@@ -91,6 +92,12 @@ export function createRefundService() {
     service.post(path, token);
   }
 
+  // The refund is written on the primary; its bookmark goes back so the partner's next query (the
+  // web service, with x-d1-bookmark) sees it.
+  service.use(
+    "/api/*",
+    d1Session((c) => refuse(c, 400, [BOOKMARK_HELP])),
+  );
   service.post(
     "/api/refund",
     bodyLimit({ maxSize: BODY_LIMIT, onError: (c) => refuse(c, 413, [`The body must be at most ${BODY_LIMIT} bytes`]) }),

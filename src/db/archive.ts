@@ -314,6 +314,10 @@ export async function findRun(db: Db, id: number): Promise<ArchiveRun | undefine
   return db.select().from(archiveRuns).where(eq(archiveRuns.id, id)).get();
 }
 
+export async function findRunByRunId(db: Db, runId: string): Promise<ArchiveRun | undefined> {
+  return db.select().from(archiveRuns).where(eq(archiveRuns.runId, runId)).get();
+}
+
 export async function listRuns(db: Db, limit: number): Promise<ArchiveRun[]> {
   return db.select().from(archiveRuns).orderBy(desc(archiveRuns.id)).limit(limit);
 }

@@ -14,8 +14,11 @@ export interface ApiKey {
 
 export type ApiKeyRow = { id: number; keyCiphertext: string };
 
-/** The keys a request may be signed with now: the current one, then rotated ones still in grace. */
-export function validApiKeysQuery(db: Db, pbcRefNumber: string, now: Date) {
+/**
+ * The keys a request may be signed with now: the current one, then rotated ones still in grace.
+ * `pbcRefNumber` may be SQL (the partner of a row read in the same batch).
+ */
+export function validApiKeysQuery(db: Db, pbcRefNumber: string | SQL, now: Date) {
   return db
     .select({ id: partnerApiKeys.id, keyCiphertext: partnerApiKeys.keyCiphertext })
     .from(partnerApiKeys)

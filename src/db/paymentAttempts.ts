@@ -104,9 +104,9 @@ export function transitionAttemptQuery(db: Db, attemptId: number, transition: Tr
  * OPEN/FAILED -> AUTHORISING, only right after `claimAuthorisationQuery` took the lock in the same
  * batch (SQLite's changes() is the row count of the previous statement), so lock and state move together.
  */
-export function startAuthorisingAfterClaimQuery(attemptId: number, now: Date) {
+export function startAuthorisingAfterClaimQuery(externalId: string, now: Date): SQL {
   return sql`UPDATE payment_attempts SET state = ${TRANSITIONS.startAuthorising.to}, updated_at = ${now.toISOString()}
-    WHERE id = ${attemptId} AND ${attemptStateIn(TRANSITIONS.startAuthorising.from)} AND changes() = 1`;
+    WHERE external_id = ${externalId} AND ${attemptStateIn(TRANSITIONS.startAuthorising.from)} AND changes() = 1`;
 }
 
 export function markRedirectedQuery(db: Db, attemptId: number, now: Date) {
@@ -140,17 +140,27 @@ export async function listUnknownAttempts(db: Db, limit: number): Promise<Paymen
 // ---------------------------------------------------------------- receipt address (services/receipts.ts)
 
 /**
+ * The language a receipt is written in: the person's own choice (the page's switch), else the
+ * language the partner asked for in the signed request (the attempt's), else the browser's.
+ */
+export type ReceiptLanguage = { chosen: "en" | "fr" } | { unlessRequested: "en" | "fr" };
+
+/**
  * Keep (or clear) the receipt address given with this submission, only if the same batch just moved
  * the attempt to AUTHORISING: an address never outlives the attempt it was given for.
  */
-export function setReceiptRequestQuery(attemptId: number, email: string | null, language: "en" | "fr", now: Date): SQL {
+export function setReceiptRequestQuery(externalId: string, email: string | null, language: ReceiptLanguage, now: Date): SQL {
   const at = now.toISOString();
+  const receiptLanguage =
+    "chosen" in language
+      ? sql`${language.chosen}`
+      : sql`CASE WHEN language IN ('en', 'fr') THEN language ELSE ${language.unlessRequested} END`;
   return email === null
     ? sql`UPDATE payment_attempts SET receipt_email = NULL, receipt_status = NULL, receipt_updated_at = ${at}
-        WHERE id = ${attemptId} AND state = ${TRANSITIONS.startAuthorising.to} AND receipt_status = 'REQUESTED' AND changes() = 1`
-    : sql`UPDATE payment_attempts SET receipt_email = ${email}, receipt_language = ${language},
+        WHERE external_id = ${externalId} AND state = ${TRANSITIONS.startAuthorising.to} AND receipt_status = 'REQUESTED' AND changes() = 1`
+    : sql`UPDATE payment_attempts SET receipt_email = ${email}, receipt_language = ${receiptLanguage},
         receipt_status = 'REQUESTED', receipt_updated_at = ${at}
-        WHERE id = ${attemptId} AND state = ${TRANSITIONS.startAuthorising.to} AND changes() = 1`;
+        WHERE external_id = ${externalId} AND state = ${TRANSITIONS.startAuthorising.to} AND changes() = 1`;
 }
 
 /** The receipt request of an attempt: address, language, status. */

@@ -76,6 +76,23 @@ export function recordEventIfChangedQuery(event: PaymentEvent, now: Date): SQL {
     WHERE changes() = 1`;
 }
 
+/**
+ * Record an event of the attempt with this public id (its transaction's numbers read in the
+ * statement), only if the previous statement of the batch changed exactly one row.
+ */
+export function recordAttemptEventIfChangedQuery(
+  externalId: string,
+  eventType: PaymentEventType,
+  detail: PaymentEvent["detail"],
+  now: Date,
+): SQL {
+  return sql`${INSERT_EVENT}
+    SELECT a.transaction_id, a.id, a.attempt_number, t.pbc_ref_number, t.pbc_txn_number, ${eventType}, ${detailJson(detail)},
+      ${now.toISOString()}
+    FROM payment_attempts a JOIN transactions t ON t.id = a.transaction_id
+    WHERE a.external_id = ${externalId} AND changes() = 1`;
+}
+
 export async function recordEvent(db: Db, event: PaymentEvent, now: Date): Promise<void> {
   await recordEventQuery(db, event, now);
 }

@@ -76,24 +76,33 @@ export async function findTransactionById(db: Db, id: number): Promise<Transacti
 }
 
 /**
- * Take the transaction's authorisation lock for one attempt that is ready to pay. Only one attempt
- * at a time may talk to the processor, whatever the number of simultaneous submissions: this is the
- * double-charge guard. Changes one row when the lock was taken, none otherwise; statements after it
- * in the same batch may test `changes() = 1` to act only for the request that took it.
+ * Take the transaction's authorisation lock for the attempt the browser holds (its public id and
+ * the hash of its session), in the statement that also checks everything a payment needs: the
+ * attempt is payable and unexpired, the payment pending, nobody else talking to the processor, and
+ * the card may pay this payment method. Only one attempt at a time may talk to the processor,
+ * whatever the number of simultaneous submissions: this is the double-charge guard. RETURNING gives
+ * the locked row's amount, the amount the processor is asked for (it cannot change while locked:
+ * the direct sale refuses a transaction being authorised). Changes one row when the lock was taken,
+ * none otherwise; statements after it in the same batch may test `changes() = 1`.
  */
 export function claimAuthorisationQuery(
-  transactionId: number,
-  attemptId: number,
-  money: { trnAmountCents: number; moneyDigest: string | null },
+  attempt: { externalId: string; sessionHash: string },
+  paymentMethods: readonly string[],
   now: Date,
-) {
-  // The amount about to be sent to the processor is pinned: the lock is taken only on the row whose
-  // amount and money are exactly what the caller loaded.
-  return sql`UPDATE transactions SET authorising_attempt_id = ${attemptId}, updated_at = ${now.toISOString()}
-    WHERE id = ${transactionId} AND payment_status = 'PNDNG' AND authorising_attempt_id IS NULL
-      AND trn_amount_cents = ${money.trnAmountCents} AND money_digest IS ${money.moneyDigest}
-      AND EXISTS (SELECT 1 FROM payment_attempts WHERE id = ${attemptId} AND transaction_id = ${transactionId}
-        AND ${attemptStateIn(PAYABLE)})`;
+): SQL {
+  const at = now.toISOString();
+  // The session hash is compared in SQL: it is the SHA-256 of a 256-bit random token, so how long
+  // the comparison takes tells nothing about the token.
+  const attemptOf = (column: SQL) => sql`(SELECT ${column} FROM payment_attempts
+      WHERE external_id = ${attempt.externalId} AND session_hash = ${attempt.sessionHash}
+        AND ${attemptStateIn(PAYABLE)} AND expires_at > ${at})`;
+  return sql`UPDATE transactions SET authorising_attempt_id = ${attemptOf(sql`id`)}, updated_at = ${at}
+    WHERE id = ${attemptOf(sql`transaction_id`)} AND payment_status = 'PNDNG' AND authorising_attempt_id IS NULL
+      AND payment_method IN (${sql.join(
+        paymentMethods.map((method) => sql`${method}`),
+        sql`, `,
+      )})
+    RETURNING id, trn_amount_cents AS trnAmountCents`;
 }
 
 export interface Approval {

@@ -110,6 +110,15 @@ export interface CheckedCard {
 export type CardCheck = { ok: true; card: CheckedCard } | { ok: false; errors: CardErrors };
 
 /**
+ * The payment methods a card of this brand may pay: CC (credit) takes every accepted brand, VI
+ * (debit) only Visa. The same rule as `cardFieldErrors`' debitVisaOnly, for the authorisation lock,
+ * which checks it against the stored payment method before the payment is read.
+ */
+export function paymentMethodsFor(brand: CardBrand): readonly string[] {
+  return brand === "visa" ? ["CC", "VI"] : ["CC"];
+}
+
+/**
  * Every rule of the card form, as one function: the server runs it before calling the processor and
  * the browser runs the very same code (bundled into public/card.js by scripts/build-browser.ts), so
  * the two can never disagree (name length in code points, expiry against the Pacific date...).

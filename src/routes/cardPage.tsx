@@ -200,11 +200,11 @@ async function readForm(c: Context<AppEnv>): Promise<Record<string, string>> {
 async function withContext(
   c: Context<AppEnv>,
   action: (d: CardDeps, context: PaymentContext, form: Record<string, string>) => Promise<CardView>,
-  options: { post: boolean },
+  options: { post: boolean; form?: Record<string, string> },
 ) {
   // A POST's body is read in full before the payment is loaded and before `now` is taken: a body
   // held open must not let the request act on a payment as it was before the wait.
-  const form = options.post ? await readForm(c) : {};
+  const form = options.form ?? (options.post ? await readForm(c) : {});
   const d = deps(c);
   const sessionToken = getCookie(c, SESSION_COOKIE);
   const loaded = await loadContext(d, c.req.param("id") ?? "", sessionToken);
@@ -222,33 +222,50 @@ async function withContext(
 
 cardPageRoutes.get("/card/:id", (c) => withContext(c, (d, context) => cardPageView(d, context), { post: false }));
 
-cardPageRoutes.post("/card/:id", (c) =>
-  withContext(
-    c,
-    async (d, context, form) => {
-      if (!(await withinLimit(c.env.CARD_RATE_LIMITER, `card:${clientAddress(c) ?? "unknown"}`))) {
+/**
+ * The card form. The CSRF token and the rate limit need no database; a submission that passes both
+ * goes to submitCard, which loads the payment in the batch that locks it. A refused one is answered
+ * with the payment loaded first (the CSRF audit entry and the rate-limit page name it).
+ */
+cardPageRoutes.post("/card/:id", async (c) => {
+  const form = await readForm(c);
+  const sessionToken = getCookie(c, SESSION_COOKIE);
+  const csrfValid = sessionToken !== undefined && constantTimeEqual(form.csrfToken ?? "", await csrfTokenFor(sessionToken));
+  if (!csrfValid)
+    return withContext(c, async (_d, context) => ({ kind: "card-page", externalId: context.attempt.externalId }), {
+      post: true,
+      form,
+    });
+  if (!(await withinLimit(c.env.CARD_RATE_LIMITER, `card:${clientAddress(c) ?? "unknown"}`))) {
+    return withContext(
+      c,
+      async (d, context) => {
         await d.audit("card.rate_limited", "failure", { target: context.attempt.externalId });
         return { kind: "outcome", context, state: "rate-limited" } satisfies CardView;
-      }
-      const text = (name: string) => form[name] ?? "";
-      const { lang, t } = language(c, context);
-      return submitCard(
-        d,
-        context,
-        {
-          cardNumber: text("cardNumber"),
-          expiryMonth: text("expiryMonth"),
-          expiryYear: text("expiryYear"),
-          cardholderName: text("cardholderName"),
-          securityCode: text("securityCode"),
-          email: text("email"),
-        },
-        { card: t.cardErrors, emailInvalid: t.card.emailInvalid, language: lang },
-      );
+      },
+      { post: true, form },
+    );
+  }
+  const text = (name: string) => form[name] ?? "";
+  const view = await submitCard(deps(c), {
+    externalId: c.req.param("id"),
+    sessionToken,
+    input: {
+      cardNumber: text("cardNumber"),
+      expiryMonth: text("expiryMonth"),
+      expiryYear: text("expiryYear"),
+      cardholderName: text("cardholderName"),
+      securityCode: text("securityCode"),
+      email: text("email"),
     },
-    { post: true },
-  ),
-);
+    messagesFor: (context) => {
+      const { lang, t } = language(c, context);
+      return { card: t.cardErrors, emailInvalid: t.card.emailInvalid, language: lang };
+    },
+    language: { chosen: c.get("langChosen") ? c.get("lang") : null, browser: c.get("lang") },
+  });
+  return render(c, view, sessionToken);
+});
 
 cardPageRoutes.post("/card/:id/cancel", (c) => withContext(c, (d, context) => cancelPayment(d, context), { post: true }));
 

@@ -24,6 +24,7 @@ import {
   deletePaymentsQueries,
   findArchivedPayment,
   findRun,
+  findRunByRunId,
   finishRunQuery,
   markVerifiedQuery,
   newRunQuery,
@@ -255,7 +256,7 @@ async function claimPaymentRun(
     claimPaymentsQuery(runId, ids, cutoff.instant),
     abandonIfEmptyQuery(runId, deps.now),
   ]);
-  const run = await deps.db.query.archiveRuns.findFirst({ where: (table, { eq }) => eq(table.runId, runId) });
+  const run = await findRunByRunId(deps.db, runId);
   if (run?.status !== "CLAIMED") return null;
   await deps.afterStep?.("claimed", run);
   return run;

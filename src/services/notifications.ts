@@ -6,7 +6,7 @@
  * Delivery (the queue consumer) is services/webhookDelivery.ts.
  */
 import { type SQL, sql } from "drizzle-orm";
-import type { Statement } from "../db/batch.ts";
+import { observed, type Statement } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import {
   claimForEnqueue,
@@ -90,7 +90,7 @@ export interface Notifier {
   postedFeederFile(feederFileId: number): Statement;
   /** `refund.posted` for every refund of a feeder file whose lines are now all CMPLT. */
   refundsPostedFeederFile(feederFileId: number): Statement;
-  /** Whether any event statement was handed out (the caller then flushes after its batch). */
+  /** Whether an event statement was handed out that may have written a row (the caller then flushes after its batch). */
   readonly pending: boolean;
   /** Send rows written so far to the queue. Never throws: the sweep covers a failed send. */
   flush(): Promise<void>;
@@ -103,10 +103,16 @@ export interface NotifierDeps {
 }
 
 export function createNotifier(deps: NotifierDeps): Notifier {
-  let pending = false;
-  const mark = <T>(statement: T): T => {
-    pending = true;
-    return statement;
+  // Statements handed out, and how many of them are known to have written no outbox row (the
+  // partner has no endpoint for the event): with none written, flush has nothing to send and skips
+  // its D1 round trip. A statement not known to be empty (not run yet, or its batch failed) flushes.
+  let handedOut = 0;
+  let empty = 0;
+  const mark = (statement: SQL): Statement => {
+    handedOut++;
+    return observed(statement, (result) => {
+      if ((result.meta.changes ?? 0) === 0) empty++;
+    });
   };
   return {
     payment(type, subject) {
@@ -147,11 +153,12 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       return mark(insertRefundPostedEventsQuery(feederFileId, new Date()));
     },
     get pending() {
-      return pending;
+      return handedOut > empty;
     },
     async flush() {
-      if (!pending) return;
-      pending = false;
+      if (handedOut <= empty) return;
+      handedOut = 0;
+      empty = 0;
       await enqueueOutbox({ ...deps, now: new Date() }, { limit: 50, overdueBefore: null });
     },
   };

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { type CardInput, checkCard, detectBrand, luhnValid, redisplayableValues } from "../../src/domain/card.ts";
+import {
+  type CardInput,
+  checkCard,
+  detectBrand,
+  luhnValid,
+  paymentMethodsFor,
+  redisplayableValues,
+} from "../../src/domain/card.ts";
 import { en } from "../../src/i18n/en.ts";
 
 const TODAY = "2026-11-23";
@@ -109,5 +116,23 @@ describe("redisplayableValues", () => {
       cardholderName: "",
     });
     expect(redisplayableValues({ ...base, cardholderName: "Unit 12345678901 Pat" }).cardholderName).toBe("Unit 12345678901 Pat");
+  });
+});
+
+describe("the payment methods a card may pay (the authorisation lock's rule)", () => {
+  it("are exactly those whose form check accepts the card", () => {
+    const cards = ["4030000010001234", "5100000010001004", "2223000048400011", "371100001000131", "6011500080009080"];
+    for (const cardNumber of cards) {
+      const brand = detectBrand(cardNumber);
+      if (brand === null) throw new Error(`no brand for ${cardNumber}`);
+      for (const method of ["CC", "VI"]) {
+        const securityCode = brand === "amex" ? "1234" : "123";
+        expect([cardNumber, method, paymentMethodsFor(brand).includes(method)]).toEqual([
+          cardNumber,
+          method,
+          check({ cardNumber, securityCode }, method).ok,
+        ]);
+      }
+    }
   });
 });

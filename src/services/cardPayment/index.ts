@@ -4,7 +4,7 @@
  * partner (delivery.ts), and recovery of unknown outcomes, expiry and the sweep (recovery.ts).
  * The attempt's state machine is domain/paymentAttempt.ts. Nothing here knows about HTTP.
  */
-export { OutcomeUncertainError, submitCard } from "./authorisation.ts";
+export { type CardSubmission, OutcomeUncertainError, submitCard } from "./authorisation.ts";
 export { cancelPayment, partnerReturnUrl, responseOutcome, returnToService } from "./delivery.ts";
 export { cardPageView, retryAfterDecline } from "./pageState.ts";
 export { NOT_FOUND_GRACE_MS, outcomeKnown, resolveUnknown, type SweepReport, sweepPayments } from "./recovery.ts";

@@ -2,6 +2,7 @@
 import { sql } from "drizzle-orm";
 import { findPartnerQuery } from "../../db/partners.ts";
 import { attemptTransactionId, findAttemptByLink, findAttemptQuery, useLink } from "../../db/paymentAttempts.ts";
+import type { Partner, PaymentAttempt, Transaction } from "../../db/schema.ts";
 import { findTransactionByIdSqlQuery } from "../../db/transactions.ts";
 import { AWAITING_OUTCOME, isIn } from "../../domain/paymentAttempt.ts";
 import { constantTimeEqual } from "../../domain/signature.ts";
@@ -29,20 +30,19 @@ export async function openLink(deps: CardDeps, linkToken: string): Promise<LinkR
   return { kind: "ok", externalId: opened.externalId, sessionToken, sessionValidUntil };
 }
 
+/**
+ * The payment of an attempt, for the browser holding its session. `rows` are the attempt, its
+ * transaction and its partner when the caller read them already (in the batch that took the
+ * authorisation lock); otherwise they are read here, in one round trip.
+ */
 export async function loadContext(
   deps: CardDeps,
   externalId: string,
   sessionToken: string | undefined,
+  rows?: [PaymentAttempt | undefined, Transaction | undefined, Partner | undefined],
 ): Promise<PaymentContext | CardView> {
   if (!/^[A-Za-z0-9_-]{10,64}$/.test(externalId)) return { kind: "not-found" };
-  // Attempt, transaction and partner in one round trip.
-  const transactionId = attemptTransactionId(externalId);
-  const [attempts, transactions, partners] = await deps.db.batch([
-    findAttemptQuery(deps.db, externalId),
-    findTransactionByIdSqlQuery(deps.db, transactionId),
-    findPartnerQuery(deps.db, sql`(SELECT pbc_ref_number FROM transactions WHERE id = ${transactionId})`),
-  ]);
-  const [attempt, transaction, partner] = [attempts[0], transactions[0], partners[0]];
+  const [attempt, transaction, partner] = rows ?? (await readContext(deps, externalId));
   if (!attempt) return { kind: "not-found" };
   if (!sessionToken || !attempt.sessionHash || !constantTimeEqual(await sha256Hex(sessionToken), attempt.sessionHash)) {
     const state: SessionlessState =
@@ -55,4 +55,18 @@ export async function loadContext(
   }
   if (!transaction || !partner) return { kind: "not-found" };
   return { attempt, transaction, partner };
+}
+
+/** Attempt, transaction and partner in one round trip. */
+async function readContext(
+  deps: CardDeps,
+  externalId: string,
+): Promise<[PaymentAttempt | undefined, Transaction | undefined, Partner | undefined]> {
+  const transactionId = attemptTransactionId(externalId);
+  const [attempts, transactions, partners] = await deps.db.batch([
+    findAttemptQuery(deps.db, externalId),
+    findTransactionByIdSqlQuery(deps.db, transactionId),
+    findPartnerQuery(deps.db, sql`(SELECT pbc_ref_number FROM transactions WHERE id = ${transactionId})`),
+  ]);
+  return [attempts[0], transactions[0], partners[0]];
 }
