@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: throughput, latency and CPU per request of the portal's main routes against a
- * trivial baseline route on the same runtime, and the nightly journal export at volume.
+ * `npm run bench`: throughput, latency, CPU and D1 round trips per request of the portal's main routes
+ * against a trivial baseline route on the same runtime, D1 bytes per payment, the routes with 10,000
+ * vs 1,000,000 payments stored (with query plans), and the nightly journal export at volume.
  * Never part of `npm test`. Loopback only; bounded in time; stops every process it started.
  *
  * Environment:
@@ -10,16 +11,22 @@
  *   BENCH_CONNECTIONS      concurrent connections (default 10)
  *   BENCH_JOURNAL_SIZES    revenue lines per journal export, comma-separated (default 10000,100000,1000000)
  *   BENCH_LINES_PER_TRANSACTION  revenue lines per generated transaction (default 2)
- *   BENCH_ONLY             "http" or "journal" to run one half
+ *   BENCH_ONLY             one phase: http, capacity, scaling or journal
+ *   BENCH_CAPACITY_PAYMENTS  payments driven through the whole HTTP flow for D1 bytes per payment (default 10000)
+ *   BENCH_CAPACITY_REFUND_SHARE  share of them refunded (default 0.1)
+ *   BENCH_SCALING_SIZES    payments seeded into D1 for the scaling comparison (default 10000,1000000)
+ *   BENCH_JOURNAL_HEAP_MB  heap cap of every isolate during the journal exports (default 48; 0: none)
  *   BENCH_PROFILE_SECONDS  after the measured rounds, profile the Worker's CPU per route for this long (bench/.tmp/profile-*.txt)
  *   BENCH_SOURCE           benchmark another checkout (e.g. a candidate fix) instead of this working tree
- *   BENCH_TIMEOUT_SECONDS  ends everything with exit code 1 (default 1800)
+ *   BENCH_TIMEOUT_SECONDS  ends everything with exit code 1 (default 5400)
  * Results: the table on stdout and bench/results.json (git-ignored); wrangler logs in bench/.tmp/.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Request } from "autocannon";
+import { type CapacityReport, measureCapacity } from "./lib/capacity.ts";
+import { sampleWorkerHeap } from "./lib/heap.ts";
 import { type HttpResult, runSlice, type Scenario, type ScenarioReport, type Slice, summarize } from "./lib/http.ts";
 import { bundleModules, connectInspector, connectRuntimeInspector, openProfilerSession, profileCpu } from "./lib/inspector.ts";
 import {
@@ -56,6 +63,8 @@ import {
   takeSnapshot,
 } from "./lib/portal.ts";
 import { listeningPorts, workerdVersion } from "./lib/proc.ts";
+import { scalingBench as runScaling, type ScalingReport } from "./lib/scaling.ts";
+import { type RouteTrace, traceRoutes } from "./lib/trace.ts";
 
 process.chdir(ROOT);
 
@@ -67,10 +76,31 @@ const JOURNAL_SIZES = (process.env.BENCH_JOURNAL_SIZES || "10000,100000,1000000"
   .split(",")
   .map((size) => Number(size.trim().replace(/_/g, "")))
   .filter((size) => Number.isInteger(size) && size > 0);
-const ONLY = process.env.BENCH_ONLY ?? "";
+const PHASES = ["http", "capacity", "scaling", "journal"] as const;
+type Phase = (typeof PHASES)[number];
+const ONLY = (process.env.BENCH_ONLY ?? "").trim();
+if (ONLY !== "" && !PHASES.includes(ONLY as Phase)) {
+  console.error(`[bench] BENCH_ONLY must be one of ${PHASES.join(", ")} (or unset for all), not "${ONLY}"`);
+  process.exit(2);
+}
+const runs = (phase: Phase) => ONLY === "" || ONLY === phase;
+/** Payments driven through the whole HTTP flow to measure D1 bytes per payment. */
+const CAPACITY_PAYMENTS = Number(process.env.BENCH_CAPACITY_PAYMENTS || 10_000);
+/**
+ * Heap cap (MiB) of every isolate during the journal exports (0: none): an export that still posts
+ * under it shows the Worker's live heap stays below it at that volume.
+ */
+const JOURNAL_HEAP_MB = Number(process.env.BENCH_JOURNAL_HEAP_MB ?? 48);
+/** Payments already in D1 for the scaling comparison (the first and the last are compared). */
+const SCALING_SIZES = (process.env.BENCH_SCALING_SIZES || "10000,1000000")
+  .split(",")
+  .map((size) => Number(size.trim().replace(/_/g, "")))
+  .filter((size) => Number.isInteger(size) && size > 0);
+/** Share of those payments refunded (partially) through the REST refund resource. */
+const CAPACITY_REFUND_SHARE = Number(process.env.BENCH_CAPACITY_REFUND_SHARE ?? 0.1);
 /** After each measured HTTP run, a CPU profile of the Worker isolate for this many seconds (bench/.tmp/profile-<route>.txt). */
 const PROFILE_SECONDS = Number(process.env.BENCH_PROFILE_SECONDS || 0);
-const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SECONDS || 1800) * 1000;
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SECONDS || 5400) * 1000;
 /** A nightly run that takes longer than this is reported as a failure. */
 const JOURNAL_RUN_TIMEOUT_MS = 600_000;
 const JOURNAL_MAX_RUNS = 5;
@@ -78,7 +108,16 @@ const JOURNAL_MAX_RUNS = 5;
 /** `name` in wrangler.toml: the runtime's inspector lists the Worker as core:user:<name>. */
 const WORKER_NAME = "paybc-portal";
 
-const TARGETS = { directsale: 0.5, query: 0.7, cpuMsPerReq: 2, journalMillionSeconds: 60 };
+const TARGETS = {
+  directsale: 0.5,
+  query: 0.7,
+  cpuMsPerReq: 2,
+  journalMillionSeconds: 60,
+  /** Route CPU per request over the baseline's, same run (issue 16). */
+  cpuRatio: { directsale: 2.0, query: 1.5, card_submit: 3.0 } as Record<string, number>,
+  /** With the largest seeded database against the smallest: index use keeps these near 1. */
+  scalingRatio: { queryP99: 1.5, directsaleRps: 0.8 },
+};
 
 // ---------------------------------------------------------------- ending
 
@@ -188,7 +227,9 @@ async function profileRoute(portal: Portal, route: Route, extra: Partial<Scenari
   }
 }
 
-async function httpBench(template: string): Promise<{ http: Record<string, ScenarioReport>; notes: string[] }> {
+async function httpBench(
+  template: string,
+): Promise<{ http: Record<string, ScenarioReport>; notes: string[]; traces: Record<string, RouteTrace> }> {
   const notes: string[] = [];
   const state = cloneState(template, "http");
   const portal = await startPortal("http", state);
@@ -290,6 +331,8 @@ async function httpBench(template: string): Promise<{ http: Record<string, Scena
           `p99 ${report.p99_ms} ms, ${report.errors} errors, ${report.cpu_ms_per_req} ms runtime CPU/request`,
       );
     }
+    log("counting D1 round trips per request (one request at a time, warm isolate)");
+    const traces = await traceRoutes(portal);
     if (PROFILE_SECONDS > 0) {
       for (const route of routes) {
         try {
@@ -302,14 +345,53 @@ async function httpBench(template: string): Promise<{ http: Record<string, Scena
         }
       }
     }
-    return { http, notes };
+    return { http, notes, traces };
   } finally {
     await stopPortal(portal);
     removeDir(state);
   }
 }
 
+// ---------------------------------------------------------------- capacity
+
+async function capacityBench(template: string): Promise<CapacityReport> {
+  const state = cloneState(template, "capacity");
+  try {
+    log(`capacity: ${CAPACITY_PAYMENTS} two-line payments through the whole flow (refunded: ${CAPACITY_REFUND_SHARE * 100} %)`);
+    const report = await measureCapacity(state, {
+      payments: CAPACITY_PAYMENTS,
+      refundShare: CAPACITY_REFUND_SHARE,
+      connections: CONNECTIONS,
+    });
+    log(
+      `capacity: ${report.bytes_per_payment} bytes per payment, ${report.payments_per_10gb} payments per 10 GB ` +
+        `(${report.payments} payments, ${report.refunded} refunded, ${report.notificationsDelivered} notifications, ${report.seconds} s)`,
+    );
+    return report;
+  } finally {
+    removeDir(state);
+  }
+}
+
+// ---------------------------------------------------------------- scaling
+
+async function scalingBench(template: string): Promise<ScalingReport> {
+  return runScaling(template, {
+    sizes: SCALING_SIZES,
+    seconds: SECONDS,
+    rounds: ROUNDS,
+    warmupSeconds: WARMUP_SECONDS,
+    connections: CONNECTIONS,
+    onWorkerd: (version) => {
+      seenWorkerd ??= version;
+    },
+  });
+}
+
 // ---------------------------------------------------------------- journal export
+
+/** Per journal size: the Worker isolate's own heap (inspector) and the heap cap the export ran under. */
+const workerHeap = new Map<number, { peakUsedMb: number | null; samples: number; problem: string; capMb: number | null }>();
 
 async function journalBench(template: string): Promise<JournalReport[]> {
   const reports: JournalReport[] = [];
@@ -322,13 +404,33 @@ async function journalBench(template: string): Promise<JournalReport[]> {
     log(
       `journal ${lines} lines: seeded in ${seedSeconds.toFixed(1)} s (D1 file ${dbMiB.toFixed(0)} MiB); triggering the nightly run`,
     );
-    const portal = await startPortal(`journal-${lines}`, state);
+    const flags = process.env.MINIFLARE_WORKERD_V8_FLAGS ?? "";
+    const cap = JOURNAL_HEAP_MB > 0 && !flags.includes("max-old-space-size");
+    const portal = await startPortal(
+      `journal-${lines}`,
+      state,
+      cap
+        ? { MINIFLARE_WORKERD_V8_FLAGS: `${flags} --max-old-space-size=${JOURNAL_HEAP_MB} --max-semi-space-size=2`.trim() }
+        : {},
+    );
     seenWorkerd ??= workerdVersion(portal.roles.runtime ?? (portal.workerd[0] as number));
     try {
-      const measured = await measureExport(portal, lines, glDate, {
-        maxRuns: JOURNAL_MAX_RUNS,
-        runTimeoutMs: JOURNAL_RUN_TIMEOUT_MS,
-      });
+      const heap = await sampleWorkerHeap(portal.roles.runtime, WORKER_NAME);
+      let measured: Awaited<ReturnType<typeof measureExport>>;
+      try {
+        measured = await measureExport(portal, lines, glDate, {
+          maxRuns: JOURNAL_MAX_RUNS,
+          runTimeoutMs: JOURNAL_RUN_TIMEOUT_MS,
+        });
+      } finally {
+        const worker = await heap.stop();
+        workerHeap.set(lines, { ...worker, capMb: cap ? JOURNAL_HEAP_MB : null });
+        log(
+          `journal ${lines} lines: Worker isolate heap: peak ${worker.peakUsedMb ?? "-"} MB in ${worker.samples} samples; ` +
+            `isolate heaps capped at ${cap ? `${JOURNAL_HEAP_MB} MB` : "no cap"}` +
+            (worker.problem ? ` (inspector: ${worker.problem})` : ""),
+        );
+      }
       reports.push({ ...measured, seedSeconds: Number(seedSeconds.toFixed(1)), dbMiB: Number(dbMiB.toFixed(1)) });
       if (measured.failure) {
         log(`journal ${lines} lines: FAILED after ${measured.seconds} s: ${measured.failure}`);
@@ -373,14 +475,22 @@ try {
   const template = await prepareTemplate();
   log("template state ready: D1 migrated, demo partner 10006 seeded");
 
-  const { http, notes } =
-    ONLY === "journal" ? { http: {} as Record<string, ScenarioReport>, notes: [] } : await httpBench(template);
-  const journal = ONLY === "http" ? [] : await journalBench(template);
+  const { http, notes, traces } = runs("http")
+    ? await httpBench(template)
+    : { http: {} as Record<string, ScenarioReport>, notes: [], traces: {} as Record<string, RouteTrace> };
+  const capacity = runs("capacity") ? await capacityBench(template) : null;
+  const scaling = runs("scaling") ? await scalingBench(template) : null;
+  const journal = runs("journal") ? await journalBench(template) : [];
 
   const ratio = (name: string) => {
     const base = http.baseline?.rps ?? 0;
     const value = http[name]?.rps;
     return base > 0 && value !== undefined ? Number((value / base).toFixed(3)) : null;
+  };
+  const cpuRatio = (name: string) => {
+    const base = http.baseline?.cpu_ms_per_req ?? 0;
+    const value = http[name]?.cpu_ms_per_req;
+    return base > 0 && value !== undefined ? Number((value / base).toFixed(2)) : null;
   };
   const results = {
     http: Object.fromEntries(
@@ -396,25 +506,56 @@ try {
       ]),
     ),
     ratios: { directsale: ratio("directsale"), card_submit: ratio("card_submit"), query: ratio("query") },
+    cpu_ratios: { directsale: cpuRatio("directsale"), query: cpuRatio("query"), card_submit: cpuRatio("card_submit") },
+    d1_round_trips: {
+      directsale: traces.directsale?.roundTrips ?? null,
+      query: traces.query?.roundTrips ?? null,
+      card_submit: traces.card_submit?.roundTrips ?? null,
+    },
+    scaling: scaling && {
+      query_p99_ratio_1m_vs_10k: scaling.query_p99_ratio,
+      directsale_rps_ratio_1m_vs_10k: scaling.directsale_rps_ratio,
+    },
+    capacity: capacity && { bytes_per_payment: capacity.bytes_per_payment, payments_per_10gb: capacity.payments_per_10gb },
     // A size whose export failed has null measurements (its failure is printed and in bench/.tmp/details.json).
     journal: journal.map((j) =>
       j.failure === null
-        ? { lines: j.lines, seconds: j.seconds, d1_queries: j.d1_queries, peak_mb: j.peak_mb }
-        : { lines: j.lines, seconds: null, d1_queries: null, peak_mb: null },
+        ? {
+            lines: j.lines,
+            seconds: j.seconds,
+            d1_queries: j.d1_queries,
+            peak_mb: j.peak_mb,
+            worker_heap_peak_mb: workerHeap.get(j.lines)?.peakUsedMb ?? null,
+            worker_heap_cap_mb: workerHeap.get(j.lines)?.capMb ?? null,
+          }
+        : { lines: j.lines, seconds: null, d1_queries: null, peak_mb: null, worker_heap_peak_mb: null, worker_heap_cap_mb: null },
     ),
     machine: { cores: availableParallelism(), node: process.version, workerd: seenWorkerd ?? "unknown" },
   };
   writeFileSync(join(ROOT, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(
     join(LOG_DIR, "details.json"),
-    `${JSON.stringify({ snapshot: { source: snapshot.source, head: snapshot.head, uncommitted: snapshot.uncommitted }, settings: { SECONDS, WARMUP_SECONDS, CONNECTIONS, LINES_PER_TRANSACTION }, http, journal, notes }, null, 2)}\n`,
+    `${JSON.stringify({ snapshot: { source: snapshot.source, head: snapshot.head, uncommitted: snapshot.uncommitted }, settings: { SECONDS, WARMUP_SECONDS, CONNECTIONS, LINES_PER_TRANSACTION, CAPACITY_PAYMENTS, CAPACITY_REFUND_SHARE }, http, traces, capacity, scaling, journal, workerHeap: Object.fromEntries(workerHeap), notes }, null, 2)}\n`,
   );
 
   console.log("");
   if (Object.keys(http).length > 0) {
     console.log(
       table(
-        ["route", "req/s", "x baseline", "p50 ms", "p99 ms", "errors", "CPU ms/req", "+ dev proxy", "wrangler", "requests"],
+        [
+          "route",
+          "req/s",
+          "x baseline",
+          "p50 ms",
+          "p99 ms",
+          "errors",
+          "CPU ms/req",
+          "CPU x baseline",
+          "D1 round trips",
+          "+ dev proxy",
+          "wrangler",
+          "requests",
+        ],
         Object.entries(http).map(([name, r]) => [
           name,
           r.rps,
@@ -423,6 +564,8 @@ try {
           r.p99_ms,
           r.errors,
           r.cpu_ms_per_req,
+          name === "baseline" ? "1" : String(cpuRatio(name) ?? "-"),
+          name === "baseline" ? "0" : String(traces[name]?.roundTrips ?? "-"),
           r.cpuByRole.proxy === undefined ? "-" : Number((r.cpu_ms_per_req + r.cpuByRole.proxy).toFixed(3)),
           r.cpuByRole.wrangler ?? "-",
           r.requests,
@@ -434,10 +577,38 @@ try {
     );
     console.log("");
   }
+  if (capacity) {
+    console.log(
+      `D1 bytes per payment over its life: ${capacity.bytes_per_payment} (payments per 10 GB: ${capacity.payments_per_10gb}; ` +
+        `${capacity.payments} payments, ${capacity.refunded} refunded, ${capacity.notificationsDelivered} notifications delivered)`,
+    );
+    console.log(
+      table(
+        ["table (with its indexes)", "bytes/payment", "rows/payment"],
+        Object.entries(capacity.perPayment)
+          .sort((a, b) => b[1].bytes - a[1].bytes)
+          .map(([name, t]) => [name, t.bytes, t.rows]),
+      ),
+    );
+    console.log("");
+  }
   if (journal.length > 0) {
     console.log(
       table(
-        ["journal lines", "seconds", "lines/s", "D1 queries", "peak MB", "runtime anon MB", "runs", "seed s", "D1 MiB", "status"],
+        [
+          "journal lines",
+          "seconds",
+          "lines/s",
+          "D1 queries",
+          "peak MB",
+          "runtime anon MB",
+          "Worker heap MB",
+          "heap cap",
+          "runs",
+          "seed s",
+          "D1 MiB",
+          "status",
+        ],
         journal.map((j) => [
           j.lines,
           j.failure === null ? j.seconds : `(${j.seconds})`,
@@ -445,6 +616,8 @@ try {
           j.failure === null ? j.d1_queries : "-",
           j.peak_mb,
           j.runtimeAnonPeakMb,
+          workerHeap.get(j.lines)?.peakUsedMb ?? "-",
+          workerHeap.get(j.lines)?.capMb ?? "-",
           j.runs,
           j.seedSeconds,
           j.dbMiB,
@@ -465,8 +638,26 @@ try {
   if (ds !== null) verdict(ds >= TARGETS.directsale, `directsale >= ${TARGETS.directsale} x baseline (${ds})`);
   const qr = ratio("query");
   if (qr !== null) verdict(qr >= TARGETS.query, `query >= ${TARGETS.query} x baseline (${qr})`);
+  for (const [name, target] of Object.entries(TARGETS.cpuRatio)) {
+    const value = cpuRatio(name);
+    if (value !== null) verdict(value <= target, `${name} CPU <= ${target} x baseline CPU per request (${value})`);
+  }
   for (const [name, r] of Object.entries(http)) {
     verdict(r.cpu_ms_per_req < TARGETS.cpuMsPerReq, `${name} CPU < ${TARGETS.cpuMsPerReq} ms/request (${r.cpu_ms_per_req})`);
+  }
+  if (scaling) {
+    verdict(
+      scaling.query_p99_ratio <= TARGETS.scalingRatio.queryP99,
+      `query p99 at ${scaling.largest} payments <= ${TARGETS.scalingRatio.queryP99} x at ${scaling.smallest} (${scaling.query_p99_ratio})`,
+    );
+    verdict(
+      scaling.directsale_rps_ratio >= TARGETS.scalingRatio.directsaleRps,
+      `directsale req/s at ${scaling.largest} payments >= ${TARGETS.scalingRatio.directsaleRps} x at ${scaling.smallest} (${scaling.directsale_rps_ratio})`,
+    );
+    const scans = Object.values(scaling.plans)
+      .flat()
+      .filter((p) => p.fullScan).length;
+    verdict(scans === 0, `hot queries use indexes at ${scaling.largest} payments (${scans} full-table scans)`);
   }
   const million = journal.find((j) => j.lines === 1_000_000);
   if (million) {
@@ -486,8 +677,24 @@ try {
     );
     verdict(
       last.peak_mb < Math.max(64, first.peak_mb * 2),
-      `journal memory flat with volume (peak ${first.peak_mb} MB at ${first.lines}, ${last.peak_mb} MB at ${last.lines})`,
+      `journal memory flat with volume, whole workerd process with local D1/R2 (peak ${first.peak_mb} MB at ${first.lines}, ${last.peak_mb} MB at ${last.lines})`,
     );
+    const caps = good.map((j) => workerHeap.get(j.lines)?.capMb ?? null);
+    if (caps.every((cap) => cap !== null)) {
+      verdict(
+        good.length === journal.length,
+        `journal Worker heap bounded: every size posted with each isolate's heap capped at ${caps[0]} MB`,
+      );
+    }
+    const peaks = good.map((j) => workerHeap.get(j.lines)?.peakUsedMb ?? null);
+    const firstPeak = peaks[0];
+    const lastPeak = peaks[peaks.length - 1];
+    if (firstPeak != null && lastPeak != null) {
+      verdict(
+        lastPeak < Math.max(16, firstPeak * 2),
+        `journal Worker isolate heap flat with volume (sampled peak ${firstPeak} MB at ${first.lines}, ${lastPeak} MB at ${last.lines})`,
+      );
+    }
   }
   for (const line of verdicts) console.log(line);
   const errors = Object.values(http).reduce((sum, r) => sum + r.errors, 0);

@@ -113,6 +113,8 @@ function startPortal(name: string, persistDir: string, vars: Record<string, stri
     readyPath: "/healthz",
     timeoutMs: STARTUP_TIMEOUT_MS,
     log,
+    // The finance suite runs the nightly cron now (/cdn-cgi/local/scheduled), as `npm run nightly` does.
+    extraArgs: ["--test-scheduled"],
   });
 }
 

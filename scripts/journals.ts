@@ -14,8 +14,7 @@ import {
   type ReturnStatus,
   renderFeedbackBatch,
 } from "../src/domain/ledgerFeedback.ts";
-import type { JournalSummary as ServiceJournalSummary } from "../src/services/journals.ts";
-import type { FeedbackOutcome } from "../src/services/ledgerFeedback.ts";
+import type { NamedFeedbackOutcome, JournalSummary as ServiceJournalSummary } from "../src/services/journals.ts";
 import {
   CommandFailed,
   type CommandSpec,
@@ -31,9 +30,13 @@ import {
 import { readDevVars } from "./lib/platform.ts";
 
 /** One journal of GET /finance/api/journals: the service's summary with download addresses. */
-type JournalSummary = Omit<ServiceJournalSummary, "files"> & {
+type JournalSummary = Omit<ServiceJournalSummary, "files" | "manifest"> & {
   files: Array<ServiceJournalSummary["files"][number] & { url: string }>;
+  manifest: { fileName: string; url: string } | null;
 };
+
+/** The name a journal's manifest goes by in the API (services/journals.ts MANIFEST). */
+const MANIFEST_FILE = "manifest.json";
 
 interface Connection {
   baseUrl: string;
@@ -52,6 +55,11 @@ const CONNECTION_OPTIONS = {
 } as const;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A partner as finance staff know it: number, then name (the name may be gone with the partner). */
+function partnerLabel(pbcRefNumber: string, name: string | null | undefined): string {
+  return name ? `${pbcRefNumber} ${name}` : pbcRefNumber;
+}
 
 function connection(values: Values): Connection {
   const baseUrl = (str(values, "url") ?? process.env.PAYBC_URL ?? "http://localhost:8787").replace(/\/+$/, "");
@@ -111,7 +119,7 @@ const list: JournalsCommand = {
     const rows = journals.map((j) => [
       String(j.id),
       j.glDate,
-      j.pbcRefNumber,
+      partnerLabel(j.pbcRefNumber, j.partnerName),
       String(j.sequence),
       j.kind === "refund" ? "Refund" : "Revenue",
       j.amount ?? "",
@@ -163,7 +171,7 @@ const rejects: JournalsCommand = {
     };
     const rows = body.rejects.map((r) => [
       r.glDate,
-      r.partnerName ? `${r.pbcRefNumber} ${r.partnerName}` : r.pbcRefNumber,
+      partnerLabel(r.pbcRefNumber, r.partnerName),
       r.pbcTxnNumber,
       String(r.lineNumber),
       r.revenueAccount,
@@ -186,20 +194,36 @@ function human(bytes: number): string {
   return bytes >= 1_048_576 ? `${(bytes / 1_048_576).toFixed(1)} MB` : `${(bytes / 1024).toFixed(1)} KB`;
 }
 
+/** The files `download --file` accepts: the journal's own files, then its manifest. */
+const FILE_NAMES = ["journal.csv", "feeder-GA", "feeder-GI", "trigger-GA", "trigger-GI", "detail.csv", MANIFEST_FILE];
+
+interface Wanted {
+  name: string;
+  fileName: string;
+  url: string;
+  /** The SHA-256 the list gave; the manifest's is known only from its download's header. */
+  sha256: string | null;
+  size: number | null;
+}
+
 const download: JournalsCommand = {
-  summary: "download a journal's files, verifying each one's SHA-256",
-  usage: "download --id N [--file journal.csv|feeder-GA|feeder-GI|trigger-GA|trigger-GI|detail.csv ...] [--out DIR]",
+  summary: "download a journal's files and its manifest, verifying each one's SHA-256",
+  usage: `download --id N [--file ${FILE_NAMES.join("|")} ...] [--out DIR]`,
   options: {
     id: { type: "string", value: "N", help: "the journal's id (see list)" },
     file: {
       type: "string",
       multiple: true,
       value: "NAME",
-      help: "only this file (repeatable): journal.csv, feeder-GA, feeder-GI, trigger-GA, trigger-GI, detail.csv",
+      help: `only this file (repeatable): ${FILE_NAMES.join(", ")}`,
     },
     out: { type: "string", value: "DIR", help: "where to write them (default the current directory)" },
   },
   required: ["id"],
+  notes: [
+    "Without --file: every file of the journal and its manifest. The manifest holds the control totals",
+    "(debits, credits, line and account counts); the CSV files hold data rows only.",
+  ],
   check(values) {
     if (!/^\d+$/.test(str(values, "id") ?? "")) throw new UsageError("download needs --id N (see `list`)");
   },
@@ -208,10 +232,22 @@ const download: JournalsCommand = {
     const { journals } = (await (await call(connection, "/finance/api/journals")).json()) as { journals: JournalSummary[] };
     const journal = journals.find((j) => j.id === id);
     if (!journal) throw new UsageError(`no journal with id ${id}`);
+    const available: Wanted[] = [
+      ...journal.files.map((f) => ({ name: f.name, fileName: f.fileName, url: f.url, sha256: f.sha256, size: f.size })),
+      ...(journal.manifest
+        ? [{ name: MANIFEST_FILE, fileName: journal.manifest.fileName, url: journal.manifest.url, sha256: null, size: null }]
+        : []),
+    ];
     const names = (values.file as string[] | undefined) ?? [];
-    const wanted = names.length ? journal.files.filter((f) => names.includes(f.name)) : journal.files;
-    if (wanted.length === 0)
-      throw new UsageError(`no such file; this journal has: ${journal.files.map((f) => f.name).join(", ")}`);
+    const unknown = names.filter((name) => !available.some((f) => f.name === name));
+    if (unknown.length > 0 || available.length === 0) {
+      const has = available.map((f) => f.name).join(", ");
+      throw new UsageError(
+        `no ${unknown.join(", ") || "files"} for journal ${id}; ${has ? `it has: ${has}` : "it is not posted yet"}` +
+          (unknown.includes(MANIFEST_FILE) ? " (a journal has its manifest once it is POSTED)" : ""),
+      );
+    }
+    const wanted = names.length ? available.filter((f) => names.includes(f.name)) : available;
     const dir = join(
       userPath("journals", str(values, "out") ?? "."),
       `${journal.glDate}-${journal.pbcRefNumber}-${String(journal.sequence).padStart(3, "0")}`,
@@ -220,8 +256,10 @@ const download: JournalsCommand = {
     const saved: Array<{ path: string; size: number; sha256: string }> = [];
     for (const file of wanted) {
       const response = await call(connection, file.url);
-      const expected = response.headers.get("X-Content-SHA256") ?? file.sha256;
-      const total = Number(response.headers.get("Content-Length") ?? file.size);
+      const header = response.headers.get("X-Content-SHA256");
+      const expected = file.sha256 ?? header;
+      if (!expected) throw new CommandFailed(`${file.fileName}: the portal sent no SHA-256 to verify it against`);
+      const total = Number(response.headers.get("Content-Length") ?? file.size ?? 0);
       const path = join(dir, file.fileName);
       const out = createWriteStream(path);
       const hash = createHash("sha256");
@@ -244,10 +282,10 @@ const download: JournalsCommand = {
       await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
       if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
       const actual = hash.digest("hex");
-      if (actual !== expected || actual !== file.sha256) {
+      if (actual !== expected || (header !== null && actual !== header)) {
         rmSync(path, { force: true });
         throw new CommandFailed(
-          `${file.fileName}: checksum mismatch (expected ${file.sha256}, got ${actual}); the file was deleted`,
+          `${file.fileName}: checksum mismatch (expected ${expected}, got ${actual}); the file was deleted`,
         );
       }
       saved.push({ path, size: received, sha256: actual });
@@ -283,7 +321,7 @@ const feedback: JournalsCommand = {
       body: new Uint8Array(bytes),
       headers: { "Content-Type": "application/octet-stream" },
     });
-    const outcome = (await response.json()) as FeedbackOutcome;
+    const outcome = (await response.json()) as NamedFeedbackOutcome;
     const lines: string[] = [];
     if (outcome.duplicate) lines.push(`${name}: received before (file ${outcome.id}); nothing changed.`);
     else if (outcome.kind === "ACK") lines.push(`${name}: acknowledgement kept (file ${outcome.id}).`);
@@ -292,7 +330,9 @@ const feedback: JournalsCommand = {
         `${name}: ${outcome.linesProcessed} lines PROCESSED, ${outcome.linesRejected} REJECT (file ${outcome.id}, ${outcome.status})`,
       );
     for (const batch of outcome.batches) {
-      lines.push(`  batch ${batch.batchNumber} ${batch.feederFile} ${batch.pbcRefNumber} ${batch.glDate}: ${batch.result}`);
+      lines.push(
+        `  batch ${batch.batchNumber} ${batch.feederFile} ${partnerLabel(batch.pbcRefNumber, batch.partnerName)} ${batch.glDate}: ${batch.result}`,
+      );
       for (const rejection of batch.rejections)
         lines.push(`    ${rejection.account ?? "all lines"}: ${rejection.code} ${rejection.message}`);
     }

@@ -4,6 +4,7 @@
  */
 import { createApp } from "./app.tsx";
 import { readConfig } from "./config.ts";
+import { countingEnv } from "./db/roundTrips.ts";
 import { runQueue } from "./jobs/queue.ts";
 import { runScheduled } from "./jobs/scheduled.ts";
 
@@ -19,12 +20,13 @@ export default {
       app = createApp(apiBasePath, refundBasePath);
       apps.set(key, app);
     }
-    return app.fetch(request, env, ctx);
+    // countingEnv: env itself unless `npm run bench` switched D1 round-trip counting on (BENCH=true only).
+    return app.fetch(request, countingEnv(env), ctx);
   },
   async scheduled(controller, env, ctx) {
-    ctx.waitUntil(runScheduled(controller, env));
+    ctx.waitUntil(runScheduled(controller, countingEnv(env)));
   },
   async queue(batch, env, _ctx) {
-    await runQueue(batch, env);
+    await runQueue(batch, countingEnv(env));
   },
 } satisfies ExportedHandler<Env>;

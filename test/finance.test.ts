@@ -3,17 +3,22 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { readLedgerConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
+import { formatPacificTime } from "../src/domain/businessTime.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { type Jwk, verifyAccessJwt } from "../src/services/financeAuth.ts";
 import { runGlPosting } from "../src/services/glPosting.ts";
 import { token } from "./helpers/api.ts";
-import { BASE, openPayment, payWith, seedPartner } from "./helpers/portal.ts";
+import { findCardNumbers } from "./helpers/cardScan.ts";
+import { feedbackFor, feederFiles } from "./helpers/ledger.ts";
+import { BASE, openPayment, payWith, randomClientIp, seedPartner } from "./helpers/portal.ts";
 
 const FINANCE = { Authorization: `Bearer ${env.FINANCE_TOKEN}` };
+/** Finance staff from an address of their own: the bearer token is rate-limited per address. */
+const financeFrom = () => ({ ...FINANCE, "CF-Connecting-IP": randomClientIp() });
 
-async function postedJournal() {
-  const partner = await seedPartner();
+async function postedJournal(name?: string) {
+  const partner = await seedPartner(name ? { name } : {});
   for (let i = 0; i < 2; i++) await payWith(await openPayment(partner));
   await env.DB.prepare("UPDATE transactions SET gl_date = '2026-02-02' WHERE pbc_ref_number = ?")
     .bind(partner.pbcRefNumber)
@@ -147,6 +152,231 @@ describe("finance journal downloads", () => {
     expect(right.headers.get("Set-Cookie")).toContain("HttpOnly");
     const page = await exports.default.fetch(`${BASE}/finance/journals`, { headers: { Cookie: cookie } });
     expect(page.status).toBe(200);
+  });
+});
+
+interface ApiJournal {
+  id: number;
+  pbcRefNumber: string;
+  partnerName: string | null;
+  postedAt: string;
+  files: Array<{ name: string; url: string; fileName: string }>;
+  manifest: { fileName: string; url: string };
+}
+
+async function financeJson<T>(path: string): Promise<T> {
+  const response = await exports.default.fetch(`${BASE}${path}`, { headers: financeFrom() });
+  expect(response.status, path).toBe(200);
+  return (await response.json()) as T;
+}
+
+async function financeText(path: string): Promise<string> {
+  const response = await exports.default.fetch(`${BASE}${path}`, { headers: financeFrom() });
+  expect(response.status, path).toBe(200);
+  return response.text();
+}
+
+/** RFC 4180 rows of a CSV file (BOM dropped). */
+function csvRows(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = "";
+  let quoted = false;
+  const body = text.replace(/^\uFEFF/, "");
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i] as string;
+    if (quoted && ch === '"' && body[i + 1] === '"') {
+      cell += '"';
+      i++;
+    } else if (ch === '"') {
+      quoted = !quoted;
+    } else if (quoted) {
+      cell += ch;
+    } else if (ch === ",") {
+      row.push(cell);
+      cell = "";
+    } else if (ch === "\r" && body[i + 1] === "\n") {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = "";
+      i++;
+    } else {
+      cell += ch;
+    }
+  }
+  return rows;
+}
+
+describe("what finance staff read", () => {
+  it("partner names beside numbers and Pacific times, in the list, the journal's page and the JSON", async () => {
+    const partner = await postedJournal("Ministry of Forests");
+    const ref = partner.pbcRefNumber;
+    const { journals } = await financeJson<{ journals: ApiJournal[] }>(`/finance/api/journals?partner=${ref}`);
+    const [journal] = journals;
+    // The JSON keeps its fields and ISO UTC times, and names the partner beside the number.
+    expect(journal).toMatchObject({
+      pbcRefNumber: ref,
+      partnerName: "Ministry of Forests",
+      postedAt: "2026-02-03T09:00:00.000Z",
+    });
+
+    const list = await financeText(`/finance/journals?partner=${ref}`);
+    expect(list).toContain(`${ref}<div>Ministry of Forests</div>`);
+    // Posted at 09:00 UTC on 3 February: 01:00 Pacific standard time, the ISO instant kept for machines.
+    expect(list).toContain('<time datetime="2026-02-03T09:00:00.000Z">2026-02-03 01:00 PST</time>');
+    expect(list).toContain("Totals are in the manifest, not in the CSV files.");
+    expect(list).toContain(`href="/finance/journals/${journal?.id}"`);
+
+    const page = await financeText(`/finance/journals/${journal?.id}`);
+    expect(page).toContain(`${ref} Ministry of Forests`);
+    expect(page).toContain("2026-02-03 01:00 PST");
+    expect(page).not.toMatch(/>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/); // no raw UTC instant shown as text
+    expect(page).toContain("Totals are in the manifest, not in the CSV files.");
+    // The control totals the CSV no longer carries: two payments of 100.00, four revenue lines, two accounts.
+    expect(page).toMatch(/<th scope="row">Total debits<\/th><td>200.00<\/td>/);
+    expect(page).toMatch(/<th scope="row">Revenue lines<\/th><td>4<\/td>/);
+    expect(page).toMatch(/<th scope="row">Accounts<\/th><td>2<\/td>/);
+    for (const file of journal?.files ?? []) expect(page).toContain(`download="${file.fileName}"`);
+    expect(page).toContain(`download="${journal?.manifest.fileName}"`);
+
+    const detail = await financeJson<{
+      partnerName: string;
+      totals: Record<string, unknown>;
+      journals: Array<{ lines: Array<{ account: string; debit: string | null; credit: string | null }> }>;
+    }>(`/finance/api/journals/${journal?.id}`);
+    expect(detail.partnerName).toBe("Ministry of Forests");
+    expect(detail.totals).toEqual({
+      debitTotal: "200.00",
+      creditTotal: "200.00",
+      journalLineCount: 3,
+      revenueLineCount: 4,
+      accountCount: 2,
+    });
+    expect(detail.journals[0]?.lines.map((line) => [line.debit, line.credit])).toEqual([
+      [null, "150.00"],
+      [null, "50.00"],
+      ["200.00", null],
+    ]);
+  });
+
+  it("an unknown or malformed journal id is a 404, not an error", async () => {
+    for (const id of ["999999999", "1e3", "0x10", "abc"]) {
+      expect((await exports.default.fetch(`${BASE}/finance/api/journals/${id}`, { headers: financeFrom() })).status, id).toBe(
+        404,
+      );
+      expect((await exports.default.fetch(`${BASE}/finance/journals/${id}`, { headers: financeFrom() })).status, id).toBe(404);
+    }
+    expect((await exports.default.fetch(`${BASE}/finance/api/journals/1`)).status).toBe(401);
+  });
+
+  it("journal.csv holds journal lines only; the totals are in the manifest", async () => {
+    const partner = await postedJournal();
+    const { journals } = await financeJson<{ journals: ApiJournal[] }>(`/finance/api/journals?partner=${partner.pbcRefNumber}`);
+    const journal = journals[0] as ApiJournal;
+    const csv = await financeText(journal.files.find((f) => f.name === "journal.csv")?.url as string);
+    const [header, ...rows] = csvRows(csv);
+    expect(header).toEqual([
+      "GL date",
+      "Partner",
+      "Journal",
+      "Line",
+      "Account",
+      "Debit",
+      "Credit",
+      "Description",
+      "Revenue lines",
+    ]);
+    // Every row is a journal line: a pivot over Debit and Credit gives the journal's totals once.
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row[3]).toMatch(/^\d+$/);
+    const cents = (text: string | undefined) => (text ? Math.round(Number(text) * 100) : 0);
+    expect(rows.reduce((sum, row) => sum + cents(row[5]), 0)).toBe(20_000);
+    expect(rows.reduce((sum, row) => sum + cents(row[6]), 0)).toBe(20_000);
+    const manifest = JSON.parse(await financeText(journal.manifest.url)) as Record<string, unknown>;
+    expect(manifest).toMatchObject({ debitTotal: "200.00", creditTotal: "200.00", revenueLineCount: 4, journalLineCount: 3 });
+  });
+
+  it("detail.csv: the old columns first, then card brand, last four, authorisation code, Pacific time and description", async () => {
+    const partner = await postedJournal();
+    const { journals } = await financeJson<{ journals: ApiJournal[] }>(`/finance/api/journals?partner=${partner.pbcRefNumber}`);
+    const text = await financeText((journals[0] as ApiJournal).files.find((f) => f.name === "detail.csv")?.url as string);
+    const [header, ...rows] = csvRows(text);
+    expect(header).toEqual([
+      "GL date",
+      "pbcRefNumber",
+      "pbcTxnNumber",
+      "Line",
+      "Revenue account",
+      "Amount",
+      "trnOrderId",
+      "Paid at",
+      "Card brand",
+      "Card last four",
+      "Authorisation code",
+      "Paid at (Pacific)",
+      "Description",
+    ]);
+    expect(rows).toHaveLength(4);
+    const paid = await env.DB.prepare(
+      "SELECT pbc_txn_number, paid_at, payment_auth_code FROM transactions WHERE pbc_ref_number = ? ORDER BY id",
+    )
+      .bind(partner.pbcRefNumber)
+      .all<{ pbc_txn_number: string; paid_at: string; payment_auth_code: string }>();
+    for (const row of rows) {
+      const txn = paid.results.find((t) => t.pbc_txn_number === row[2]);
+      expect(txn, row[2]).toBeDefined();
+      expect(row[7]).toBe(txn?.paid_at);
+      expect(row.slice(8)).toEqual([
+        "Visa",
+        "1234",
+        txn?.payment_auth_code,
+        formatPacificTime(txn?.paid_at as string, { seconds: true }),
+        "Direct Sale",
+      ]);
+      expect(row[11]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} P[SD]T$/);
+    }
+    // Brand and last four, never more of the card.
+    expect(findCardNumbers(text)).toEqual([]);
+    expect(text).not.toContain("40300000");
+  });
+
+  it("the ledger's feedback names the partner beside the number, and the finance pages show who is signed in until when", async () => {
+    const partner = await postedJournal("Ministry of Forests");
+    const files = (await feederFiles(partner.pbcRefNumber)).filter((file) => file.status === "SENT");
+    const text = await feedbackFor(files);
+    const upload = await exports.default.fetch(`${BASE}/finance/api/feedback?name=FEEDBACK.F3535.20260203100000`, {
+      method: "POST",
+      headers: financeFrom(),
+      body: text,
+    });
+    expect(upload.status).toBe(201);
+    const outcome = (await upload.json()) as { id: number; batches: Array<{ pbcRefNumber: string; partnerName: string }> };
+    expect(outcome.batches[0]).toMatchObject({ pbcRefNumber: partner.pbcRefNumber, partnerName: "Ministry of Forests" });
+    const stored = await financeJson<{ batches: Array<{ partnerName: string }> }>(`/finance/api/feedback/${outcome.id}`);
+    expect(stored.batches[0]?.partnerName).toBe("Ministry of Forests");
+    const list = await financeText(`/finance/journals?partner=${partner.pbcRefNumber}`);
+    expect(list).toContain("GA: ACCEPTED");
+    const journalId = (await financeJson<{ journals: ApiJournal[] }>(`/finance/api/journals?partner=${partner.pbcRefNumber}`))
+      .journals[0]?.id;
+    // Fed back: the time the ledger's answer was applied, in Pacific.
+    expect(await financeText(`/finance/journals/${journalId}`)).toMatch(
+      /<time datetime="[^"]+Z">\d{4}-\d{2}-\d{2} \d{2}:\d{2} P[SD]T<\/time>/,
+    );
+
+    const signIn = await exports.default.fetch(`${BASE}/finance/login`, {
+      method: "POST",
+      body: new URLSearchParams({ token: env.FINANCE_TOKEN }),
+      redirect: "manual",
+    });
+    const cookie = (signIn.headers.get("Set-Cookie") ?? "").split(";")[0] as string;
+    const ends = await env.DB.prepare("SELECT MAX(expires_at) AS at FROM finance_sessions").first<{ at: string }>();
+    for (const path of ["/finance/journals", "/finance/rejects", "/finance/feedback", `/finance/journals/${journalId}`]) {
+      const page = await (await exports.default.fetch(`${BASE}${path}`, { headers: { Cookie: cookie } })).text();
+      expect(page, path).toContain(`Signed in as <strong>finance-token</strong> until <time datetime="${ends?.at}">`);
+      expect(page, path).toContain(formatPacificTime(ends?.at as string));
+      expect(page, path).toContain('action="/finance/logout"');
+    }
   });
 });
 

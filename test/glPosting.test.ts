@@ -330,6 +330,12 @@ describe("journal export at volume", () => {
             amountCents: 1000,
             trnOrderId: `8${i + 1}`,
             paidAt: "2026-01-15T20:00:00.000Z",
+            // Seeded without a card or authorisation code: those cells are empty.
+            cardBrand: "",
+            cardLastFour: "",
+            authCode: "",
+            paidAtPacific: "2026-01-15 12:00:00 PST",
+            description: "Bulk",
           })),
         ),
       );

@@ -239,7 +239,7 @@ describe("ledger feedback", () => {
     ).text();
     expect(page).toContain('<h1 class="heading-l">Needs attention</h1>');
     expect(page).toContain("1117: Distribution ACK is invalid");
-    expect(page).toContain(`${partner.pbcRefNumber} Test Ministry`);
+    expect(page).toContain(`${partner.pbcRefNumber}<div>Test Ministry</div>`);
     expect((await exports.default.fetch(`${BASE}/finance/api/rejects?partner=x1`, { headers: finance })).status).toBe(400);
     expect((await exports.default.fetch(`${BASE}/finance/api/rejects`)).status).toBe(401);
 

@@ -218,4 +218,54 @@ describe("one error envelope", () => {
     const noToken = (await (await SELF.fetch(`${API}/paybc/payments`)).json()) as Record<string, string>;
     expect(Object.keys(noToken).sort()).toEqual(["error", "message"]);
   });
+
+  it("answers a full page of 200 paid payments with their lines and attempts (more ids than D1's 100 bound parameters)", async () => {
+    const partner = await seedPartner({ keyStyle: "camel" });
+    const count = 205;
+    // Written straight into D1: 205 payments through the card page would take minutes.
+    await env.DB.batch([
+      env.DB.prepare(
+        `INSERT INTO transactions (pbc_ref_number, pbc_txn_number, trn_date, requested_gl_date, gl_date, gl_business_date,
+           description, trn_amount_cents, payment_method, currency, redirect_uri, payment_status, paid_at, created_at, updated_at)
+         WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ?2)
+         SELECT ?1, 'FULL' || printf('%04d', n), '2026-04-01', '2026-04-01', '2026-04-01', '2026-04-01', 'Licence', 1000,
+           'CC', 'CAD', 'https://example.gov.bc.ca/return', 'PAID', '2026-04-01T18:00:00.000Z', '2026-04-01T17:00:00.000Z',
+           '2026-04-01T18:00:00.000Z' FROM s`,
+      ).bind(partner.pbcRefNumber, count),
+      env.DB.prepare(
+        `INSERT INTO revenue_lines (transaction_id, line_number, revenue_account, revenue_amount_cents, gl_status)
+         SELECT t.id, k.k, '039.18ACE.14691.8928.1800000.000000.0000', 500, 'NEW'
+         FROM transactions t CROSS JOIN (SELECT 1 AS k UNION ALL SELECT 2) k WHERE t.pbc_ref_number = ?1`,
+      ).bind(partner.pbcRefNumber),
+      env.DB.prepare(
+        `INSERT INTO payment_attempts (external_id, transaction_id, attempt_number, state, link_token_hash, order_number,
+           expires_at, created_at, updated_at)
+         SELECT 'full-' || t.id, t.id, 1, 'APPROVED', 'full-link-' || t.id, 'FULL-' || t.id, '2026-04-01T18:30:00.000Z',
+           '2026-04-01T17:00:00.000Z', '2026-04-01T18:00:00.000Z'
+         FROM transactions t WHERE t.pbc_ref_number = ?1`,
+      ).bind(partner.pbcRefNumber),
+    ]);
+    const bearer = await token(partner);
+    const first = await search(bearer, "?from=2026-04-01&to=2026-04-01&limit=200");
+    expect(first.status).toBe(200);
+    const page = (await first.json()) as {
+      payments: Array<{ pbcTxnNumber: string; revenue: unknown[] }>;
+      nextCursor: string | null;
+    };
+    expect(page.payments).toHaveLength(200);
+    expect(page.payments.every((payment) => payment.revenue.length === 2)).toBe(true);
+    expect(page.nextCursor).not.toBeNull();
+    const rest = (await (await search(bearer, `?from=2026-04-01&to=2026-04-01&limit=200&cursor=${page.nextCursor}`)).json()) as {
+      payments: Array<{ pbcTxnNumber: string }>;
+      nextCursor: string | null;
+    };
+    expect(rest.payments.map((payment) => payment.pbcTxnNumber)).toEqual([
+      "FULL0201",
+      "FULL0202",
+      "FULL0203",
+      "FULL0204",
+      "FULL0205",
+    ]);
+    expect(rest.nextCursor).toBeNull();
+  });
 });

@@ -8,6 +8,7 @@ import { exports } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
 import { readLedgerConfig } from "../src/config.ts";
 import { database } from "../src/db/client.ts";
+import { formatPacificTime } from "../src/domain/businessTime.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { type GlPostingDeps, runGlPosting } from "../src/services/glPosting.ts";
@@ -98,6 +99,19 @@ describe("refund posting", () => {
     expect(journalRows.find((row) => row.includes(CASH))).toMatch(/,,25\.00,Cash clearing refund /);
     const detail = await (await env.JOURNALS.get(files["detail.csv"]?.key ?? ""))?.text();
     expect(detail).toContain(`,${paid.pbcTxnNumber},2,${LINE_2},-25.00,rf_`);
+    // Matching the merchant statement: brand and last four (no more of the card), Pacific time, description.
+    const refundRow = (detail ?? "").split("\r\n").find((row) => row.includes(`,${paid.pbcTxnNumber},2,`)) ?? "";
+    const refundedAt = refundRow.split(",")[9] as string;
+    expect(refundRow.split(",").slice(10)).toEqual([
+      "Visa",
+      "1234",
+      formatPacificTime(refundedAt, { seconds: true }),
+      "Direct Sale",
+    ]);
+    expect((detail ?? "").split("\r\n")[0]).toBe(
+      "GL date,Partner,Transaction,Line,Account,Amount,Refund,Processor refund id,Order id,Refunded at," +
+        "Card brand,Card last four,Refunded at (Pacific),Description",
+    );
     const manifest = JSON.parse(
       (await (await env.JOURNALS.get(`${files["journal.csv"]?.key.replace("journal.csv", "manifest.json")}`))?.text()) ?? "{}",
     );

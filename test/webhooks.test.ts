@@ -329,6 +329,20 @@ describe("each payment event, as the partner receives it", () => {
     expect(event?.data).toMatchObject({ trnnumber: payment.pbcTxnNumber, paymentstatus: "PNDNG" });
   });
 
+  it("with retry in place, every decline is a payment.declined, then the final outcome follows", async () => {
+    const partner = await seedPartner({ onDecline: "retry" });
+    const { bucket, secret } = await configureWebhook(partner.pbcRefNumber);
+    const payment = await openPayment(partner);
+    for (let decline = 1; decline <= 2; decline++) {
+      // Declined on the portal (no redirect to the partner), then "Try another card" on the same attempt.
+      expect((await payWith(payment, { cardNumber: "4003050500040005" })).headers.get("Location")).toBe(payment.cardPath);
+      expect((await post(`${payment.cardPath}/retry`, { csrfToken: payment.csrfToken }, payment.cookie)).status).toBe(303);
+    }
+    expect((await payWith(payment)).headers.get("Location")).toMatch(/trnApproved=1/);
+    const events = await deliveredEvents(partner, bucket, secret);
+    expect(events.map((event) => event.type)).toEqual(["payment.declined", "payment.declined", "payment.approved"]);
+  });
+
   it("payment.cancelled", async () => {
     const partner = await seedPartner();
     const { bucket, secret } = await configureWebhook(partner.pbcRefNumber);

@@ -49,6 +49,8 @@ const SNAPSHOT_FILES = [
   "wrangler.toml",
   "package.json",
   "tsconfig.json",
+  // tsconfig.json extends it: without it wrangler builds the JSX pages for React, and every page fails
+  "tsconfig.base.json",
   "worker-configuration.d.ts",
   ".dev.vars",
 ];
@@ -131,10 +133,12 @@ export interface Portal extends DevPortal {
   roles: Record<string, number>;
 }
 
-export async function startPortal(name: string, persistDir: string): Promise<Portal> {
+/** `env`: extra environment for wrangler and workerd (e.g. MINIFLARE_WORKERD_V8_FLAGS). */
+export async function startPortal(name: string, persistDir: string, env: Record<string, string> = {}): Promise<Portal> {
   const started = await startDevPortal({
     name,
     persistDir,
+    env,
     cwd: wranglerCwd(),
     vars: { BENCH: "true" },
     extraArgs: ["--test-scheduled"],

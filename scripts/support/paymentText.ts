@@ -2,7 +2,7 @@
  * `npm run support -- payment` in words: the service's PaymentHistory (services/paymentHistory.ts)
  * as support staff read it, every time in Pacific with its zone (the JSON keeps ISO UTC).
  */
-import { formatPacificDateTime } from "../../src/domain/businessTime.ts";
+import { formatPacificTime } from "../../src/domain/businessTime.ts";
 import type {
   LinePosting,
   NotificationHistory,
@@ -11,7 +11,7 @@ import type {
   RefundHistory,
 } from "../../src/services/paymentHistory.ts";
 
-const at = (iso: string | null) => (iso === null ? "-" : formatPacificDateTime(iso));
+const at = (iso: string | null) => (iso === null ? "-" : formatPacificTime(iso, { seconds: true }));
 
 /** What a rejected line waits for before the nightly run posts it again. */
 const CORRECTION = {

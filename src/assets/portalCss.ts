@@ -12,6 +12,7 @@ body{margin:0;font-family:"BC Sans","Noto Sans",Arial,sans-serif;font-size:1.187
 .footer{border-top:1px solid #b1b4b6;padding:20px 0;font-size:1rem;color:#505a5f;background:#f3f2f1}
 .heading-l{font-size:2rem;line-height:1.15;margin:0 0 20px}
 .heading-s{font-size:1.1875rem;margin:0 0 10px}
+.heading-m{font-size:1.5rem;line-height:1.25;margin:30px 0 15px}
 .body{margin:0 0 20px}
 .list{margin:0 0 20px;padding-left:20px}
 a{color:#1a5a96;text-decoration:underline;text-underline-offset:.1em}
@@ -56,6 +57,12 @@ a:focus{background:#fcba19;color:#0b0c0c;box-shadow:0 -2px #fcba19,0 4px #0b0c0c
 .demo-lines td,.demo-lines th{padding:4px 8px 4px 0;text-align:left;vertical-align:top}
 .result-table{border-collapse:collapse;margin-bottom:20px;width:100%}
 .result-table th,.result-table td{border-bottom:1px solid #b1b4b6;padding:8px 10px 8px 0;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+.table-scroll{overflow-x:auto;margin-bottom:20px}.table-scroll:focus{outline:3px solid #fcba19}
+.table-scroll .result-table{margin-bottom:0}.table-scroll .result-table th,.table-scroll .result-table td{overflow-wrap:break-word}
+.filter-form{display:flex;flex-wrap:wrap;align-items:flex-end;gap:15px 20px;margin-bottom:25px}.filter-form .form-group{margin-bottom:0}.filter-form .button{margin-bottom:0}
+.cell-link{display:inline-block;min-width:24px;min-height:24px}
+.download-list{overflow-wrap:anywhere}.download-list li{margin-bottom:8px}
+.totals-table{width:auto}.totals-table th{padding-right:30px}
 .tag{display:inline-block;padding:2px 8px;font-weight:700}
 .tag-ok{background:#cce2d8;color:#005a30}.tag-bad{background:#f6d7d2;color:#942514}
 code,pre{font-family:monospace;font-size:1rem;overflow-wrap:anywhere;white-space:pre-wrap}

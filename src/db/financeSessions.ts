@@ -20,13 +20,14 @@ export async function insertFinanceSession(
   ]);
 }
 
-export async function financeSessionActive(db: Db, sessionHash: string, now: Date): Promise<boolean> {
+/** When an active session ends (ISO UTC), or null when there is no such session or it has ended. */
+export async function financeSessionExpiry(db: Db, sessionHash: string, now: Date): Promise<string | null> {
   const row = await db
-    .select({ hash: financeSessions.sessionHash })
+    .select({ expiresAt: financeSessions.expiresAt })
     .from(financeSessions)
     .where(and(eq(financeSessions.sessionHash, sessionHash), gt(financeSessions.expiresAt, now.toISOString())))
     .get();
-  return row !== undefined;
+  return row?.expiresAt ?? null;
 }
 
 export async function deleteFinanceSession(db: Db, sessionHash: string): Promise<void> {

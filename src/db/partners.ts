@@ -24,6 +24,12 @@ export async function listPartners(db: Db): Promise<Partner[]> {
   return db.select().from(partners).orderBy(asc(partners.pbcRefNumber)).all();
 }
 
+/** Every partner's name by number: the few columns staff lists print beside a partner number. */
+export async function partnerNames(db: Db): Promise<Map<string, string>> {
+  const rows = await db.select({ pbcRefNumber: partners.pbcRefNumber, name: partners.name }).from(partners).all();
+  return new Map(rows.map((row) => [row.pbcRefNumber, row.name]));
+}
+
 export interface NewPartner {
   pbcRefNumber: string;
   name: string;

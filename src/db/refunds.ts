@@ -4,9 +4,11 @@
  * refunds and those still in flight), the optimistic `refundAmountAvailable` guard and the duplicate
  * check. D1 runs statements one at a time, so simultaneous requests can never hold more than was paid.
  */
+
 import { and, asc, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { RefundLineRequest } from "../domain/refund.ts";
 import type { Db } from "./client.ts";
+import { inIds } from "./idList.ts";
 import { type Refund, type RefundLineRow, type RefundStatus, refundLines, refunds } from "./schema.ts";
 
 /** Statuses that hold money: refunded, or possibly refunded. */
@@ -216,6 +218,11 @@ export interface RefundDetailRow {
   processorRefundId: string | null;
   trnOrderId: string | null;
   refundedAt: string | null;
+  /** The paid card's type code (VI) and last four: never more of the card. */
+  cardType: string | null;
+  cardLastFour: string | null;
+  /** The payment's description as the partner sent it. */
+  description: string;
 }
 
 /** One keyset page of the reversal's refund lines (by refund line id). */
@@ -224,7 +231,8 @@ export async function refundBatchDetailPage(db: Db, batchId: number, afterId: nu
     RefundDetailRow & { id: number }
   >(sql`SELECT rl.id, r.pbc_txn_number AS pbcTxnNumber, rl.line_number AS lineNumber,
       rl.revenue_account AS account, rl.amount_cents AS amountCents, r.external_id AS refundId,
-      r.processor_refund_id AS processorRefundId, t.trn_order_id AS trnOrderId, r.settled_at AS refundedAt
+      r.processor_refund_id AS processorRefundId, t.trn_order_id AS trnOrderId, r.settled_at AS refundedAt,
+      t.card_type AS cardType, t.card_last_four AS cardLastFour, t.description AS description
     FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id JOIN transactions t ON t.id = r.transaction_id
     WHERE rl.journal_batch_id = ${batchId} AND rl.id > ${afterId} ORDER BY rl.id LIMIT ${limit}`);
 }
@@ -278,12 +286,7 @@ export function repostRejectedRefundLinesQuery(transactionId: SQL): SQL {
 export async function refundsOfTransactions(db: Db, transactionIds: readonly number[]): Promise<Map<number, Refund[]>> {
   const byPayment = new Map<number, Refund[]>();
   if (transactionIds.length === 0) return byPayment;
-  const rows = await db
-    .select()
-    .from(refunds)
-    .where(inArray(refunds.transactionId, [...transactionIds]))
-    .orderBy(asc(refunds.id))
-    .all();
+  const rows = await db.select().from(refunds).where(inIds(refunds.transactionId, transactionIds)).orderBy(asc(refunds.id)).all();
   for (const row of rows) byPayment.set(row.transactionId, [...(byPayment.get(row.transactionId) ?? []), row]);
   return byPayment;
 }
@@ -298,7 +301,7 @@ export async function refundLinesOfTransactions(
   const rows = await db
     .select()
     .from(refundLines)
-    .where(inArray(refundLines.transactionId, [...transactionIds]))
+    .where(inIds(refundLines.transactionId, transactionIds))
     .orderBy(asc(refundLines.id))
     .all();
   for (const row of rows) byPayment.set(row.transactionId, [...(byPayment.get(row.transactionId) ?? []), row]);

@@ -1,8 +1,10 @@
 /** Owns `revenue_lines`. */
-import { asc, eq, inArray, type SQL, sql } from "drizzle-orm";
+
+import { asc, eq, type SQL, sql } from "drizzle-orm";
 import type { RevenueLine } from "../domain/revenue.ts";
 import { prepare, runStatement } from "./batch.ts";
 import type { Db } from "./client.ts";
+import { inIds } from "./idList.ts";
 import { type RevenueLineRow, revenueLines } from "./schema.ts";
 
 /** Lines per INSERT: 3 parameters each, well inside D1's 100 bound parameters per statement. */
@@ -184,13 +186,18 @@ export type BatchDetailRow = [
   amountCents: number,
   trnOrderId: string | null,
   paidAt: string | null,
+  cardType: string | null,
+  cardLastFour: string | null,
+  authCode: string | null,
+  description: string,
 ];
 
 /** One page of a journal's lines, by keyset pagination on (transaction_id, line_number). */
 export async function batchDetailPage(db: Db, batchId: number, after: DetailCursor, pageSize: number): Promise<BatchDetailRow[]> {
   return prepare(
     db,
-    sql`SELECT r.transaction_id, r.line_number, t.pbc_txn_number, r.revenue_account, r.revenue_amount_cents, t.trn_order_id, t.paid_at
+    sql`SELECT r.transaction_id, r.line_number, t.pbc_txn_number, r.revenue_account, r.revenue_amount_cents, t.trn_order_id, t.paid_at,
+        t.card_type, t.card_last_four, t.payment_auth_code, t.description
       FROM revenue_lines r JOIN transactions t ON t.id = r.transaction_id
       WHERE r.journal_batch_id = ${batchId} AND (r.transaction_id, r.line_number) > (${after.transactionId}, ${after.lineNumber})
       ORDER BY r.transaction_id, r.line_number LIMIT ${pageSize}`,
@@ -266,7 +273,7 @@ export async function linesOfTransactions(db: Db, transactionIds: readonly numbe
   const rows = await db
     .select()
     .from(revenueLines)
-    .where(inArray(revenueLines.transactionId, [...transactionIds]))
+    .where(inIds(revenueLines.transactionId, transactionIds))
     .orderBy(asc(revenueLines.transactionId), asc(revenueLines.lineNumber))
     .all();
   for (const row of rows) byTransaction.set(row.transactionId, [...(byTransaction.get(row.transactionId) ?? []), row]);

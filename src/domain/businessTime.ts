@@ -38,19 +38,55 @@ export function toPacific(instant: Date): PacificDateTime {
   };
 }
 
-const zoneFormat = new Intl.DateTimeFormat("en-US", { timeZone: BUSINESS_TIME_ZONE, timeZoneName: "short" });
+const zoneNameFormat = new Intl.DateTimeFormat("en-US", { timeZone: BUSINESS_TIME_ZONE, timeZoneName: "short" });
+
+interface HourZone {
+  /** Pacific wall clock minus UTC, in milliseconds. */
+  offsetMs: number;
+  /** The zone's short name then (PST, PDT), as the runtime's tz data has it. */
+  name: string;
+}
+
+const HOUR_MS = 3_600_000;
+const hourZones = new Map<number, HourZone>();
 
 /**
- * An instant as staff read it in the terminal and finance pages: Pacific wall-clock time with its
- * zone, "2026-11-30 17:05:09 PST" (PDT in summer). Takes a Date or an ISO string as stored in D1.
+ * The zone in force during one UTC hour. Vancouver's offset only ever changes on a whole UTC hour
+ * (02:00 local), so one Intl lookup serves every instant of that hour: a million-row detail file
+ * written in one night costs a handful of lookups, not a million.
  */
-export function formatPacificDateTime(date: Date | string): string {
-  const instant = typeof date === "string" ? new Date(date) : date;
-  if (Number.isNaN(instant.getTime())) throw new RangeError(`not a time: ${String(date)}`);
-  const local = toPacific(instant);
-  const zone = zoneFormat.formatToParts(instant).find((part) => part.type === "timeZoneName")?.value ?? "Pacific";
-  const two = (n: number) => String(n).padStart(2, "0");
-  return `${local.date} ${two(local.hour)}:${two(local.minute)}:${two(local.second)} ${zone}`;
+function zoneOfHour(ms: number): HourZone {
+  const hour = Math.floor(ms / HOUR_MS);
+  let zone = hourZones.get(hour);
+  if (zone === undefined) {
+    const at = new Date(hour * HOUR_MS);
+    const local = toPacific(at);
+    const [year, month, day] = local.date.split("-").map(Number) as [number, number, number];
+    const wall = Date.UTC(year, month - 1, day, local.hour, local.minute, local.second);
+    const name = zoneNameFormat.formatToParts(at).find((part) => part.type === "timeZoneName")?.value ?? "Pacific";
+    zone = { offsetMs: wall - at.getTime(), name };
+    if (hourZones.size >= 10_000) hourZones.clear();
+    hourZones.set(hour, zone);
+  }
+  return zone;
+}
+
+/** PST or PDT (whatever the runtime's tz data calls the zone at that instant). */
+export function pacificZoneName(instant: Date): string {
+  return zoneOfHour(instant.getTime()).name;
+}
+
+/**
+ * An instant as people in the business read it: Pacific wall clock with the zone,
+ * "2026-11-30 17:05 PST" (with `seconds`, "2026-11-30 17:05:09 PST"). The one formatter for
+ * finance pages and files; APIs keep ISO 8601 UTC. An ISO string is read as an instant.
+ */
+export function formatPacificTime(instant: Date | string, options: { seconds?: boolean } = {}): string {
+  const ms = typeof instant === "string" ? Date.parse(instant) : instant.getTime();
+  if (!Number.isFinite(ms)) throw new RangeError(`not an instant: ${String(instant)}`);
+  const zone = zoneOfHour(ms);
+  const wall = new Date(ms + zone.offsetMs).toISOString();
+  return `${wall.slice(0, 10)} ${wall.slice(11, options.seconds ? 19 : 16)} ${zone.name}`;
 }
 
 export function pacificDate(instant: Date): string {

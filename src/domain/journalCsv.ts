@@ -45,24 +45,16 @@ export const JOURNAL_CSV_COLUMNS = [
   "Revenue lines",
 ] as const;
 
-/** A label/value summary row, padded to the header's width so strict CSV readers see a rectangle. */
-function summaryRow(label: string, value: string): string {
-  const cells = new Array<string>(JOURNAL_CSV_COLUMNS.length).fill("");
-  cells[0] = csvText(label);
-  cells[1] = value;
-  return csvRow(cells);
-}
-
 /**
- * The whole journal CSV, BOM first: header, one row per journal line (Debit or Credit filled as
- * "123.45", the other empty), a blank row, then control totals a reviewer can tick against the ledger.
- * Several journals (a batch's GA and GI journals, each in its own ledger file) share one file, each
- * row naming its journal.
+ * The whole journal CSV, BOM first: header, then one row per journal line (Debit or Credit filled
+ * as "123.45", the other empty) and nothing else. Control totals are not rows here: a spreadsheet
+ * pivot or SUM over the file would count them a second time. They are in the journal's manifest
+ * and on its finance page. Several journals (a batch's GA and GI journals, each in its own ledger
+ * file) share one file, each row naming its journal.
  */
 export function renderJournalCsv(journals: Journal | readonly Journal[]): string {
   const list: readonly Journal[] = Array.isArray(journals) ? journals : [journals as Journal];
   let out = UTF8_BOM + csvRow(JOURNAL_CSV_COLUMNS);
-  const totals = { debit: 0, credit: 0, lines: 0, revenueLines: 0, accounts: 0 };
   for (const journal of list) {
     for (const line of journal.lines) {
       const amount = formatCents(line.amountCents);
@@ -78,18 +70,7 @@ export function renderJournalCsv(journals: Journal | readonly Journal[]): string
         csvInteger(line.revenueLineCount),
       ]);
     }
-    totals.debit += journal.debitTotalCents;
-    totals.credit += journal.creditTotalCents;
-    totals.lines += journal.lines.length;
-    totals.revenueLines += journal.revenueLineCount;
-    totals.accounts += journal.accountCount;
   }
-  out += csvRow(new Array<string>(JOURNAL_CSV_COLUMNS.length).fill(""));
-  out += summaryRow("Total debits", formatCents(totals.debit));
-  out += summaryRow("Total credits", formatCents(totals.credit));
-  out += summaryRow("Journal lines", csvInteger(totals.lines));
-  out += summaryRow("Revenue lines", csvInteger(totals.revenueLines));
-  out += summaryRow("Revenue accounts", csvInteger(totals.accounts));
   return out;
 }
 
@@ -104,9 +85,20 @@ export interface DetailRow {
   trnOrderId: string;
   /** Written as given; the caller decides the form (an ISO 8601 instant is unambiguous). */
   paidAt: string;
+  /** The card brand's name (Visa); never more of the card than brand and last four. */
+  cardBrand: string;
+  cardLastFour: string;
+  authCode: string;
+  /** The payment time as the merchant statement shows it: Pacific, with the zone. */
+  paidAtPacific: string;
+  /** The transaction's description as the partner sent it. */
+  description: string;
 }
 
-/** Header row of the detail file, with its CRLF and WITHOUT the BOM. */
+/**
+ * Header row of the detail file, with its CRLF and WITHOUT the BOM. Columns added later go at the
+ * end, so spreadsheets built on the earlier columns keep working.
+ */
 export const DETAIL_CSV_HEADER = csvRow([
   "GL date",
   "pbcRefNumber",
@@ -116,6 +108,11 @@ export const DETAIL_CSV_HEADER = csvRow([
   "Amount",
   "trnOrderId",
   "Paid at",
+  "Card brand",
+  "Card last four",
+  "Authorisation code",
+  "Paid at (Pacific)",
+  "Description",
 ]);
 
 /** What a detail file starts with: BOM + header. Write it once, then renderDetailRows chunks. */
@@ -129,6 +126,11 @@ export type DetailRowCells = [
   amountCents: number,
   trnOrderId: string,
   paidAt: string,
+  cardBrand: string,
+  cardLastFour: string,
+  authCode: string,
+  paidAtPacific: string,
+  description: string,
 ];
 
 /** Renders one detail row of a batch. */
@@ -140,9 +142,22 @@ export type DetailRowRenderer = (...cells: DetailRowCells) => string;
  */
 export function detailRowRenderer(glDate: string, pbcRefNumber: string): DetailRowRenderer {
   const lead = `${csvText(glDate)},${csvText(pbcRefNumber)},`;
-  return (pbcTxnNumber, lineNumber, revenueAccount, amountCents, trnOrderId, paidAt) =>
+  return (
+    pbcTxnNumber,
+    lineNumber,
+    revenueAccount,
+    amountCents,
+    trnOrderId,
+    paidAt,
+    cardBrand,
+    cardLastFour,
+    authCode,
+    paidAtPacific,
+    description,
+  ) =>
     `${lead}${csvText(pbcTxnNumber)},${csvInteger(lineNumber)},${csvText(revenueAccount)},${formatCents(amountCents)},` +
-    `${csvText(trnOrderId)},${csvText(paidAt)}${CSV_LINE_END}`;
+    `${csvText(trnOrderId)},${csvText(paidAt)},${csvText(cardBrand)},${csvText(cardLastFour)},${csvText(authCode)},` +
+    `${csvText(paidAtPacific)},${csvText(description)}${CSV_LINE_END}`;
 }
 
 /**
@@ -189,13 +204,45 @@ function writeDigits(out: Uint8Array, at: number, value: number, width = 1): num
 
 const COMMA = 0x2c;
 
+function writeCommaText(out: Uint8Array, at: number, value: string): number {
+  out[at] = COMMA;
+  return writeText(out, at + 1, value);
+}
+/** Text cells per row after the batch's constant ones. */
+const DETAIL_TEXT_CELLS = 9;
+/** Commas and the CRLF of a row. */
+const DETAIL_SEPARATORS = 12 + 2;
+
 export function detailRowWriter(glDate: string, pbcRefNumber: string): DetailRowWriter {
   const lead = utf8.encode(`${csvText(glDate)},${csvText(pbcRefNumber)},`);
-  return (out, at, pbcTxnNumber, lineNumber, revenueAccount, amountCents, trnOrderId, paidAt) => {
+  return (
+    out,
+    at,
+    pbcTxnNumber,
+    lineNumber,
+    revenueAccount,
+    amountCents,
+    trnOrderId,
+    paidAt,
+    cardBrand,
+    cardLastFour,
+    authCode,
+    paidAtPacific,
+    description,
+  ) => {
     // Worst case: every UTF-16 unit 3 bytes, quotes doubled, quoted and formula-protected (6n + 9
-    // per text cell), 16 digits of line number, 20 of amount, 7 commas and CRLF.
-    const text = pbcTxnNumber.length + revenueAccount.length + trnOrderId.length + paidAt.length;
-    if (out.byteLength - at < lead.byteLength + 6 * text + 4 * 9 + 16 + 20 + 9) return -1;
+    // per text cell), 16 digits of line number, 20 of amount, the commas and CRLF.
+    const text =
+      pbcTxnNumber.length +
+      revenueAccount.length +
+      trnOrderId.length +
+      paidAt.length +
+      cardBrand.length +
+      cardLastFour.length +
+      authCode.length +
+      paidAtPacific.length +
+      description.length;
+    if (out.byteLength - at < lead.byteLength + 6 * text + DETAIL_TEXT_CELLS * 9 + 16 + 20 + DETAIL_SEPARATORS) return -1;
     // Negative or unsafe numbers are left to detailRowRenderer (which writes or rejects them).
     if (!Number.isSafeInteger(lineNumber) || lineNumber < 0 || !Number.isSafeInteger(amountCents) || amountCents < 0) return -1;
     out.set(lead, at);
@@ -208,10 +255,14 @@ export function detailRowWriter(glDate: string, pbcRefNumber: string): DetailRow
     pos = writeDigits(out, pos, Math.floor(amountCents / 100));
     out[pos++] = 0x2e; // .
     pos = writeDigits(out, pos, amountCents % 100, 2);
-    out[pos++] = COMMA;
-    pos = writeText(out, pos, trnOrderId);
-    out[pos++] = COMMA;
-    pos = writeText(out, pos, paidAt);
+    // Unrolled: no per-row array.
+    pos = writeCommaText(out, pos, trnOrderId);
+    pos = writeCommaText(out, pos, paidAt);
+    pos = writeCommaText(out, pos, cardBrand);
+    pos = writeCommaText(out, pos, cardLastFour);
+    pos = writeCommaText(out, pos, authCode);
+    pos = writeCommaText(out, pos, paidAtPacific);
+    pos = writeCommaText(out, pos, description);
     out[pos++] = 0x0d;
     out[pos++] = 0x0a;
     return pos;
@@ -233,6 +284,11 @@ export function renderDetailRows(rows: readonly DetailRow[]): string {
         row.amountCents,
         row.trnOrderId,
         row.paidAt,
+        row.cardBrand,
+        row.cardLastFour,
+        row.authCode,
+        row.paidAtPacific,
+        row.description,
       ),
     );
   }

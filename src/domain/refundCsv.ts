@@ -2,6 +2,7 @@
  * The detail CSV of a reversal journal, for people: one row per refunded revenue line, the amount
  * negative (money going back, as GOV.UK Pay's reports show refunds). Same CSV rules as journalCsv.ts.
  */
+import { formatPacificTime } from "./businessTime.ts";
 import { CSV_LINE_END, csvText, UTF8_BOM } from "./journalCsv.ts";
 import { formatCents } from "./money.ts";
 
@@ -16,6 +17,11 @@ export const REFUND_DETAIL_COLUMNS = [
   "Processor refund id",
   "Order id",
   "Refunded at",
+  // Added at the end (earlier spreadsheets keep their columns): what the merchant statement shows.
+  "Card brand",
+  "Card last four",
+  "Refunded at (Pacific)",
+  "Description",
 ] as const;
 
 export interface RefundDetailFacts {
@@ -27,6 +33,10 @@ export interface RefundDetailFacts {
   processorRefundId: string | null;
   trnOrderId: string | null;
   refundedAt: string | null;
+  /** The card brand's name (Visa); brand and last four at most. */
+  cardBrand: string;
+  cardLastFour: string | null;
+  description: string;
 }
 
 /** A refund as a signed amount for people: "-25.00". */
@@ -52,6 +62,10 @@ export function renderRefundDetailRow(glDate: string, pbcRefNumber: string, row:
       csvText(row.processorRefundId ?? ""),
       csvText(row.trnOrderId ?? ""),
       csvText(row.refundedAt ?? ""),
+      csvText(row.cardBrand),
+      csvText(row.cardLastFour ?? ""),
+      csvText(row.refundedAt ? formatPacificTime(row.refundedAt, { seconds: true }) : ""),
+      csvText(row.description),
     ].join(",") + CSV_LINE_END
   );
 }

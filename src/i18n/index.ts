@@ -2,6 +2,7 @@
  * Which language a public page speaks, and the formatting that depends on it. Strings live in one
  * catalogue per language (en.ts, fr.ts); pages take a Catalogue, never a hard-coded string.
  */
+import { pacificZoneName } from "../domain/businessTime.ts";
 import { formatCents } from "../domain/money.ts";
 import { type Catalogue, en, type Language } from "./en.ts";
 import { fr } from "./fr.ts";
@@ -70,13 +71,5 @@ export function formatPacificDateTime(iso: string, t: Catalogue): string {
     timeStyle: "short",
   })
     .format(new Date(iso))
-    .concat(` ${pacificZoneName(iso)}`);
-}
-
-/** PST or PDT for the instant (the runtime's tz data decides). */
-export function pacificZoneName(iso: string): string {
-  const part = new Intl.DateTimeFormat("en-US", { timeZone: "America/Vancouver", timeZoneName: "short" })
-    .formatToParts(new Date(iso))
-    .find((p) => p.type === "timeZoneName");
-  return part?.value ?? "Pacific";
+    .concat(` ${pacificZoneName(new Date(iso))}`);
 }

@@ -16,7 +16,7 @@ import {
   accessKeys,
   endFinanceSession,
   FINANCE_SESSION_SECONDS,
-  financeSessionValid,
+  financeSessionEnds,
   financeTokenAllowed,
   financeTokenMatches,
   startFinanceSession,
@@ -26,17 +26,29 @@ import {
   findFeedback,
   type JournalFilters,
   type JournalSummary,
+  journalDetail,
   journalFile,
   listFeedback,
   listJournals,
   MANIFEST,
+  type NamedFeedbackOutcome,
+  namedOutcome,
   REJECTS_SHOWN,
   rejectedLines,
 } from "../services/journals.ts";
-import { FeedbackInputError, type FeedbackOutcome, MAX_FEEDBACK_BYTES, receiveLedgerFile } from "../services/ledgerFeedback.ts";
-import { FinanceFeedbackPage, FinanceJournalsPage, FinanceLoginPage, FinanceRejectsPage } from "../views/finance.tsx";
+import { FeedbackInputError, MAX_FEEDBACK_BYTES, receiveLedgerFile } from "../services/ledgerFeedback.ts";
+import {
+  FinanceFeedbackPage,
+  FinanceJournalPage,
+  FinanceJournalsPage,
+  FinanceLoginPage,
+  FinanceRejectsPage,
+  type FinanceViewer,
+} from "../views/finance.tsx";
 
-type FinanceEnv = AppEnv & { Variables: AppEnv["Variables"] & { financeUser: string; financeSession?: boolean } };
+type FinanceEnv = AppEnv & {
+  Variables: AppEnv["Variables"] & { financeUser: string; financeSession?: boolean; financeSessionEnds?: string };
+};
 
 export const financeRoutes = new Hono<FinanceEnv>();
 
@@ -94,10 +106,11 @@ const requireFinance: MiddlewareHandler<FinanceEnv> = async (c, next) => {
     return next();
   }
   const session = getCookie(c, FINANCE_COOKIE);
-  if (!(await financeSessionValid(c.get("db"), session, new Date())))
-    return refuse(session ? "finance session ended" : "no credentials");
+  const ends = await financeSessionEnds(c.get("db"), session, new Date());
+  if (ends === null) return refuse(session ? "finance session ended" : "no credentials");
   c.set("financeUser", "finance-token");
   c.set("financeSession", true);
+  c.set("financeSessionEnds", ends);
   return next();
 };
 
@@ -112,6 +125,11 @@ function tokenFallbackAllowed(c: Context<FinanceEnv>): boolean {
 function signOutKind(c: Context<FinanceEnv>): "session" | "access" | null {
   if (c.get("financeSession")) return "session";
   return c.env.CF_ACCESS_TEAM_DOMAIN && c.env.CF_ACCESS_AUD ? "access" : null;
+}
+
+/** Who is signed in, until when, and how they sign out: the same on every finance page. */
+function viewer(c: Context<FinanceEnv>): FinanceViewer {
+  return { user: c.get("financeUser"), signOut: signOutKind(c), sessionEnds: c.get("financeSessionEnds") ?? null };
 }
 
 function tooMany(c: Context<FinanceEnv>) {
@@ -193,7 +211,7 @@ function readFilters(c: Context<FinanceEnv>): Filters | { error: string } {
 }
 
 /** A journal as finance sees it, with each file's download address. */
-function withUrls(journal: JournalSummary) {
+function withUrls<T extends JournalSummary>(journal: T) {
   return {
     ...journal,
     files: journal.files.map((file) => ({
@@ -226,8 +244,7 @@ financeRoutes.get("/journals", async (c) => {
         totals={null}
         filters={{}}
         error={filters.error}
-        user={c.get("financeUser")}
-        signOut={signOutKind(c)}
+        viewer={viewer(c)}
       />,
     );
   }
@@ -239,8 +256,7 @@ financeRoutes.get("/journals", async (c) => {
       totals={list.totals}
       filters={filters}
       error={null}
-      user={c.get("financeUser")}
-      signOut={signOutKind(c)}
+      viewer={viewer(c)}
     />,
   );
 });
@@ -263,10 +279,28 @@ financeRoutes.get("/rejects", async (c) => {
       limit={REJECTS_SHOWN}
       partner={error ? undefined : (filters as Filters).partner}
       error={error}
-      user={c.get("financeUser")}
+      viewer={viewer(c)}
     />,
   );
 });
+
+/** One journal: its lines, control totals, the ledger's answer and its downloads (JSON and page). */
+financeRoutes.get("/api/journals/:id", async (c) => {
+  const journal = await journalDetail(c.get("db"), journalId(c.req.param("id")));
+  if (!journal) return c.json({ error: "not_found", message: "No such journal" }, 404);
+  return c.json(withUrls(journal));
+});
+
+financeRoutes.get("/journals/:id", async (c) => {
+  const journal = await journalDetail(c.get("db"), journalId(c.req.param("id")));
+  if (!journal) return c.notFound();
+  return c.html(<FinanceJournalPage nonce={c.get("nonce")} journal={withUrls(journal)} viewer={viewer(c)} />);
+});
+
+/** A journal id from the path: digits only ("1e3", "0x10" and " 7" are no journal's id). */
+function journalId(text: string): number {
+  return /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+}
 
 financeRoutes.get("/journals/:id/files/:name", async (c) => {
   const found = await journalFile(c.get("db"), c.env.JOURNALS, Number(c.req.param("id")), c.req.param("name"));
@@ -316,7 +350,9 @@ async function readUpload(c: Context<FinanceEnv>): Promise<UploadRead> {
   return { ok: true, name, bytes: new Uint8Array(await c.req.arrayBuffer()) };
 }
 
-async function upload(c: Context<FinanceEnv>): Promise<{ outcome: FeedbackOutcome } | { status: 400 | 413; message: string }> {
+async function upload(
+  c: Context<FinanceEnv>,
+): Promise<{ outcome: NamedFeedbackOutcome } | { status: 400 | 413; message: string }> {
   const read = await readUpload(c);
   if (!read.ok) return { status: read.status, message: read.message };
   const log = c.get("log");
@@ -334,7 +370,7 @@ async function upload(c: Context<FinanceEnv>): Promise<{ outcome: FeedbackOutcom
       },
       { name: read.name, bytes: read.bytes, source: "upload", receivedBy: c.get("financeUser") },
     );
-    return { outcome };
+    return { outcome: await namedOutcome(db, outcome) };
   } catch (error) {
     if (error instanceof FeedbackInputError) return { status: 400, message: error.message };
     throw error;
@@ -357,14 +393,14 @@ financeRoutes.post("/api/feedback", async (c) => {
   return c.json(result.outcome, result.outcome.duplicate ? 200 : 201);
 });
 
-async function feedbackPage(c: Context<FinanceEnv>, extra: { outcome?: FeedbackOutcome; error?: string }) {
+async function feedbackPage(c: Context<FinanceEnv>, extra: { outcome?: NamedFeedbackOutcome; error?: string }) {
   return c.html(
     <FinanceFeedbackPage
       nonce={c.get("nonce")}
       files={await listFeedback(c.get("db"), 50)}
       outcome={extra.outcome ?? null}
       error={extra.error ?? null}
-      user={c.get("financeUser")}
+      viewer={viewer(c)}
     />,
   );
 }

@@ -17,7 +17,7 @@ import {
   JwtTokenSignatureMismatched,
 } from "hono/utils/jwt/types";
 import type { Db } from "../db/client.ts";
-import { deleteFinanceSession, financeSessionActive, insertFinanceSession } from "../db/financeSessions.ts";
+import { deleteFinanceSession, financeSessionExpiry, insertFinanceSession } from "../db/financeSessions.ts";
 import { constantTimeEqual } from "../domain/signature.ts";
 import { randomToken, sha256Hex } from "../lib/crypto.ts";
 
@@ -127,9 +127,10 @@ export async function startFinanceSession(
   return sessionToken;
 }
 
-export async function financeSessionValid(db: Db, sessionToken: string | undefined, now: Date): Promise<boolean> {
-  if (!sessionToken || !/^[A-Za-z0-9_-]{20,64}$/.test(sessionToken)) return false;
-  return financeSessionActive(db, await sha256Hex(sessionToken), now);
+/** When the session of this cookie value ends (ISO UTC), or null when it is not an active session. */
+export async function financeSessionEnds(db: Db, sessionToken: string | undefined, now: Date): Promise<string | null> {
+  if (!sessionToken || !/^[A-Za-z0-9_-]{20,64}$/.test(sessionToken)) return null;
+  return financeSessionExpiry(db, await sha256Hex(sessionToken), now);
 }
 
 export async function endFinanceSession(db: Db, sessionToken: string | undefined): Promise<void> {

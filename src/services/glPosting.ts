@@ -38,7 +38,7 @@ import {
 } from "../db/revenueLines.ts";
 import type { JournalKind, LedgerFeederFile } from "../db/schema.ts";
 import { ledgerEffectiveDate } from "../domain/businessDays.ts";
-import { addDays, cutoffInstant, pacificDate } from "../domain/businessTime.ts";
+import { addDays, cutoffInstant, formatPacificTime, pacificDate } from "../domain/businessTime.ts";
 import {
   type AccountTotal,
   buildJournal,
@@ -47,9 +47,15 @@ import {
   journalObjectPrefix,
   splitCreditsByClient,
 } from "../domain/journal.ts";
-import { DETAIL_CSV_PREAMBLE, detailRowRenderer, detailRowWriter, renderJournalCsv } from "../domain/journalCsv.ts";
-
+import {
+  DETAIL_CSV_PREAMBLE,
+  type DetailRowCells,
+  detailRowRenderer,
+  detailRowWriter,
+  renderJournalCsv,
+} from "../domain/journalCsv.ts";
 import { formatCents } from "../domain/money.ts";
+import { catalogue } from "../i18n/index.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import { bytesToHex } from "../lib/encoding.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -57,6 +63,13 @@ import type { AuditRecorder } from "./audit.ts";
 import { feederFileJournal, recordFeederFiles, renderFeederFileOf } from "./ledgerFiles.ts";
 
 export const INVALID_ACCOUNT_MESSAGE = "Invalid revenue account";
+const BRAND_NAMES = catalogue("en").brands;
+
+/** The brand's name for people and merchant statements (Visa), from the card type code kept (VI). */
+export function cardBrandName(cardType: string | null): string {
+  return cardType ? (BRAND_NAMES[cardType] ?? cardType) : "";
+}
+
 /** A GL date is posted once its cut-off has passed by this much (late commits of approvals). */
 export const POSTING_GRACE_MS = 30 * 60_000;
 /**
@@ -453,10 +466,25 @@ async function writeDetail(
     for (;;) {
       budget.spend();
       const rows = await batchDetailPage(db, batch.id, cursor, pageSize);
-      for (const [, lineNumber, pbcTxnNumber, revenueAccount, amountCents, trnOrderId, paidAt] of rows) {
-        const end = write(part, filled, pbcTxnNumber, lineNumber, revenueAccount, amountCents, trnOrderId ?? "", paidAt ?? "");
+      for (const row of rows) {
+        const [, lineNumber, pbcTxnNumber, revenueAccount, amountCents, trnOrderId, paidAt, cardType, lastFour, authCode, text] =
+          row;
+        const cells: DetailRowCells = [
+          pbcTxnNumber,
+          lineNumber,
+          revenueAccount,
+          amountCents,
+          trnOrderId ?? "",
+          paidAt ?? "",
+          cardBrandName(cardType),
+          lastFour ?? "",
+          authCode ?? "",
+          paidAt ? formatPacificTime(paidAt, { seconds: true }) : "",
+          text,
+        ];
+        const end = write(part, filled, ...cells);
         if (end !== -1) filled = end;
-        else await spill(render(pbcTxnNumber, lineNumber, revenueAccount, amountCents, trnOrderId ?? "", paidAt ?? ""));
+        else await spill(render(...cells));
       }
       const last = rows[rows.length - 1];
       if (!last || rows.length < pageSize) break;

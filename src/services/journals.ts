@@ -6,14 +6,16 @@
 import type { Db } from "../db/client.ts";
 import { findBatch, type JournalBatch, listBatches } from "../db/journalBatches.ts";
 import { findFeedbackFile, listFeedbackFiles } from "../db/ledgerFeedbackFiles.ts";
-import { feederFilesOfBatches } from "../db/ledgerFeederFiles.ts";
-import { listPartners } from "../db/partners.ts";
+import { feederFilesOf, feederFilesOfBatches } from "../db/ledgerFeederFiles.ts";
+import { partnerNames } from "../db/partners.ts";
 import { listRejectedLines } from "../db/revenueLines.ts";
 import type { LedgerFeedbackFile, LedgerFeederFile } from "../db/schema.ts";
+import type { Journal } from "../domain/journal.ts";
 import { formatCents } from "../domain/money.ts";
 import { negativeAmount } from "../domain/refundCsv.ts";
 import { sha256Hex } from "../lib/crypto.ts";
-import { storedOutcome } from "./ledgerFeedback.ts";
+import { type BatchOutcome, type FeedbackOutcome, storedOutcome } from "./ledgerFeedback.ts";
+import { feederFileJournal } from "./ledgerFiles.ts";
 
 export interface JournalFilters {
   from?: string;
@@ -48,13 +50,15 @@ export function downloadName(
   return `${kind}${name.slice(0, dot)}-${batch.glDate}-${batch.pbcRefNumber}-${batch.sequence}${name.slice(dot)}`;
 }
 
-export function journalSummary(batch: JournalBatch, ledgerFiles: LedgerFeederFile[] = []) {
+export function journalSummary(batch: JournalBatch, ledgerFiles: LedgerFeederFile[] = [], partnerName: string | null = null) {
   const total = batch.debitTotalCents;
-  const journalKind = batch.kind === "refund" ? "refund" : "payment";
+  const journalKind = journalKindOf(batch);
   return {
     id: batch.id,
     glDate: batch.glDate,
     pbcRefNumber: batch.pbcRefNumber,
+    /** The partner's name as registered now (null if the partner is gone). */
+    partnerName,
     sequence: batch.sequence,
     /** revenue (payments) or refund (a reversal journal). */
     kind: batch.kind,
@@ -90,6 +94,10 @@ export function journalSummary(batch: JournalBatch, ledgerFiles: LedgerFeederFil
 }
 export type JournalSummary = ReturnType<typeof journalSummary>;
 
+function journalKindOf(batch: JournalBatch) {
+  return batch.kind === "refund" ? ("refund" as const) : ("payment" as const);
+}
+
 /** Posted revenue, refunds (negative) and the net of a list of journals. */
 export function journalTotals(batches: readonly JournalBatch[]) {
   let revenue = 0;
@@ -114,12 +122,59 @@ export async function listJournals(
 ): Promise<{ journals: JournalSummary[]; totals: JournalTotals }> {
   const batches = await listBatches(db, { from: filters.from, to: filters.to, pbcRefNumber: filters.partner });
   const ids = (kind: JournalBatch["kind"]) => batches.filter((batch) => batch.kind === kind).map((batch) => batch.id);
-  const ledgerFiles = [
-    ...(await feederFilesOfBatches(db, "payment", ids("revenue"))),
-    ...(await feederFilesOfBatches(db, "refund", ids("refund"))),
-  ];
-  return { journals: batches.map((batch) => journalSummary(batch, ledgerFiles)), totals: journalTotals(batches) };
+  const [payments, refunds, names] = await Promise.all([
+    feederFilesOfBatches(db, "payment", ids("revenue")),
+    feederFilesOfBatches(db, "refund", ids("refund")),
+    partnerNames(db),
+  ]);
+  const ledgerFiles = [...payments, ...refunds];
+  return {
+    journals: batches.map((batch) => journalSummary(batch, ledgerFiles, names.get(batch.pbcRefNumber) ?? null)),
+    totals: journalTotals(batches),
+  };
 }
+
+/**
+ * One journal for its own page and GET /finance/api/journals/:id: the summary, each journal line
+ * as it went to the ledger (from the feeder files' rows), and the control totals a reviewer ticks
+ * against the ledger. The totals live here and in the manifest, never as rows of a CSV file, so a
+ * spreadsheet pivot over the files does not count them twice.
+ */
+export async function journalDetail(db: Db, id: number) {
+  const batch = Number.isSafeInteger(id) ? await findBatch(db, id) : undefined;
+  if (!batch) return null;
+  const [feederFiles, names] = await Promise.all([feederFilesOf(db, journalKindOf(batch), batch.id), partnerNames(db)]);
+  const journals = feederFiles.map((file) => ({ file, journal: feederFileJournal(file) }));
+  const sum = (pick: (journal: Journal) => number) => journals.reduce((total, { journal }) => total + pick(journal), 0);
+  return {
+    ...journalSummary(batch, feederFiles, names.get(batch.pbcRefNumber) ?? null),
+    /** Control totals of the journal as sent (the same figures as its manifest). */
+    totals: {
+      debitTotal: formatCents(sum((journal) => journal.debitTotalCents)),
+      creditTotal: formatCents(sum((journal) => journal.creditTotalCents)),
+      journalLineCount: sum((journal) => journal.lines.length),
+      revenueLineCount: sum((journal) => journal.revenueLineCount),
+      accountCount: sum((journal) => journal.accountCount),
+    },
+    journals: journals.map(({ file, journal }) => ({
+      batchType: file.batchType,
+      fileName: file.fileName,
+      journalName: journal.journalName,
+      effectiveDate: journal.effectiveDate,
+      debitTotal: formatCents(journal.debitTotalCents),
+      creditTotal: formatCents(journal.creditTotalCents),
+      lines: journal.lines.map((line) => ({
+        lineNumber: line.lineNumber,
+        account: line.account,
+        debit: line.side === "D" ? formatCents(line.amountCents) : null,
+        credit: line.side === "C" ? formatCents(line.amountCents) : null,
+        description: line.description,
+        revenueLineCount: line.revenueLineCount,
+      })),
+    })),
+  };
+}
+export type JournalDetail = NonNullable<Awaited<ReturnType<typeof journalDetail>>>;
 
 /** The journal's manifest (written last, beside its files; what each file holds and its SHA-256). */
 export const MANIFEST = "manifest.json";
@@ -154,8 +209,22 @@ export async function journalFile(db: Db, bucket: R2Bucket, batchId: number, nam
   return { batch, stored, fileName: downloadName(batch, name, stored.key), object };
 }
 
-export function feedbackSummary(row: LedgerFeedbackFile) {
-  const outcome = storedOutcome(row);
+/** A feedback outcome's batches with the partner's name beside its number. */
+export function withPartnerNames<T extends { batches: BatchOutcome[] }>(outcome: T, names: Map<string, string>) {
+  return {
+    ...outcome,
+    batches: outcome.batches.map((batch) => ({ ...batch, partnerName: names.get(batch.pbcRefNumber) ?? null })),
+  };
+}
+export type NamedFeedbackOutcome = ReturnType<typeof withPartnerNames<FeedbackOutcome>>;
+
+/** What the ledger's file did, as finance staff read it (partners named). */
+export async function namedOutcome(db: Db, outcome: FeedbackOutcome): Promise<NamedFeedbackOutcome> {
+  return withPartnerNames(outcome, await partnerNames(db));
+}
+
+export function feedbackSummary(row: LedgerFeedbackFile, names: Map<string, string> = new Map()) {
+  const outcome = withPartnerNames(storedOutcome(row), names);
   return {
     id: row.id,
     fileName: row.fileName,
@@ -174,12 +243,13 @@ export function feedbackSummary(row: LedgerFeedbackFile) {
 }
 
 export async function listFeedback(db: Db, limit: number) {
-  return (await listFeedbackFiles(db, limit)).map(feedbackSummary);
+  const [rows, names] = await Promise.all([listFeedbackFiles(db, limit), partnerNames(db)]);
+  return rows.map((row) => feedbackSummary(row, names));
 }
 
 export async function findFeedback(db: Db, id: number) {
   const row = Number.isSafeInteger(id) ? await findFeedbackFile(db, id) : undefined;
-  return row ? feedbackSummary(row) : null;
+  return row ? feedbackSummary(row, await partnerNames(db)) : null;
 }
 
 /** The most lines "Needs attention" lists at once (oldest beyond it appear as the newest are fixed). */
@@ -191,11 +261,10 @@ export const REJECTS_SHOWN = 500;
  * revenue update corrects it and it is posted again.
  */
 export async function rejectedLines(db: Db, filter: { partner?: string } = {}) {
-  const [lines, partners] = await Promise.all([
+  const [lines, names] = await Promise.all([
     listRejectedLines(db, { ...(filter.partner ? { pbcRefNumber: filter.partner } : {}), limit: REJECTS_SHOWN }),
-    listPartners(db),
+    partnerNames(db),
   ]);
-  const names = new Map(partners.map((p) => [p.pbcRefNumber, p.name]));
   return lines.map((line) => ({
     pbcRefNumber: line.pbcRefNumber,
     partnerName: names.get(line.pbcRefNumber) ?? null,

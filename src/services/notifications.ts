@@ -43,6 +43,11 @@ export interface PaymentSubject {
   transactionId: number;
   /** For outcomes of one attempt (declined, cancelled, expired): each attempt reports once. */
   attemptId?: number;
+  /**
+   * For payment.declined: the payment's decline number. With retry in place one attempt is declined
+   * again after "Try another card", and every decline is reported (once each).
+   */
+  decline?: number;
 }
 
 export interface RefundSubject {
@@ -116,7 +121,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   };
   return {
     payment(type, subject) {
-      const key = subject.attemptId !== undefined ? `${type}:attempt:${subject.attemptId}` : `${type}:${subject.transactionId}`;
+      const key =
+        subject.attemptId === undefined
+          ? `${type}:${subject.transactionId}`
+          : `${type}:attempt:${subject.attemptId}${subject.decline === undefined ? "" : `:decline:${subject.decline}`}`;
       return mark(
         insertEventQuery(
           {

@@ -34,6 +34,7 @@ import { renderRefundDetailHeader, renderRefundDetailRow } from "../domain/refun
 import { buildReversalJournal } from "../domain/refundJournal.ts";
 import {
   Budget,
+  cardBrandName,
   ensureFeederFiles,
   type FeederFileKind,
   type GlPostingDeps,
@@ -136,7 +137,8 @@ async function postRefundBatch(deps: GlPostingDeps, batch: JournalBatch, budget:
   for (;;) {
     budget.spend();
     const rows = await refundBatchDetailPage(db, batch.id, after, DETAIL_PAGE);
-    for (const row of rows) detail += renderRefundDetailRow(batch.glDate, batch.pbcRefNumber, row);
+    for (const row of rows)
+      detail += renderRefundDetailRow(batch.glDate, batch.pbcRefNumber, { ...row, cardBrand: cardBrandName(row.cardType) });
     const last = rows[rows.length - 1];
     if (!last || rows.length < DETAIL_PAGE) break;
     after = last.id;

@@ -4,9 +4,10 @@ import {
   cutoffInstant,
   effectiveGlDate,
   fiscalYear,
-  formatPacificDateTime,
+  formatPacificTime,
   isValidDate,
   pacificDate,
+  toPacific,
 } from "../../src/domain/businessTime.ts";
 
 // Instants are written in UTC. Pacific is UTC-8 in winter (PST) and UTC-7 in summer (PDT). The cases
@@ -86,15 +87,31 @@ describe("business dates", () => {
   });
 });
 
-describe("formatPacificDateTime: what staff read", () => {
-  it("writes Pacific wall-clock time with its zone, from a stored ISO time or a Date", () => {
-    expect(formatPacificDateTime("2026-01-15T01:05:09.000Z")).toBe("2026-01-14 17:05:09 PST");
-    expect(formatPacificDateTime(new Date("2025-07-15T23:00:00Z"))).toBe("2025-07-15 16:00:00 PDT");
-    // Midnight is 00, not 24.
-    expect(formatPacificDateTime("2025-11-29T08:00:00Z")).toBe("2025-11-29 00:00:00 PST");
+describe("Pacific times for people (formatPacificTime)", () => {
+  it("shows the Pacific wall clock with its zone, to the minute or the second", () => {
+    expect(formatPacificTime(new Date("2026-01-16T01:05:09Z"))).toBe("2026-01-15 17:05 PST");
+    expect(formatPacificTime("2026-01-16T01:05:09.123Z", { seconds: true })).toBe("2026-01-15 17:05:09 PST");
+    expect(formatPacificTime("2025-07-15T22:59:59Z")).toBe("2025-07-15 15:59 PDT");
   });
 
-  it("refuses what is not a time instead of printing Invalid Date", () => {
-    expect(() => formatPacificDateTime("yesterday")).toThrow(RangeError);
+  it("follows the runtime's zone name and offset on both sides of a change, in the same hour's cache", () => {
+    // 2 November 2025: 01:59:59 PDT, then 01:00 PST (09:00 UTC).
+    expect(formatPacificTime("2025-11-02T08:59:59Z", { seconds: true })).toBe("2025-11-02 01:59:59 PDT");
+    expect(formatPacificTime("2025-11-02T09:00:00Z", { seconds: true })).toBe("2025-11-02 01:00:00 PST");
+    expect(formatPacificTime("2025-11-02T09:30:00Z")).toBe("2025-11-02 01:30 PST");
+    // What the runtime says for any instant: the same wall clock and zone name as Intl's own.
+    for (const iso of ["2026-03-08T09:59:00Z", "2026-03-08T10:00:00Z", "2026-11-30T12:00:00Z", "2027-01-15T12:00:00Z"]) {
+      const local = toPacific(new Date(iso));
+      const name = new Intl.DateTimeFormat("en-US", { timeZone: "America/Vancouver", timeZoneName: "short" })
+        .formatToParts(new Date(iso))
+        .find((p) => p.type === "timeZoneName")?.value;
+      const hh = String(local.hour).padStart(2, "0");
+      const mm = String(local.minute).padStart(2, "0");
+      expect(formatPacificTime(iso)).toBe(`${local.date} ${hh}:${mm} ${name}`);
+    }
+  });
+
+  it("refuses something that is not an instant", () => {
+    expect(() => formatPacificTime("yesterday")).toThrow(RangeError);
   });
 });

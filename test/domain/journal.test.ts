@@ -13,6 +13,7 @@ import {
   DETAIL_CSV_PREAMBLE,
   type DetailRow,
   detailCsvFirstChunk,
+  detailRowWriter,
   renderDetailRows,
   renderJournalCsv,
 } from "../../src/domain/journalCsv.ts";
@@ -169,7 +170,8 @@ describe("buildJournal", () => {
     credits.push({ account: account(99), amountCents: 20, lineCount: 1 });
     const journal = buildJournal(input({ credits }));
     expect(journal.debitTotalCents).toBe(120);
-    expect(renderJournalCsv(journal)).toContain("Total debits,1.20,");
+    // The cash debit line: Debit 1.20, Credit empty.
+    expect(renderJournalCsv(journal)).toContain(",1.20,,");
   });
 
   it("balances for a thousand accounts of one cent each", () => {
@@ -539,47 +541,31 @@ describe("feeder file", () => {
 });
 
 describe("journal CSV", () => {
-  it("starts with a UTF-8 BOM and the header, one row per journal line, then control totals", () => {
+  it("starts with a UTF-8 BOM and the header, then one row per journal line and nothing else", () => {
     const journal = buildJournal(input());
     const csv = renderJournalCsv(journal);
     expect(csv.startsWith("\uFEFFGL date,Partner,Journal,Line,Account,Debit,Credit,Description,Revenue lines\r\n")).toBe(true);
     const rows = parseCsv(csv.slice(1));
     const name = journal.journalName;
-    expect(rows.slice(1, 4)).toEqual([
+    // No blank row, no totals rows: a pivot or SUM over the file counts each amount once.
+    expect(rows.slice(1)).toEqual([
       ["2026-11-20", "Demo Ministry", name, "1", account(1), "", "50.00", "Revenue 2026-11-20 Demo Ministry", "2"],
       ["2026-11-20", "Demo Ministry", name, "2", account(2), "", "123.45", "Revenue 2026-11-20 Demo Ministry", "3"],
       ["2026-11-20", "Demo Ministry", name, "3", CASH, "173.45", "", "Cash clearing 2026-11-20 Demo Ministry", "5"],
     ]);
-    expect(rows[4]?.every((cell) => cell === "")).toBe(true);
-    const summary = Object.fromEntries(rows.slice(5).map((row) => [row[0], row[1]]));
-    expect(summary).toEqual({
-      "Total debits": "173.45",
-      "Total credits": "173.45",
-      "Journal lines": "3",
-      "Revenue lines": "5",
-      "Revenue accounts": "2",
-    });
-    // Every row has the header's nine columns, so strict CSV readers accept the file.
-    for (const row of rows) expect(row).toHaveLength(9);
+    expect(csv.endsWith("\r\n")).toBe(true);
   });
 
-  it("control totals agree with the rows above them (property)", () => {
+  it("every row below the header is a journal line: the columns sum to the journal's own totals (property)", () => {
     fc.assert(
       fc.property(creditsArb, (credits) => {
-        const rows = parseCsv(renderJournalCsv(buildJournal(input({ credits }))).slice(1));
-        const lines = rows.slice(
-          1,
-          rows.findIndex((row) => row.every((cell) => cell === "")),
-        );
+        const journal = buildJournal(input({ credits }));
+        const rows = parseCsv(renderJournalCsv(journal).slice(1)).slice(1);
         const cents = (text: string | undefined) => (text ? Math.round(Number(text) * 100) : 0);
-        const debits = lines.reduce((sum, row) => sum + cents(row[5]), 0);
-        const creditsTotal = lines.reduce((sum, row) => sum + cents(row[6]), 0);
-        const summary = Object.fromEntries(rows.slice(lines.length + 2).map((row) => [row[0], row[1] as string]));
-        expect(debits).toBe(creditsTotal);
-        expect(cents(summary["Total debits"])).toBe(debits);
-        expect(cents(summary["Total credits"])).toBe(creditsTotal);
-        expect(Number(summary["Journal lines"])).toBe(lines.length);
-        expect(Number(summary["Revenue accounts"])).toBe(credits.length);
+        expect(rows).toHaveLength(journal.lines.length);
+        for (const row of rows) expect(row[3]).toMatch(/^\d+$/);
+        expect(rows.reduce((sum, row) => sum + cents(row[5]), 0)).toBe(journal.debitTotalCents);
+        expect(rows.reduce((sum, row) => sum + cents(row[6]), 0)).toBe(journal.creditTotalCents);
       }),
       { numRuns: 50 },
     );
@@ -616,12 +602,31 @@ describe("detail CSV", () => {
     amountCents: 12_345,
     trnOrderId: "10000001",
     paidAt: "2026-11-20T18:30:00.000Z",
+    cardBrand: "Visa",
+    cardLastFour: "1234",
+    authCode: "TEST",
+    paidAtPacific: "2026-11-20 10:30:00 PST",
+    description: "Licence renewal",
     ...overrides,
   });
 
   it("has one header with the reconciliation columns, and only the preamble carries the BOM", () => {
     expect(parseCsv(DETAIL_CSV_HEADER)).toEqual([
-      ["GL date", "pbcRefNumber", "pbcTxnNumber", "Line", "Revenue account", "Amount", "trnOrderId", "Paid at"],
+      [
+        "GL date",
+        "pbcRefNumber",
+        "pbcTxnNumber",
+        "Line",
+        "Revenue account",
+        "Amount",
+        "trnOrderId",
+        "Paid at",
+        "Card brand",
+        "Card last four",
+        "Authorisation code",
+        "Paid at (Pacific)",
+        "Description",
+      ],
     ]);
     expect(DETAIL_CSV_HEADER.startsWith("\uFEFF")).toBe(false);
     expect(DETAIL_CSV_PREAMBLE).toBe(`\uFEFF${DETAIL_CSV_HEADER}`);
@@ -651,9 +656,58 @@ describe("detail CSV", () => {
       row({ pbcTxnNumber: "line\nbreak", trnOrderId: "\t9", lineNumber: 3 }),
     ]);
     const rows = parseCsv(text);
-    expect(rows[0]).toEqual(["2026-11-20", "10006", 'A,"B"', "1", account(1), "0.05", "'=1+1", "2026-11-20T18:30:00.000Z"]);
+    expect(rows[0]).toEqual([
+      "2026-11-20",
+      "10006",
+      'A,"B"',
+      "1",
+      account(1),
+      "0.05",
+      "'=1+1",
+      "2026-11-20T18:30:00.000Z",
+      "Visa",
+      "1234",
+      "TEST",
+      "2026-11-20 10:30:00 PST",
+      "Licence renewal",
+    ]);
     expect(rows[1]?.slice(2, 7)).toEqual(["'-42", "2", account(1), "1000000.00", "'@cmd"]);
     expect(rows[2]?.[2]).toBe("line\nbreak");
     expect(rows[2]?.[6]).toBe("'\t9");
+  });
+
+  it.each(['=HYPERLINK("http://evil")', "+1+2", "-2+3", "@SUM(A1)", "\tTab", "\rCR"])(
+    "shows a partner's description starting %j as text, not a formula, in both the writer and the renderer",
+    (description) => {
+      const rows = parseCsv(renderDetailRows([row({ description, authCode: description })]));
+      expect(rows[0]?.[12]).toBe(`'${description}`);
+      expect(rows[0]?.[10]).toBe(`'${description}`);
+      const write = detailRowWriter("2026-11-20", "10006");
+      const out = new Uint8Array(4096);
+      const r = row({ description });
+      const end = write(
+        out,
+        0,
+        r.pbcTxnNumber,
+        r.lineNumber,
+        r.revenueAccount,
+        r.amountCents,
+        r.trnOrderId,
+        r.paidAt,
+        r.cardBrand,
+        r.cardLastFour,
+        r.authCode,
+        r.paidAtPacific,
+        r.description,
+      );
+      expect(parseCsv(new TextDecoder().decode(out.subarray(0, end)))[0]?.[12]).toBe(`'${description}`);
+    },
+  );
+
+  it("keeps a description with commas, quotes, line breaks and accents in one cell, as the partner sent it", () => {
+    const description = 'Permis, "forêt"\r\nligne 2';
+    const rows = parseCsv(renderDetailRows([row({ description })]));
+    expect(rows[0]?.[12]).toBe(description);
+    expect(rows[0]).toHaveLength(13);
   });
 });

@@ -3,11 +3,13 @@
 /**
  * What a leaked card number looks like: 13-19 digits (optionally grouped by spaces or dashes) that
  * pass Luhn and start like a card (2-6), standing alone rather than inside a longer token: digests,
- * base64 tokens and transaction numbers like T00000A3F1700000000000 are not card numbers.
+ * base64 tokens and transaction numbers like T00000A3F1700000000000 are not card numbers, nor is
+ * the UTC time stamp that ends a ledger file's name (INBOX.F3535.20261202013904: 14 digits that
+ * pass Luhn one time in ten).
  */
 export function findCardNumbers(text: string): string[] {
   const found: string[] = [];
-  for (const match of text.matchAll(/(?<![0-9A-Za-z])[2-6]\d{3}(?:[ -]?\d){9,15}(?![0-9A-Za-z])/g)) {
+  for (const match of text.matchAll(/(?<![0-9A-Za-z])(?<!\.F\d{4}\.)[2-6]\d{3}(?:[ -]?\d){9,15}(?![0-9A-Za-z])/g)) {
     const digits = match[0].replace(/[ -]/g, "");
     if (digits.length < 13 || digits.length > 19) continue;
     let sum = 0;

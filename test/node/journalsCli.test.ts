@@ -4,7 +4,7 @@
  * `journals make-feedback` (rejecting one line), process it with `journals feedback`, and send the
  * same file again. The CLI runs as a separate process against `wrangler dev` on loopback.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -124,5 +124,48 @@ describe("journals CLI: the ledger round trip on a local portal", () => {
     const bad = await journals(["feedback", join(ROOT, "package.json")], portal);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("not a ledger file");
+  });
+
+  it("names the partner beside its number in list and rejects, and downloads the manifest with --file manifest.json", async () => {
+    // After the round trip above: the journal is posted and its line 2 rejected by the ledger.
+    const list = await journals(["list"], portal);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain("10006 Demo Ministry");
+    const [journal] = JSON.parse((await journals(["list", "--json"], portal)).stdout) as Array<{
+      id: number;
+      sequence: number;
+      partnerName: string;
+    }>;
+    expect(journal?.partnerName).toBe("Demo Ministry");
+
+    const rejects = await journals(["rejects"], portal);
+    expect(rejects.code, rejects.stderr).toBe(0);
+    expect(rejects.stdout).toContain("10006 Demo Ministry");
+    expect(rejects.stdout).toContain("1117: Distribution ACK is invalid");
+
+    const help = await journals(["download", "--help"], portal);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("manifest.json");
+
+    const out = tempDir("paybc-ledger-manifest-");
+    const got = await journals(["download", "--id", String(journal?.id), "--file", "manifest.json", "--out", out], portal);
+    expect(got.code, got.stderr).toBe(0);
+    const name = `manifest-${glDate}-10006-${journal?.sequence}.json`;
+    const path = join(out, `${glDate}-10006-${String(journal?.sequence).padStart(3, "0")}`, name);
+    expect(got.stdout).toContain(`${path}  `);
+    expect(got.stdout).toContain("verified");
+    // The control totals are in the manifest: one payment of 100.00 in two revenue lines.
+    expect(JSON.parse(readFileSync(path, "utf8"))).toMatchObject({
+      pbcRefNumber: "10006",
+      partnerName: "Demo Ministry",
+      revenueLineCount: 2,
+      debitTotal: "100.00",
+      creditTotal: "100.00",
+    });
+
+    const wrong = await journals(["download", "--id", String(journal?.id), "--file", "totals.csv", "--out", out], portal);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("no totals.csv for journal");
+    expect(wrong.stderr).toContain("manifest.json");
   });
 });

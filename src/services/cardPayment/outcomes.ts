@@ -121,10 +121,12 @@ async function recordDecline(
     transitionAttemptQuery(db, attempt.id, lock ? TRANSITIONS.lock : TRANSITIONS.decline, now, result.message),
     recordEventQuery(db, event(context, "declined", { trnOrderId: result.trnOrderId, cardType: result.cardType }), now),
     ...(lock ? [recordEventQuery(db, event(context, "locked", { declines: transaction.declineCount + 1 }), now)] : []),
+    // Every decline is reported, also the second one of an attempt retried in place (docs/OPERATIONS.md).
     deps.notify.payment("payment.declined", {
       pbcRefNumber: transaction.pbcRefNumber,
       transactionId: transaction.id,
       attemptId: attempt.id,
+      decline: transaction.declineCount + 1,
     }),
     ...(location ? deliveryQueries(deps, updated, outcome) : []),
     deps.audit.statement(lock ? "payment.locked" : "payment.declined", "failure", {
