@@ -12,9 +12,7 @@ import { listRuns } from "../src/db/archive.ts";
 import { auditActions, queryAudit } from "../src/db/auditLog.ts";
 import { runBatch } from "../src/db/batch.ts";
 import type { Db } from "../src/db/client.ts";
-import { listEvents } from "../src/db/paymentEvents.ts";
-import { refundsOfTransaction, repostRejectedRefundLinesQuery } from "../src/db/refunds.ts";
-import { listLines } from "../src/db/revenueLines.ts";
+import { repostRejectedRefundLinesQuery } from "../src/db/refunds.ts";
 import { findTransaction } from "../src/db/transactions.ts";
 import { formatCents } from "../src/domain/money.ts";
 import { centsFromAmount } from "../src/domain/refund.ts";
@@ -23,26 +21,32 @@ import { createProcessor } from "../src/processor/index.ts";
 import { previewArchive, readArchivedPayment, runArchive } from "../src/services/archive.ts";
 import { auditRecorder } from "../src/services/audit.ts";
 import { createNotifier } from "../src/services/notifications.ts";
+import { paymentHistory } from "../src/services/paymentHistory.ts";
 import { reconcileSandbox } from "../src/services/reconciliation.ts";
 import { requestRefund } from "../src/services/refunds.ts";
 import { listDeliveries } from "../src/services/webhookConfig.ts";
 import { type CommandSpec, exit, type Output, runCli, str, UsageError, type Values } from "./lib/cli.ts";
 import { DATABASE_OPTIONS, databaseTarget, withDatabase } from "./lib/database.ts";
+import { paymentHistoryText } from "./support/paymentText.ts";
 
 interface SupportCommand extends CommandSpec {
   run: (db: Db, values: Values, env: Env) => Promise<Output>;
 }
 
-const cents = (value: number) => (value / 100).toFixed(2);
-
 const payment: SupportCommand = {
-  summary: "a payment's state, revenue lines and every step of its lifecycle",
+  summary: "a payment's state, GL posting, refunds, partner notifications, receipt email and every step of its lifecycle",
   usage: "payment --ref N --txn PBC_TXN_NUMBER",
   options: {
     ref: { type: "string", value: "N", help: "the partner's PayBC reference number (pbcRefNumber)" },
     txn: { type: "string", value: "PBC_TXN_NUMBER", help: "the partner's transaction number" },
   },
   required: ["ref", "txn"],
+  notes: [
+    "Shows, for each revenue and refund line, the journal it was posted in (the ID of `npm run journals -- list`,",
+    "the ledger's journal name, the feeder file and the download names), when the ledger answered, and when the",
+    "payment became CMPLT; each notification with every delivery attempt; the receipt email (the address masked,",
+    "and only until it is sent). Times in Pacific (PST/PDT); --json gives the same facts with ISO UTC times.",
+  ],
   async run(db, values, env) {
     const ref = str(values, "ref") as string;
     const txnNumber = str(values, "txn") as string;
@@ -52,30 +56,8 @@ const payment: SupportCommand = {
       if (archived) return archivedPayment(archived);
       throw new UsageError(`no payment ${txnNumber} for partner ${ref}: the portal never received a valid request for it`);
     }
-    const lines = await listLines(db, txn.id);
-    const refunds = await refundsOfTransaction(db, txn.id);
-    const events = await listEvents(db, txn.id);
-    const text = [
-      `Payment ${txn.pbcTxnNumber} (partner ${txn.pbcRefNumber}): ${txn.paymentStatus}`,
-      `  amount ${cents(txn.trnAmountCents)} CAD, trnDate ${txn.trnDate}, GL date ${txn.glDate}`,
-      `  processor order id ${txn.trnOrderId ?? "-"}, auth code ${txn.paymentAuthCode ?? "-"}, card ${txn.cardType ?? "-"} ending ${txn.cardLastFour ?? "-"}, paid at ${txn.paidAt ?? "-"}`,
-      `  authorisation in progress: ${txn.authorisingAttemptId === null ? "no" : `yes (attempt ${txn.authorisingAttemptId})`}, declines ${txn.declineCount}`,
-      "Revenue lines:",
-      ...lines.map(
-        (l) =>
-          `  ${l.lineNumber}  ${l.revenueAccount}  ${cents(l.revenueAmountCents)}  ${l.glStatus}${l.glErrorMessage ? ` (${l.glErrorMessage})` : ""}`,
-      ),
-      "Refunds:",
-      ...refunds.refunds.map(
-        (r) =>
-          `  ${r.createdAt}  ${r.externalId}  ${cents(r.amountCents)}  ${r.status}${r.method ? ` (${r.method})` : ""}  by ${r.requestedBy}${r.reason ? `: ${r.reason}` : ""}`,
-      ),
-      "Lifecycle:",
-      ...events.map(
-        (e) => `  ${e.createdAt}  attempt ${e.attemptNumber ?? "-"}  ${e.eventType}${e.detail ? `  ${e.detail}` : ""}`,
-      ),
-    ].join("\n");
-    return { json: { transaction: txn, revenue: lines, refunds: refunds.refunds, refundLines: refunds.lines, events }, text };
+    const history = await paymentHistory(db, txn, new Date());
+    return { json: history, text: paymentHistoryText(history) };
   },
 };
 
@@ -85,17 +67,17 @@ function archivedPayment({ hit, record }: NonNullable<Awaited<ReturnType<typeof 
   const text = [
     `Payment ${txn.pbcTxnNumber} (partner ${txn.pbcRefNumber}): ${txn.paymentStatus}, ARCHIVED at ${hit.payment.archivedAt}`,
     `  archive object ${hit.run.objectKey} (line ${hit.payment.recordLine}; manifest ${hit.run.manifestKey})`,
-    `  amount ${cents(txn.trnAmountCents)} CAD, trnDate ${txn.trnDate}, GL date ${txn.glDate}`,
+    `  amount ${formatCents(txn.trnAmountCents)} CAD, trnDate ${txn.trnDate}, GL date ${txn.glDate}`,
     `  processor order id ${txn.trnOrderId ?? "-"}, auth code ${txn.paymentAuthCode ?? "-"}, card ${txn.cardType ?? "-"} ending ${txn.cardLastFour ?? "-"}, paid at ${txn.paidAt ?? "-"}`,
     "Revenue lines:",
     ...record.revenueLines.map(
       (l) =>
-        `  ${l.lineNumber}  ${l.revenueAccount}  ${cents(l.revenueAmountCents)}  ${l.glStatus}${l.glErrorMessage ? ` (${l.glErrorMessage})` : ""}`,
+        `  ${l.lineNumber}  ${l.revenueAccount}  ${formatCents(l.revenueAmountCents)}  ${l.glStatus}${l.glErrorMessage ? ` (${l.glErrorMessage})` : ""}`,
     ),
     "Refunds:",
     ...record.refunds.map(
       (r) =>
-        `  ${r.createdAt}  ${r.externalId}  ${cents(r.amountCents)}  ${r.status}${r.method ? ` (${r.method})` : ""}  by ${r.requestedBy}${r.reason ? `: ${r.reason}` : ""}`,
+        `  ${r.createdAt}  ${r.externalId}  ${formatCents(r.amountCents)}  ${r.status}${r.method ? ` (${r.method})` : ""}  by ${r.requestedBy}${r.reason ? `: ${r.reason}` : ""}`,
     ),
     "Partner notifications:",
     ...record.webhooks.map((w) => `  ${w.occurredAt}  ${w.eventType}  ${w.status}  attempts ${w.attempts}`),
@@ -137,7 +119,7 @@ const archive: SupportCommand = {
             .map(
               (r) =>
                 `${r.createdAt}  ${r.kind.padEnd(8)}  ${r.partitionMonth}  ${r.status.padEnd(9)}  records ${r.recordCount ?? "-"}  deleted ${r.deletedCount}` +
-                `${r.kind === "payments" && r.totalCents !== null ? `  total ${cents(r.totalCents)}` : ""}  ${r.objectKey}`,
+                `${r.kind === "payments" && r.totalCents !== null ? `  total ${formatCents(r.totalCents)}` : ""}  ${r.objectKey}`,
             )
             .join("\n")
         : "No archive runs.";

@@ -3,7 +3,6 @@
  * /ords/cas). Handlers are thin: they translate HTTP to services/partnerApi.ts and back.
  */
 
-import type { z } from "@hono/zod-openapi";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { basicCredentials, bearerToken } from "../http/credentials.ts";
@@ -23,10 +22,7 @@ import {
 import { documentD1Bookmark } from "./d1BookmarkDocs.ts";
 import { registerRefundRoutes } from "./refunds.ts";
 import { getPaymentRoute, searchPaymentsRoute, tokenRoute, updateRevenueRoute } from "./routes.ts";
-import { type Payment, type PaymentSearch, REVENUE_LINE_KEYS } from "./schemas.ts";
-
-// The service builds bodies from the database's types; the schema narrows them (tests check real bodies against it).
-type PaymentBody = z.infer<typeof Payment>;
+import { REVENUE_LINE_KEYS } from "./schemas.ts";
 
 /** The partner the bearer token authenticated, set before any body is read or validated. */
 export type ApiEnv = AppEnv & { Variables: AppEnv["Variables"] & { partner: Extract<AuthResult, { ok: true }> } };
@@ -151,7 +147,7 @@ export function createPartnerApi() {
     const { pbcRefNumber, pbcTxnNumber } = c.req.valid("param");
     const payment = await queryPayment(d, auth, pbcRefNumber, pbcTxnNumber, c.req.valid("query").keys);
     if (!payment) return c.json(NOT_FOUND, 404);
-    return c.json(payment as PaymentBody, 200);
+    return c.json(payment, 200);
   });
 
   api.openapi(updateRevenueRoute, async (c) => {
@@ -159,17 +155,13 @@ export function createPartnerApi() {
     const auth = c.get("partner");
     const { pbcRefNumber, pbcTxnNumber } = c.req.valid("param");
     const { revenue } = c.req.valid("json");
-    // The schema let each line through in exactly one key style; the service takes camelCase.
-    const lowerKeys = revenue.some((line) => line.revenueaccount !== undefined);
-    const lines = revenue.map((line) => ({
-      lineNumber: (line.lineNumber ?? line.linenumber) as string | number,
-      revenueAccount: (line.revenueAccount ?? line.revenueaccount) as string,
-      revenueAmount: (line.revenueAmount ?? line.revenueamount) as string | number,
-    }));
+    // The schema let each line through in exactly one key style, given here with camelCase keys.
+    const lowerKeys = revenue.some((line) => line.keyStyle === "lower");
+    const lines = revenue.map(({ lineNumber, revenueAccount, revenueAmount }) => ({ lineNumber, revenueAccount, revenueAmount }));
     const result = await updateRevenue(d, auth, pbcRefNumber, pbcTxnNumber, lines, c.req.valid("query").keys);
     switch (result.kind) {
       case "updated":
-        return c.json(result.payment as PaymentBody, 200);
+        return c.json(result.payment, 200);
       case "not-found":
         return c.json(NOT_FOUND, 404);
       case "conflict":
@@ -208,7 +200,7 @@ export function createPartnerApi() {
       result.style === "camel"
         ? { payments: result.payments, nextCursor: result.nextCursor }
         : { payments: result.payments, nextcursor: result.nextCursor };
-    return c.json(body as z.infer<typeof PaymentSearch>, 200);
+    return c.json(body, 200);
   });
 
   registerRefundRoutes(api);

@@ -52,6 +52,28 @@ export const RefundRequestBody = z
     },
   });
 
+/** The one refund example of the docs (the resource, the list, the 201 and 202 answers). */
+const REFUND_EXAMPLE = {
+  refundId: "rf_Yk3vQm0sZ1d8TqW2xA7c",
+  pbcRefNumber: "10006",
+  pbcTxnNumber: "EZ000101",
+  status: "APPROVED",
+  amount: "25.00",
+  method: "return",
+  message: "Approved",
+  reason: "Duplicate application",
+  refundDate: "2026-11-24",
+  glDate: "2026-11-24",
+  lines: [{ lineNumber: "2", amount: "25.00", refundGlStatus: "PAID" }],
+  createdAt: "2026-11-24T18:02:11.000Z",
+  settledAt: "2026-11-24T18:02:12.000Z",
+} satisfies RefundResource;
+
+const REFUND_LIST_EXAMPLE = {
+  refundSummary: { status: "partial", amountAvailable: "75.00", amountRefunded: "25.00" },
+  refunds: [REFUND_EXAMPLE],
+};
+
 export const RefundBody = z
   .object({
     refundId: z.string(),
@@ -71,23 +93,7 @@ export const RefundBody = z
     createdAt: z.string(),
     settledAt: z.string().nullable(),
   })
-  .openapi("Refund", {
-    example: {
-      refundId: "rf_Yk3vQm0sZ1d8TqW2xA7c",
-      pbcRefNumber: "10006",
-      pbcTxnNumber: "EZ000101",
-      status: "APPROVED",
-      amount: "25.00",
-      method: "return",
-      message: "Approved",
-      reason: "Duplicate application",
-      refundDate: "2026-11-24",
-      glDate: "2026-11-24",
-      lines: [{ lineNumber: "2", amount: "25.00", refundGlStatus: "PAID" }],
-      createdAt: "2026-11-24T18:02:11.000Z",
-      settledAt: "2026-11-24T18:02:12.000Z",
-    },
-  });
+  .openapi("Refund", { example: REFUND_EXAMPLE });
 
 const RefundSummaryBody = z.object({
   status: z.enum(["available", "partial", "full", "pending", "unavailable"]),
@@ -96,26 +102,7 @@ const RefundSummaryBody = z.object({
 });
 
 export const RefundListBody = z.object({ refundSummary: RefundSummaryBody, refunds: z.array(RefundBody) }).openapi("RefundList", {
-  example: {
-    refundSummary: { status: "partial", amountAvailable: "75.00", amountRefunded: "25.00" },
-    refunds: [
-      {
-        refundId: "rf_Yk3vQm0sZ1d8TqW2xA7c",
-        pbcRefNumber: "10006",
-        pbcTxnNumber: "EZ000101",
-        status: "APPROVED",
-        amount: "25.00",
-        method: "return",
-        message: "Approved",
-        reason: null,
-        refundDate: "2026-11-24",
-        glDate: "2026-11-24",
-        lines: [{ lineNumber: "2", amount: "25.00", refundGlStatus: "CMPLT" }],
-        createdAt: "2026-11-24T18:02:11.000Z",
-        settledAt: "2026-11-24T18:02:12.000Z",
-      },
-    ],
-  },
+  example: REFUND_LIST_EXAMPLE,
 });
 
 const StaleError = z
@@ -146,21 +133,6 @@ const json = <T>(schema: T, description: string, example: unknown) => ({
   content: { "application/json": { schema, example } },
   description,
 });
-const REFUND_EXAMPLE = {
-  refundId: "rf_Yk3vQm0sZ1d8TqW2xA7c",
-  pbcRefNumber: "10006",
-  pbcTxnNumber: "EZ000101",
-  status: "APPROVED",
-  amount: "25.00",
-  method: "return",
-  message: "Approved",
-  reason: "Duplicate application",
-  refundDate: "2026-11-24",
-  glDate: "2026-11-24",
-  lines: [{ lineNumber: "2", amount: "25.00", refundGlStatus: "PAID" }],
-  createdAt: "2026-11-24T18:02:11.000Z",
-  settledAt: "2026-11-24T18:02:12.000Z",
-};
 const errorExample = (error: string, message: string) => ({ error, message });
 const UNAUTHORIZED_EXAMPLE = errorExample("invalid_token", "The access token is invalid or has expired");
 const NOT_FOUND_EXAMPLE = errorExample("not_found", "No payment with this pbcRefNumber and pbcTxnNumber");
@@ -218,10 +190,7 @@ export const listRefundsRoute = createRoute({
   security: [{ oauth2: [] }],
   request: { params: PaymentPathParams },
   responses: {
-    200: json(RefundListBody, "The refunds, oldest first, and what is left to refund", {
-      refundSummary: { status: "partial", amountAvailable: "75.00", amountRefunded: "25.00" },
-      refunds: [REFUND_EXAMPLE],
-    }),
+    200: json(RefundListBody, "The refunds, oldest first, and what is left to refund", REFUND_LIST_EXAMPLE),
     401: json(ApiError, "No bearer token, or an invalid or expired one", UNAUTHORIZED_EXAMPLE),
     404: json(ApiError, "No such payment for this partner", NOT_FOUND_EXAMPLE),
   },

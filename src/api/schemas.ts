@@ -313,7 +313,8 @@ const RevenueUpdateLine = z
     revenueamount: stringOrNumber.optional().openapi({ description: "revenueAmount, lower-case style" }),
   })
   .strict()
-  .superRefine((line, context) => {
+  // Checked and given to the handler in one shape (camelCase keys, and the style the partner used).
+  .transform((line, context) => {
     // One key style per line: the error names the key expected in the style the line uses.
     const lower = REVENUE_LINE_KEYS.some(([, low]) => line[low] !== undefined);
     const camel = REVENUE_LINE_KEYS.some(([cam]) => line[cam] !== undefined);
@@ -323,13 +324,18 @@ const RevenueUpdateLine = z
         message:
           "Use one key style per line: lineNumber, revenueAccount, revenueAmount or linenumber, revenueaccount, revenueamount",
       });
-      return;
+      return z.NEVER;
     }
     for (const [cam, low] of REVENUE_LINE_KEYS) {
       const expected = lower ? low : cam;
       if (line[expected] === undefined)
         context.addIssue({ code: "custom", path: [expected], message: `Required: expected the key "${expected}"` });
     }
+    const lineNumber = lower ? line.linenumber : line.lineNumber;
+    const revenueAccount = lower ? line.revenueaccount : line.revenueAccount;
+    const revenueAmount = lower ? line.revenueamount : line.revenueAmount;
+    if (lineNumber === undefined || revenueAccount === undefined || revenueAmount === undefined) return z.NEVER;
+    return { keyStyle: lower ? ("lower" as const) : ("camel" as const), lineNumber, revenueAccount, revenueAmount };
   })
   .openapi({
     description:

@@ -14,7 +14,7 @@ export const SCRIPT_INVENTORY: InventoriedScript[] = [
     path: "/public/assets/card.js",
     purpose:
       "Card page convenience: the server's own card checks (bundled from domain/card.ts by scripts/build-browser.ts), double-submit guard",
-    sha256: "c30eaa2245f3c2c80b4a33dc438125e936d5a84fcc94ba53b47107cf2dcdd539",
+    sha256: "57fa01b0d6c6f2f25653e22295a1bcd6b657f69625d627498847fc1ceb0e49d4",
   },
   {
     path: "/public/assets/waiting.js",

@@ -1,5 +1,5 @@
 /** Owns `journal_batches`: one row per posted journal (partner, GL date, sequence); the D1 record of each file set. */
-import { and, asc, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, lte, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { journalBatches } from "./schema.ts";
 
@@ -37,6 +37,17 @@ export function newestBatchId(pbcRefNumber: string, glDate: string): SQL {
 
 export async function findBatch(db: Db, id: number): Promise<JournalBatch | undefined> {
   return db.select().from(journalBatches).where(eq(journalBatches.id, id)).get();
+}
+
+/** The batches of these ids (a payment's history: the journals its lines went out in). */
+export async function findBatches(db: Db, ids: readonly number[]): Promise<JournalBatch[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(journalBatches)
+    .where(inArray(journalBatches.id, [...ids]))
+    .orderBy(asc(journalBatches.id))
+    .all();
 }
 
 export async function listClaimedBatches(db: Db, limit: number, kind: JournalBatch["kind"] = "revenue"): Promise<JournalBatch[]> {

@@ -1,5 +1,5 @@
 /** Owns `ledger_feedback_files`: every FEEDBACK/ACK file received from the ledger and its outcome. */
-import { asc, desc, eq, sql } from "drizzle-orm";
+import { asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type LedgerFeedbackFile, ledgerFeedbackFiles } from "./schema.ts";
 
@@ -33,6 +33,17 @@ export async function recordFeedbackFile(
 
 export async function findFeedbackFile(db: Db, id: number): Promise<LedgerFeedbackFile | undefined> {
   return db.select().from(ledgerFeedbackFiles).where(eq(ledgerFeedbackFiles.id, id)).get();
+}
+
+/** The feedback files of these ids (what settled a payment's feeder files). */
+export async function findFeedbackFiles(db: Db, ids: readonly number[]): Promise<LedgerFeedbackFile[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(ledgerFeedbackFiles)
+    .where(inArray(ledgerFeedbackFiles.id, [...ids]))
+    .orderBy(asc(ledgerFeedbackFiles.id))
+    .all();
 }
 
 export async function listFeedbackFiles(db: Db, limit: number): Promise<LedgerFeedbackFile[]> {

@@ -53,6 +53,17 @@ export async function findFeederFile(db: Db, id: number): Promise<LedgerFeederFi
   return db.select().from(ledgerFeederFiles).where(eq(ledgerFeederFiles.id, id)).get();
 }
 
+/** The feeder files of these ids (a payment's history: the files its lines went out in). */
+export async function findFeederFiles(db: Db, ids: readonly number[]): Promise<LedgerFeederFile[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(ledgerFeederFiles)
+    .where(inArray(ledgerFeederFiles.id, [...ids]))
+    .orderBy(asc(ledgerFeederFiles.id))
+    .all();
+}
+
 /** The newest name used by a feeder number (names sort by their UTC stamp). */
 export async function newestFeederFileName(db: Db, feederNumber: string): Promise<string | null> {
   const row = await db

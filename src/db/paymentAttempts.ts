@@ -1,7 +1,7 @@
 /** Owns `payment_attempts`: one card-page visit, reached through a single-use link bound to one browser. */
-import { and, desc, eq, inArray, lt, max, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, lt, max, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import { AWAITING_OUTCOME, CLOSABLE, TRANSITIONS, type Transition } from "../domain/paymentAttempt.ts";
+import { AWAITING_OUTCOME, CLOSABLE, REPORTED, TRANSITIONS, type Transition } from "../domain/paymentAttempt.ts";
 import type { Db } from "./client.ts";
 import { type AttemptState, type PaymentAttempt, paymentAttempts } from "./schema.ts";
 import type { PageIds } from "./transactions.ts";
@@ -183,6 +183,21 @@ export async function findReceiptRequest(db: Db, attemptId: number) {
     .get();
 }
 
+/** The receipt requests of a payment's attempts, oldest first (the address only while it is still held). */
+export async function receiptRequestsOfTransaction(db: Db, transactionId: number) {
+  return db
+    .select({
+      attemptNumber: paymentAttempts.attemptNumber,
+      email: paymentAttempts.receiptEmail,
+      status: paymentAttempts.receiptStatus,
+      updatedAt: paymentAttempts.receiptUpdatedAt,
+    })
+    .from(paymentAttempts)
+    .where(and(eq(paymentAttempts.transactionId, transactionId), isNotNull(paymentAttempts.receiptStatus)))
+    .orderBy(asc(paymentAttempts.attemptNumber))
+    .all();
+}
+
 /** The receipt's final state: the address is erased in the same statement. Returns whether this call made it. */
 export async function finishReceipt(
   db: Db,
@@ -238,9 +253,8 @@ export async function eraseUnusableReceiptAddresses(db: Db, now: Date, approvedB
   return result.meta.changes ?? 0;
 }
 
-/** The attempt outcomes a partner is shown as the payment's last attempt (never SUPERSEDED, OPEN, ...). */
-export const REPORTED_ATTEMPT_STATES = ["APPROVED", "DECLINED", "CANCELLED", "EXPIRED", "LOCKED"] as const;
-export type ReportedAttemptState = (typeof REPORTED_ATTEMPT_STATES)[number];
+/** The attempt outcomes a partner is shown as the payment's last attempt (domain/paymentAttempt.ts REPORTED). */
+export const REPORTED_ATTEMPT_STATES = REPORTED;
 
 /** The newest attempt with an outcome, of the transaction named by `transactionIdSql` (batched with its read). */
 export function lastAttemptOutcomeQuery(db: Db, transactionIdSql: SQL) {

@@ -88,7 +88,8 @@ export const transactions = sqliteTable(
     description: text("description").notNull(),
     trnAmountCents: integer("trn_amount_cents").notNull(),
     paymentMethod: text("payment_method", { enum: ["CC", "VI"] }).notNull(),
-    currency: text("currency").notNull(),
+    /** Only CAD is accepted (domain/directSaleRequest.ts). */
+    currency: text("currency", { enum: ["CAD"] }).notNull(),
     redirectUri: text("redirect_uri").notNull(),
     ref1: text("ref1").notNull().default(""),
     ref2: text("ref2").notNull().default(""),

@@ -3,7 +3,7 @@
  * written inside the caller's batch (the state change and its event commit together); a queue
  * message carries only the row id and its generation.
  */
-import { and, desc, eq, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { type OutboxRow, webhookOutbox } from "./schema.ts";
 
@@ -191,5 +191,15 @@ export async function recentDeliveries(db: Db, filter: { pbcRefNumber?: string; 
     .where(conditions.length ? and(...conditions) : undefined)
     .orderBy(desc(webhookOutbox.id))
     .limit(limit)
+    .all();
+}
+
+/** Every event about one payment (its refunds' too), oldest first. */
+export async function outboxRowsOfTransaction(db: Db, transactionId: number): Promise<OutboxRow[]> {
+  return db
+    .select()
+    .from(webhookOutbox)
+    .where(eq(webhookOutbox.transactionId, transactionId))
+    .orderBy(asc(webhookOutbox.id))
     .all();
 }

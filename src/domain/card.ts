@@ -7,12 +7,17 @@
 export type CardBrand = "visa" | "mastercard" | "amex" | "discover";
 
 /** Card type codes returned to partners. */
-export const CARD_TYPE_CODE: Record<CardBrand, string> = {
+export const CARD_TYPE_CODE = {
   visa: "VI",
   mastercard: "MC",
   amex: "AM",
   discover: "DI",
-};
+} as const satisfies Record<CardBrand, string>;
+export type CardTypeCode = (typeof CARD_TYPE_CODE)[CardBrand];
+
+export function isCardTypeCode(value: string): value is CardTypeCode {
+  return (Object.values(CARD_TYPE_CODE) as string[]).includes(value);
+}
 
 const BRAND_LENGTHS: Record<CardBrand, number[]> = {
   visa: [13, 16, 19],
@@ -21,24 +26,25 @@ const BRAND_LENGTHS: Record<CardBrand, number[]> = {
   discover: [16, 17, 18, 19],
 };
 
-export const cardMessages = {
-  numberRequired: "Enter your card number",
-  numberInvalid: "Enter a valid card number",
-  numberLength: "Card number is not the correct length",
-  notAccepted: "This card type is not accepted",
-  debitVisaOnly: "This card type is not accepted. For debit, use a Visa Debit card",
-  expiryMonth: "Enter a valid expiry month, from 1 to 12",
-  expiryYear: "Enter a valid expiry year",
-  expiryPast: "Enter an expiry date in the future",
-  nameRequired: "Enter the name as it appears on the card",
-  nameLength: "Name on card must be 45 characters or fewer",
-  nameDigits: "Enter the name as it appears on the card, not the card number",
-  securityCode: "Enter a valid card security code",
-  securityCodeAmex: "Enter a valid card security code: 4 digits on the front of the card",
-} as const;
-
-/** The messages in the page's language (i18n catalogues); the keys are the rules above. */
-export type CardMessages = Record<keyof typeof cardMessages, string>;
+/**
+ * The rules' messages, one key per rule. The words live in the i18n catalogues (`cardErrors` of
+ * src/i18n/en.ts and fr.ts): callers pass the page's language's messages.
+ */
+export type CardMessageKey =
+  | "numberRequired"
+  | "numberInvalid"
+  | "numberLength"
+  | "notAccepted"
+  | "debitVisaOnly"
+  | "expiryMonth"
+  | "expiryYear"
+  | "expiryPast"
+  | "nameRequired"
+  | "nameLength"
+  | "nameDigits"
+  | "securityCode"
+  | "securityCodeAmex";
+export type CardMessages = Record<CardMessageKey, string>;
 
 /**
  * The values a form may show again after an error. A field holding 12 or more digits may be a card
@@ -92,7 +98,7 @@ export interface CheckedCard {
   /** Digits only: pass to the processor, never store or log. */
   number: string;
   brand: CardBrand;
-  cardType: string;
+  cardType: CardTypeCode;
   lastFour: string;
   expiryMonth: number;
   /** Four-digit year. */
@@ -118,12 +124,13 @@ export function paymentMethodsFor(brand: CardBrand): readonly string[] {
  * the two can never disagree (name length in code points, expiry against the Pacific date...).
  * @param today the cardholder's current month, yyyy-MM-dd (Pacific business date)
  * @param paymentMethod CC (credit: any accepted brand) or VI (debit: Visa only)
+ * @param messages the words of each rule in the page's language (i18n `cardErrors`)
  */
 export function cardFieldErrors(
   input: CardInput,
   paymentMethod: string,
   today: string,
-  messages: CardMessages = cardMessages,
+  messages: CardMessages,
 ): { errors: CardErrors; number: string; brand: CardBrand | null; month: number; year: number; name: string; code: string } {
   const errors: CardErrors = {};
   const number = input.cardNumber.replace(/[\s-]/g, "");
@@ -167,12 +174,7 @@ export function cardFieldErrors(
 }
 
 /** The server's check: errors, or the card to pass to the processor. */
-export function checkCard(
-  input: CardInput,
-  paymentMethod: string,
-  today: string,
-  messages: CardMessages = cardMessages,
-): CardCheck {
+export function checkCard(input: CardInput, paymentMethod: string, today: string, messages: CardMessages): CardCheck {
   const { errors, number, brand, month, year, name, code } = cardFieldErrors(input, paymentMethod, today, messages);
   if (Object.keys(errors).length > 0 || brand === null) return { ok: false, errors };
   return {

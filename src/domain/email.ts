@@ -27,3 +27,13 @@ export function parseReceiptEmail(text: string): ReceiptEmail {
 export function redisplayableEmail(text: string): string {
   return (text.match(/\d/g)?.length ?? 0) >= 12 ? "" : text.slice(0, 254);
 }
+
+/**
+ * An address as support staff may see it: the first character of the mailbox and the domain
+ * (j***@example.com), enough to confirm it with the person, never the whole address.
+ */
+export function maskEmail(address: string): string {
+  const at = address.lastIndexOf("@");
+  if (at <= 0) return "***";
+  return `${address.slice(0, 1)}***@${address.slice(at + 1)}`;
+}

@@ -35,6 +35,14 @@ export const CLOSABLE = ["CREATED", "OPEN", "FAILED"] as const satisfies readonl
 /** The processor was asked and its answer is not recorded yet: only a lookup may settle it. */
 export const AWAITING_OUTCOME = ["AUTHORISING", "UNKNOWN"] as const satisfies readonly AttemptState[];
 
+/** The outcomes a partner is shown as a payment's last attempt (never SUPERSEDED, OPEN, ...). */
+export const REPORTED = ["APPROVED", "DECLINED", "CANCELLED", "EXPIRED", "LOCKED"] as const satisfies readonly AttemptState[];
+export type ReportedState = (typeof REPORTED)[number];
+
+export function isReportedState(state: string): state is ReportedState {
+  return (REPORTED as readonly string[]).includes(state);
+}
+
 export type PayableState = (typeof PAYABLE)[number];
 export type AwaitingOutcomeState = (typeof AWAITING_OUTCOME)[number];
 

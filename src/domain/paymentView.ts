@@ -2,11 +2,17 @@
  * The payment as the partner web service shows it (the contract's QUERY section). Deployed clients
  * read Oracle ORDS-style lower-case keys; the contract documents camelCase. One style per body.
  */
+import { type CardTypeCode, isCardTypeCode } from "./card.ts";
 import { formatCents } from "./money.ts";
-import { refundSummary } from "./refund.ts";
+import type { ReportedState } from "./paymentAttempt.ts";
+import { type RefundLineGlStatus, refundSummary } from "./refund.ts";
 import { type PaymentRefundFields, paymentRefundFields, type RefundDataCamel } from "./refundView.ts";
 
 export type KeyStyle = "camel" | "lower";
+/** CC: credit card; VI: Visa Debit. */
+export type PaymentMethod = "CC" | "VI";
+export type PaymentStatus = "PNDNG" | "PAID" | "CMPLT";
+export type RevenueGlStatus = "NEW" | "IN PROCESS" | "REJECT" | "PROCESSED";
 
 export interface PaymentRecord {
   pbcRefNumber: string;
@@ -14,10 +20,10 @@ export interface PaymentRecord {
   trnDate: string;
   description: string;
   trnAmountCents: number;
-  paymentMethod: string;
-  currency: string;
+  paymentMethod: PaymentMethod;
+  currency: "CAD";
   glDate: string;
-  paymentStatus: "PNDNG" | "PAID" | "CMPLT";
+  paymentStatus: PaymentStatus;
   trnOrderId: string | null;
   paymentAuthCode: string | null;
   cardType: string | null;
@@ -25,14 +31,14 @@ export interface PaymentRecord {
    * The newest attempt's outcome (APPROVED, DECLINED, CANCELLED, EXPIRED, LOCKED) and when; null
    * when nobody has tried to pay. A declined payment stays PNDNG: this says it was tried.
    */
-  lastAttempt: { status: string; at: string } | null;
+  lastAttempt: { status: ReportedState; at: string } | null;
 }
 
 export interface RevenueRecord {
   lineNumber: number;
   revenueAccount: string;
   revenueAmountCents: number;
-  glStatus: string;
+  glStatus: RevenueGlStatus;
   glErrorMessage: string | null;
 }
 
@@ -42,15 +48,15 @@ export interface PaymentViewCamel {
   trnDate: string;
   description: string;
   trnAmount: string;
-  paymentMethod: string;
-  currency: string;
+  paymentMethod: PaymentMethod;
+  currency: "CAD";
   glDate: string;
-  paymentStatus: string;
-  lastAttemptStatus: string | null;
+  paymentStatus: PaymentStatus;
+  lastAttemptStatus: ReportedState | null;
   lastAttemptTime: string | null;
   trnOrderId: string | null;
   paymentAuthCode: string | null;
-  cardType: string | null;
+  cardType: CardTypeCode | null;
   /** Refunded by the processor (APPROVED refunds), and the part of it posted to the GL. */
   refundedAmount: number;
   postedRefundAmount: number;
@@ -59,9 +65,9 @@ export interface PaymentViewCamel {
     lineNumber: string;
     revenueAccount: string;
     revenueAmount: string;
-    glStatus: string;
+    glStatus: RevenueGlStatus;
     glErrorMessage: string | null;
-    refundGlStatus: string | null;
+    refundGlStatus: RefundLineGlStatus | null;
     refundGlErrorMessage: string | null;
     refundData: RefundDataCamel[];
   }>;
@@ -74,32 +80,32 @@ export interface PaymentViewLower {
   trndate: string;
   description: string;
   trnamount: string;
-  paymentmethod: string;
-  currency: string;
+  paymentmethod: PaymentMethod;
+  currency: "CAD";
   gldate: string;
-  paymentstatus: string;
-  lastattemptstatus: string | null;
+  paymentstatus: PaymentStatus;
+  lastattemptstatus: ReportedState | null;
   lastattempttime: string | null;
   trnorderid: string | null;
   paymentauthcode: string | null;
-  cardtype: string | null;
+  cardtype: CardTypeCode | null;
   refundedamount: number;
   postedrefundamount: number;
-  refundsummary: { status: string; amountavailable: string; amountrefunded: string };
+  refundsummary: { status: PaymentRefundFields["refundSummary"]["status"]; amountavailable: string; amountrefunded: string };
   revenue: Array<{
     linenumber: string;
     revenueaccount: string;
     revenueamount: string;
-    glstatus: string;
+    glstatus: RevenueGlStatus;
     glerrormessage: string | null;
-    refundglstatus: string | null;
+    refundglstatus: RefundLineGlStatus | null;
     refundglerrormessage: string | null;
     /** Named as PayBC's ORDS names it (deployed clients read these exact keys). */
     refund_data: Array<{
       txn_refund_distribution_id: number;
       revenue_amount: number;
       refund_date: string | null;
-      refundglstatus: string;
+      refundglstatus: RefundLineGlStatus;
       refundglerrormessage: string | null;
     }>;
   }>;
@@ -110,6 +116,12 @@ const clean = (value: string | null): string | null => {
   const trimmed = value.trim();
   return trimmed === "" ? null : trimmed;
 };
+
+/** The stored card type if it is one partners are told of (VI, MC, AM, DI), else null. */
+function cardTypeCode(value: string | null): CardTypeCode | null {
+  const code = clean(value);
+  return code !== null && isCardTypeCode(code) ? code : null;
+}
 
 export function paymentViewCamel(
   payment: PaymentRecord,
@@ -134,7 +146,7 @@ export function paymentViewCamel(
     lastAttemptTime: payment.lastAttempt?.at ?? null,
     trnOrderId: paid ? clean(payment.trnOrderId) : null,
     paymentAuthCode: paid ? clean(payment.paymentAuthCode) : null,
-    cardType: paid ? clean(payment.cardType) : null,
+    cardType: paid ? cardTypeCode(payment.cardType) : null,
     refundedAmount: refund.refundedAmount,
     postedRefundAmount: refund.postedRefundAmount,
     refundSummary: refund.refundSummary,

@@ -163,10 +163,13 @@ export function refundFingerprintText(transactionId: number, amountCents: number
 }
 
 /** A refund line's status in the query service (PayBC's refundglstatus vocabulary). */
+/** A refunded line's GL status as the query service shows it. */
+export type RefundLineGlStatus = "PAID" | "INPRG" | "CMPLT" | "RJCT" | "DECLINED";
+
 export function refundLineGlStatus(
   refundStatus: "PENDING" | "APPROVED" | "DECLINED" | "UNKNOWN",
   glStatus: "NEW" | "INPRG" | "CMPLT" | "RJCT",
-): "PAID" | "INPRG" | "CMPLT" | "RJCT" | "DECLINED" | null {
+): RefundLineGlStatus | null {
   if (refundStatus === "DECLINED") return "DECLINED";
   if (refundStatus !== "APPROVED") return null;
   return glStatus === "NEW" ? "PAID" : glStatus;

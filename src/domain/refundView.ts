@@ -3,7 +3,7 @@
  * refund fields of the query service (both key styles). Inputs are stored rows; nothing is read here.
  */
 import { formatCents } from "./money.ts";
-import { type RefundSummary, refundLineGlStatus } from "./refund.ts";
+import { type RefundLineGlStatus, type RefundSummary, refundLineGlStatus } from "./refund.ts";
 
 type RefundStatus = "PENDING" | "APPROVED" | "DECLINED" | "UNKNOWN";
 type RefundGl = "NEW" | "INPRG" | "CMPLT" | "RJCT";
@@ -45,7 +45,7 @@ export interface RefundResource {
   reason: string | null;
   refundDate: string | null;
   glDate: string | null;
-  lines: Array<{ lineNumber: string; amount: string; refundGlStatus: string | null }>;
+  lines: Array<{ lineNumber: string; amount: string; refundGlStatus: RefundLineGlStatus | null }>;
   createdAt: string;
   settledAt: string | null;
 }
@@ -109,12 +109,12 @@ export interface RefundDataCamel {
   txnRefundDistributionId: number;
   revenueAmount: number;
   refundDate: string | null;
-  refundGlStatus: string;
+  refundGlStatus: RefundLineGlStatus;
   refundGlErrorMessage: string | null;
 }
 
 export interface LineRefundFields {
-  refundGlStatus: string | null;
+  refundGlStatus: RefundLineGlStatus | null;
   refundGlErrorMessage: string | null;
   refundData: RefundDataCamel[];
 }

@@ -1,5 +1,5 @@
 /** English (en-CA) strings of every public page and the receipt. fr.ts has the same keys. */
-import type { cardMessages } from "../domain/card.ts";
+import type { CardMessages } from "../domain/card.ts";
 
 export interface ContactDetails {
   email: string | null;
@@ -77,7 +77,7 @@ export const en = {
     nameDigits: "Enter the name as it appears on the card, not the card number",
     securityCode: "Enter a valid card security code",
     securityCodeAmex: "Enter a valid card security code: 4 digits on the front of the card",
-  } satisfies Record<keyof typeof cardMessages, string>,
+  } satisfies CardMessages,
   outcome: {
     returnTo: (partner: string) => `Return to ${partner}`,
     continueTo: (partner: string) => `Continue to ${partner}`,

@@ -5,7 +5,7 @@ import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { findClientQuery } from "../db/oauthClients.ts";
 import { findPartnerQuery } from "../db/partners.ts";
-import { lastAttemptOutcomeQuery, lastAttemptOutcomesQuery, REPORTED_ATTEMPT_STATES } from "../db/paymentAttempts.ts";
+import { lastAttemptOutcomeQuery, lastAttemptOutcomesQuery } from "../db/paymentAttempts.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
 import {
   refundLinesOfTransactionQuery,
@@ -28,7 +28,15 @@ import {
   searchTransactionsPageIdsQuery,
   searchTransactionsPageQuery,
 } from "../db/transactions.ts";
-import { type KeyStyle, type PaymentRecord, paymentViewCamel, paymentViewLower } from "../domain/paymentView.ts";
+import { isReportedState, type ReportedState } from "../domain/paymentAttempt.ts";
+import {
+  type KeyStyle,
+  type PaymentRecord,
+  type PaymentViewCamel,
+  type PaymentViewLower,
+  paymentViewCamel,
+  paymentViewLower,
+} from "../domain/paymentView.ts";
 import { refundSummary } from "../domain/refund.ts";
 import { paymentRefundFields } from "../domain/refundView.ts";
 import type { RevenueLine } from "../domain/revenue.ts";
@@ -136,11 +144,12 @@ interface OwnPayment {
   lastAttempt: LastAttempt;
 }
 
-export type LastAttempt = { status: string; at: string } | null;
+export type LastAttempt = { status: ReportedState; at: string } | null;
 
-function lastAttemptOf(rows: ReadonlyArray<{ state: string; at: string }>): LastAttempt {
+/** The newest reported outcome (the queries select only those states). */
+export function lastAttemptOf(rows: ReadonlyArray<{ state: string; at: string }>): LastAttempt {
   const row = rows[0];
-  return row ? { status: row.state, at: row.at } : null;
+  return row && isReportedState(row.state) ? { status: row.state, at: row.at } : null;
 }
 
 /** SQL: the id of the payment named by partner and number (the refund reads batched with it). */
@@ -210,7 +219,10 @@ function record(transaction: Transaction, lastAttempt: LastAttempt): PaymentReco
 }
 
 /** The payment as the query service shows it (also the `data` of partner notifications and search results). */
-export function partnerPaymentView(payment: OwnPayment, style: KeyStyle) {
+export function partnerPaymentView(payment: OwnPayment, style: "camel"): PaymentViewCamel;
+export function partnerPaymentView(payment: OwnPayment, style: "lower"): PaymentViewLower;
+export function partnerPaymentView(payment: OwnPayment, style: KeyStyle): PaymentViewCamel | PaymentViewLower;
+export function partnerPaymentView(payment: OwnPayment, style: KeyStyle): PaymentViewCamel | PaymentViewLower {
   const { transaction, lines } = payment;
   const amountOf = (statuses: readonly Refund["status"][]) =>
     payment.refunds.filter((r) => statuses.includes(r.status)).reduce((sum, r) => sum + r.amountCents, 0);
@@ -268,14 +280,14 @@ export async function queryPayment(
 /** The payment an archive record holds, as it was when it left D1. */
 export function paymentOfRecord(record: PaymentArchiveRecord): OwnPayment {
   const reported = record.attempts
-    .filter((attempt) => (REPORTED_ATTEMPT_STATES as readonly string[]).includes(attempt.state))
+    .filter((attempt) => isReportedState(attempt.state))
     .sort((a, b) => b.attemptNumber - a.attemptNumber)[0];
   return {
     transaction: record.transaction,
     lines: record.revenueLines,
     refunds: record.refunds,
     refundLines: record.refundLines,
-    lastAttempt: reported ? { status: reported.state, at: reported.updatedAt } : null,
+    lastAttempt: lastAttemptOf(reported ? [{ state: reported.state, at: reported.updatedAt }] : []),
   };
 }
 
@@ -397,8 +409,10 @@ export interface SearchRequest {
   cursor: string | null;
 }
 
+/** One page in one key style: the style names the payments' shape. */
 export type SearchResult =
-  | { ok: true; style: KeyStyle; payments: Array<ReturnType<typeof partnerPaymentView>>; nextCursor: string | null }
+  | { ok: true; style: "camel"; payments: PaymentViewCamel[]; nextCursor: string | null }
+  | { ok: true; style: "lower"; payments: PaymentViewLower[]; nextCursor: string | null }
   | { ok: false; fields: Record<string, string> };
 
 /** The cursor is opaque to partners: the last row's (date, id) and the ordering it belongs to. */
@@ -468,21 +482,20 @@ export async function searchPayments(
   const refundLines = groupByTransaction(refundLineRows);
   const attempts = new Map(attemptRows.map((row) => [row.transactionId, row]));
   const style = requestedStyle ?? session.keyStyle;
-  const payments = page.map((row) => {
+  const owned = page.map((row): OwnPayment => {
     const attempt = attempts.get(row.id);
-    return partnerPaymentView(
-      {
-        transaction: row,
-        lines: lines.get(row.id) ?? [],
-        refunds: refunds.get(row.id) ?? [],
-        refundLines: refundLines.get(row.id) ?? [],
-        lastAttempt: attempt ? { status: attempt.state, at: attempt.at } : null,
-      },
-      style,
-    );
+    return {
+      transaction: row,
+      lines: lines.get(row.id) ?? [],
+      refunds: refunds.get(row.id) ?? [],
+      refundLines: refundLines.get(row.id) ?? [],
+      lastAttempt: lastAttemptOf(attempt ? [attempt] : []),
+    };
   });
   const last = page.at(-1);
   const lastDate = last ? (request.by === "paid" ? last.glBusinessDate : last.trnDate) : null;
   const nextCursor = rows.length > request.limit && last && lastDate ? encodeCursor(request.by, lastDate, last.id) : null;
-  return { ok: true, style, payments, nextCursor };
+  return style === "camel"
+    ? { ok: true, style, payments: owned.map((payment) => partnerPaymentView(payment, "camel")), nextCursor }
+    : { ok: true, style, payments: owned.map((payment) => partnerPaymentView(payment, "lower")), nextCursor };
 }

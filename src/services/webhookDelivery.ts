@@ -36,7 +36,7 @@ import {
 import { decryptSecret } from "../lib/crypto.ts";
 import type { Logger } from "../lib/logger.ts";
 import { isWebhookMessage, type WebhookMessage } from "./notifications.ts";
-import { partnerPaymentView } from "./partnerApi.ts";
+import { lastAttemptOf, partnerPaymentView } from "./partnerApi.ts";
 
 /** Cloudflare Queues delays a message by at most 12 hours; longer waits are taken in steps. */
 export const MAX_QUEUE_DELAY_SECONDS = 43_200;
@@ -86,13 +86,12 @@ export async function renderEvent(db: Db, row: OutboxRow): Promise<string> {
         refundsOfTransactionQuery(db, transaction.id),
         refundLinesOfTransactionQuery(db, transaction.id),
       ]);
-      const last = attempts[0];
       const payment = {
         transaction,
         lines,
         refunds,
         refundLines,
-        lastAttempt: last ? { status: last.state, at: last.at } : null,
+        lastAttempt: lastAttemptOf(attempts),
       };
       data = { ...partnerPaymentView(payment, partner.keyStyle) };
       const refund = row.refundId === null ? undefined : refunds.find((candidate) => candidate.id === row.refundId);

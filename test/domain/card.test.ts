@@ -7,6 +7,7 @@ import {
   paymentMethodsFor,
   redisplayableValues,
 } from "../../src/domain/card.ts";
+import { en } from "../../src/i18n/en.ts";
 
 const TODAY = "2026-11-23";
 const base: CardInput = {
@@ -16,7 +17,8 @@ const base: CardInput = {
   cardholderName: "Pat Payer",
   securityCode: "123",
 };
-const check = (overrides: Partial<CardInput>, method = "CC") => checkCard({ ...base, ...overrides }, method, TODAY);
+const check = (overrides: Partial<CardInput>, method = "CC") =>
+  checkCard({ ...base, ...overrides }, method, TODAY, en.cardErrors);
 
 describe("card checks", () => {
   it("Luhn", () => {

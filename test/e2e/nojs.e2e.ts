@@ -1,7 +1,7 @@
 /** With JavaScript disabled the whole journey still works: the server checks the card and takes the payment. */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { cardMessages } from "../../src/domain/card.ts";
+import { en } from "../../src/i18n/en.ts";
 import {
   CARDS,
   countOf,
@@ -40,7 +40,7 @@ test("without JavaScript: errors come from the server, then the payment goes thr
   await expect(
     page.locator("[data-error-summary] a").evaluateAll((as) => as.map((a) => a.getAttribute("href"))),
   ).resolves.toEqual(["#cardNumber", "#securityCode"]);
-  await expect(page.locator("#cardNumber-error").textContent()).resolves.toBe(`Error: ${cardMessages.numberInvalid}`);
+  await expect(page.locator("#cardNumber-error").textContent()).resolves.toBe(`Error: ${en.cardErrors.numberInvalid}`);
   await expect(page.locator("#cardNumber").inputValue()).resolves.toBe("");
   await expect(page.locator("#securityCode").inputValue()).resolves.toBe("");
   await expect(page.locator("#cardholderName").inputValue()).resolves.toBe("Pat Example");

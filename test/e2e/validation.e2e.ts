@@ -1,7 +1,7 @@
 /** Card validation errors: the error summary, its links, inline messages, and what is kept. */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { cardMessages } from "../../src/domain/card.ts";
+import { en } from "../../src/i18n/en.ts";
 import type { PageDocument, PageForm } from "./dom.ts";
 import {
   CARDS,
@@ -29,10 +29,10 @@ afterAll(async () => {
 
 const INVALID = { number: "4030000010001235", month: "13", year: futureYear(), name: "", code: "12" };
 const EXPECTED_ERRORS: Array<[string, string]> = [
-  ["cardNumber", cardMessages.numberInvalid],
-  ["expiryMonth", cardMessages.expiryMonth],
-  ["cardholderName", cardMessages.nameRequired],
-  ["securityCode", cardMessages.securityCode],
+  ["cardNumber", en.cardErrors.numberInvalid],
+  ["expiryMonth", en.cardErrors.expiryMonth],
+  ["cardholderName", en.cardErrors.nameRequired],
+  ["securityCode", en.cardErrors.securityCode],
 ];
 
 /** The summary lists every error in field order and links to each field; each field shows its own message. */

@@ -92,18 +92,21 @@ if (form) {
       event.preventDefault();
       return;
     }
-    const { errors } = cardFieldErrors(
-      {
-        cardNumber: value("cardNumber"),
-        expiryMonth: value("expiryMonth"),
-        expiryYear: value("expiryYear"),
-        cardholderName: value("cardholderName"),
-        securityCode: value("securityCode"),
-      },
-      form.getAttribute("data-payment-method"),
-      form.getAttribute("data-today"),
-      text.messages,
-    );
+    // Without the page's words the browser leaves the checks to the server (it is the authority).
+    const { errors } = text.messages
+      ? cardFieldErrors(
+          {
+            cardNumber: value("cardNumber"),
+            expiryMonth: value("expiryMonth"),
+            expiryYear: value("expiryYear"),
+            cardholderName: value("cardholderName"),
+            securityCode: value("securityCode"),
+          },
+          form.getAttribute("data-payment-method"),
+          form.getAttribute("data-today"),
+          text.messages,
+        )
+      : { errors: {} };
     if (document.getElementById("email") && !parseReceiptEmail(value("email")).ok) {
       errors.email = text.emailInvalid || "Enter an email address in the correct format, like name@example.com";
     }
