@@ -1,5 +1,5 @@
 /**
- * `node bench/report.ts [results.json [details.json]]`: the tables of docs/SCALING.md as markdown,
+ * `npm run bench:report -- [results.json [details.json]]`: the tables of docs/SCALING.md as markdown,
  * from the last `npm run bench` (bench/results.json and bench/.tmp/details.json by default). Paste
  * them over the doc's tables after a run.
  */
