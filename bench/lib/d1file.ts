@@ -76,12 +76,15 @@ export function queryPlan(db: DatabaseSync, sql: string): string[] {
 }
 
 /**
- * A plan step that reads a whole stored table rather than a range of an index. Scans of the
- * statement's own VALUES rows, a constant row or a virtual table (json_each over one column) are not.
+ * The plan steps that read a whole stored table rather than a range of an index. Scans of the
+ * statement's own VALUES rows, a constant row, a virtual table (json_each over one column) or a
+ * subquery's own rows (a CO-ROUTINE or MATERIALIZE step, e.g. a page of at most 200 ids) are not.
  */
-export function isFullScan(line: string): boolean {
-  return (
-    /^\s*SCAN /.test(line) &&
-    !/USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY|VALUES CLAUSE|CONSTANT ROW|VIRTUAL TABLE/.test(line)
-  );
+export function fullScans(plan: readonly string[]): string[] {
+  const subqueries = new Set(plan.map((line) => /^\s*(?:CO-ROUTINE|MATERIALIZE) (\S+)/.exec(line)?.[1]).filter(Boolean));
+  return plan.filter((line) => {
+    const scan = /^\s*SCAN (\S+)/.exec(line);
+    if (!scan || subqueries.has(scan[1])) return false;
+    return !/USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY|VALUES CLAUSE|CONSTANT ROW|VIRTUAL TABLE/.test(line);
+  });
 }

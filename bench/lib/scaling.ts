@@ -4,7 +4,7 @@
  * other load can be told apart) in interleaved rounds. At the largest size, the SQL each hot route
  * runs (counted by the Worker in bench mode, trace.ts) is explained against the seeded database.
  */
-import { d1File, isFullScan, openD1, queryPlan } from "./d1file.ts";
+import { d1File, fullScans, openD1, queryPlan } from "./d1file.ts";
 import { runSlice, type Scenario, type ScenarioReport, type Slice, summarize } from "./http.ts";
 import { databaseMiB } from "./journal.ts";
 import { accessToken, directSalePath, newTxnNumber, PARTNER } from "./partner.ts";
@@ -170,7 +170,7 @@ function explain(state: string, traces: Awaited<ReturnType<typeof traceRoutes>>)
         } catch (error) {
           plan = [`(not explained: ${error instanceof Error ? error.message : String(error)})`];
         }
-        return { route, sql, plan, fullScan: plan.some(isFullScan) };
+        return { route, sql, plan, fullScan: fullScans(plan).length > 0 };
       });
     }
     return plans;
