@@ -57,6 +57,12 @@ describe("finance journal downloads", () => {
     expect(page.headers.get("Location")).toBe("/finance/login");
   });
 
+  it("/finance leads to the journals list", async () => {
+    const response = await exports.default.fetch(`${BASE}/finance`, { redirect: "manual" });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("Location")).toBe("/finance/journals");
+  });
+
   it("list journals with filters, in JSON and HTML", async () => {
     const partner = await postedJournal();
     const response = await exports.default.fetch(

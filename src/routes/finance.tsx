@@ -196,6 +196,9 @@ financeRoutes.use("/feedback", requireFinance);
 financeRoutes.use("/rejects", requireFinance);
 financeRoutes.use("/feedback/*", requireFinance);
 
+// /finance itself is where staff type: the journals list (which sends them to sign in if need be).
+financeRoutes.get("/", (c) => c.redirect("/finance/journals", 303));
+
 interface Filters {
   from?: string;
   to?: string;
