@@ -213,15 +213,44 @@ export interface FeederFileKind {
   assignLines: (batchId: number, feederFileId: SQL, homeClientCode: string, type: "GA" | "GI") => SQL;
 }
 
-export const REVENUE_FEEDER_FILES: FeederFileKind = {
+const REVENUE_FEEDER_FILES: FeederFileKind = {
   journalKind: "payment",
   accountTotals: batchAccountTotals,
   build: buildJournal,
   assignLines: assignFeederFileQuery,
 };
 
+/**
+ * The steps every journal kind (revenue, refund reversal) shares after its claim: the partner's cash
+ * account, the feeder files recorded once, then the journal and feeder files written (each only if
+ * absent). Undefined, logged, when the partner has no cash account: the batch waits for one.
+ */
+export async function writeJournalFiles(deps: GlPostingDeps, batch: JournalBatch, budget: Budget, kind: FeederFileKind) {
+  budget.spend();
+  const partner = await findPartner(deps.db, batch.pbcRefNumber);
+  if (!partner?.cashAccount) {
+    deps.log.error(`${kind.journalKind} posting: partner has no cash account`, {
+      pbcRefNumber: batch.pbcRefNumber,
+      batchId: batch.id,
+    });
+    return undefined;
+  }
+  const feederFiles = await ensureFeederFiles(
+    deps,
+    batch,
+    { name: partner.name, cashAccount: partner.cashAccount },
+    budget,
+    kind,
+  );
+  await deps.afterStep?.("feeder-files", batch.id);
+  const journals = feederFiles.map(feederFileJournal);
+  const prefix = journalObjectPrefix(batch.pbcRefNumber, batch.glDate, batch.sequence);
+  const files = await putJournalFiles(deps, batch.id, prefix, journals, feederFiles);
+  return { partner, feederFiles, journals, prefix, files };
+}
+
 /** The batch's feeder files (GA and/or GI by the accounts' client code), recorded once before any file is written. */
-export async function ensureFeederFiles(
+async function ensureFeederFiles(
   deps: GlPostingDeps,
   batch: JournalBatch,
   partner: { name: string; cashAccount: string },
@@ -264,7 +293,7 @@ export async function ensureFeederFiles(
  * journal.csv, then each feeder file followed by its trigger (the ledger's transfer picks a file up
  * when its trigger appears), each written only if absent. Shared by revenue and refund journals.
  */
-export async function putJournalFiles(
+async function putJournalFiles(
   deps: GlPostingDeps,
   batchId: number,
   prefix: string,
@@ -304,23 +333,9 @@ export function postedTotals(journals: readonly Journal[], files: Record<string,
 /** Write the batch's files (each only if absent) and finish it. Idempotent. */
 async function postBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budget, report: PostingReport): Promise<void> {
   const { db, bucket } = deps;
-  budget.spend();
-  const partner = await findPartner(db, batch.pbcRefNumber);
-  if (!partner?.cashAccount) {
-    deps.log.error("gl posting: partner has no cash account", { pbcRefNumber: batch.pbcRefNumber, batchId: batch.id });
-    return;
-  }
-  const feederFiles = await ensureFeederFiles(
-    deps,
-    batch,
-    { name: partner.name, cashAccount: partner.cashAccount },
-    budget,
-    REVENUE_FEEDER_FILES,
-  );
-  await deps.afterStep?.("feeder-files", batch.id);
-  const journals = feederFiles.map(feederFileJournal);
-  const prefix = journalObjectPrefix(batch.pbcRefNumber, batch.glDate, batch.sequence);
-  const files = await putJournalFiles(deps, batch.id, prefix, journals, feederFiles);
+  const written = await writeJournalFiles(deps, batch, budget, REVENUE_FEEDER_FILES);
+  if (!written) return;
+  const { partner, feederFiles, journals, prefix, files } = written;
   const totals = postedTotals(journals, files);
   const lineCount = totals.lineCount;
   files["detail.csv"] = await writeDetail(deps, batch, `${prefix}detail.csv`, lineCount, budget);

@@ -18,7 +18,6 @@ import {
   markPostedQuery,
   newestRefundBatchId,
 } from "../db/journalBatches.ts";
-import { findPartner } from "../db/partners.ts";
 import { recordRefundClaimEventsQuery } from "../db/paymentEvents.ts";
 import {
   assignRefundFeederFileQuery,
@@ -28,22 +27,20 @@ import {
   refundBatchDetailPage,
   refundDueGroups,
 } from "../db/refunds.ts";
-import { type Journal, journalObjectPrefix } from "../domain/journal.ts";
+import type { Journal } from "../domain/journal.ts";
 import { formatCents } from "../domain/money.ts";
 import { renderRefundDetailHeader, renderRefundDetailRow } from "../domain/refundCsv.ts";
 import { buildReversalJournal } from "../domain/refundJournal.ts";
 import {
   Budget,
   cardBrandName,
-  ensureFeederFiles,
   type FeederFileKind,
   type GlPostingDeps,
   lastDueGlDate,
   postedTotals,
-  putJournalFiles,
   putOnce,
+  writeJournalFiles,
 } from "./glPosting.ts";
-import { feederFileJournal } from "./ledgerFiles.ts";
 
 export interface RefundPostingReport {
   lastDueGlDate: string;
@@ -114,23 +111,9 @@ const REFUND_FEEDER_FILES: FeederFileKind = {
 
 async function postRefundBatch(deps: GlPostingDeps, batch: JournalBatch, budget: Budget, report: RefundPostingReport) {
   const { db, bucket } = deps;
-  budget.spend();
-  const partner = await findPartner(db, batch.pbcRefNumber);
-  if (!partner?.cashAccount) {
-    deps.log.error("refund posting: partner has no cash account", { pbcRefNumber: batch.pbcRefNumber, batchId: batch.id });
-    return;
-  }
-  const feederFiles = await ensureFeederFiles(
-    deps,
-    batch,
-    { name: partner.name, cashAccount: partner.cashAccount },
-    budget,
-    REFUND_FEEDER_FILES,
-  );
-  await deps.afterStep?.("feeder-files", batch.id);
-  const journals = feederFiles.map(feederFileJournal);
-  const prefix = journalObjectPrefix(batch.pbcRefNumber, batch.glDate, batch.sequence);
-  const files = await putJournalFiles(deps, batch.id, prefix, journals, feederFiles);
+  const written = await writeJournalFiles(deps, batch, budget, REFUND_FEEDER_FILES);
+  if (!written) return;
+  const { partner, feederFiles, journals, prefix, files } = written;
 
   let detail = renderRefundDetailHeader();
   let after = 0;
