@@ -32,6 +32,23 @@ const ScrollTable: FC<{ label: string; children?: Child }> = ({ label, children 
   </section>
 );
 
+/** The page's problem, if any; linked to the field it is about when there is one. */
+const ErrorSummary: FC<{ error: string | null | undefined; field?: string }> = ({ error, field }) =>
+  error ? (
+    <div class="error-summary" role="alert" tabindex={-1}>
+      <h2 class="error-summary-title">There is a problem</h2>
+      {field ? (
+        <ul class="error-summary-list">
+          <li>
+            <a href={`#${field}`}>{error}</a>
+          </li>
+        </ul>
+      ) : (
+        <p>{error}</p>
+      )}
+    </div>
+  ) : null;
+
 const SignedIn: FC<{ viewer: FinanceViewer }> = ({ viewer }) => (
   <div class="signed-in">
     <p class="body">
@@ -64,16 +81,7 @@ const TOTALS_NOTE = "Totals are in the manifest, not in the CSV files.";
 export const FinanceLoginPage: FC<{ nonce: string; error: string | null }> = ({ nonce, error }) => (
   <Layout title="Finance sign in" serviceName="Finance" nonce={nonce}>
     <h1 class="heading-l">Finance sign in</h1>
-    {error && (
-      <div class="error-summary" role="alert" tabindex={-1}>
-        <h2 class="error-summary-title">There is a problem</h2>
-        <ul class="error-summary-list">
-          <li>
-            <a href="#token">{error}</a>
-          </li>
-        </ul>
-      </div>
-    )}
+    <ErrorSummary error={error} field="token" />
     <form method="post" action="/finance/login">
       <div class="form-group">
         <label class="label" for="token">
@@ -149,12 +157,7 @@ export const FinanceJournalsPage: FC<{
       Summarized revenue and cash journals posted by the nightly run, and refund (reversal) journals: their amounts are shown
       negative. Times are Pacific. <a href="/finance/rejects">Needs attention</a>: lines the ledger rejected.
     </p>
-    {error && (
-      <div class="error-summary" role="alert" tabindex={-1}>
-        <h2 class="error-summary-title">There is a problem</h2>
-        <p>{error}</p>
-      </div>
-    )}
+    <ErrorSummary error={error} />
     <form method="get" action="/finance/journals" class="filter-form">
       <div class="form-group">
         <label class="label" for="from">
@@ -564,16 +567,7 @@ export const FinanceFeedbackPage: FC<{
       ledger's message. Files dropped in the <code>ledger-inbox/</code> folder are read every 5 minutes; upload one here to
       process it now. <a href="/finance/journals">GL journals</a>.
     </p>
-    {error && (
-      <div class="error-summary" role="alert" tabindex={-1}>
-        <h2 class="error-summary-title">There is a problem</h2>
-        <ul class="error-summary-list">
-          <li>
-            <a href="#file">{error}</a>
-          </li>
-        </ul>
-      </div>
-    )}
+    <ErrorSummary error={error} field="file" />
     {outcome && <OutcomeSummary outcome={outcome} />}
     <form method="post" action="/finance/feedback" enctype="multipart/form-data">
       <div class="form-group">
@@ -646,12 +640,7 @@ export const FinanceRejectsPage: FC<{
       Revenue lines the ledger rejected (REJECT), with the ledger's message. The partner corrects a line with a revenue update; it
       is then posted again and leaves this list.
     </p>
-    {error && (
-      <div class="error-summary" role="alert" tabindex={-1}>
-        <h2 class="error-summary-title">There is a problem</h2>
-        <p>{error}</p>
-      </div>
-    )}
+    <ErrorSummary error={error} />
     <form method="get" action="/finance/rejects" class="filter-form">
       <div class="form-group">
         <label class="label" for="partner">
