@@ -16,7 +16,7 @@
  *   BENCH_CAPACITY_REFUND_SHARE  share of them refunded (default 0.1)
  *   BENCH_SCALING_SIZES    payments seeded into D1 for the scaling comparison (default 10000,1000000)
  *   BENCH_JOURNAL_HEAP_MB  heap cap of every isolate during the journal exports (default 48; 0: none)
- *   BENCH_PROFILE_SECONDS  after the measured rounds, profile the Worker's CPU per route for this long (bench/.tmp/profile-*.txt)
+ *   BENCH_PROFILE_SECONDS  after the measured rounds, profile the Worker's CPU per route for this long (bench/.tmp/profile-*.txt, and .cpuprofile for DevTools)
  *   BENCH_SOURCE           benchmark another checkout (e.g. a candidate fix) instead of this working tree
  *   BENCH_TIMEOUT_SECONDS  ends everything with exit code 1 (default 5400)
  * Results: the table on stdout and bench/results.json (git-ignored); wrangler logs in bench/.tmp/.
@@ -219,8 +219,12 @@ async function profileRoute(portal: Portal, route: Route, extra: Partial<Scenari
       "",
       "self time by function:",
       ...summary.byFunction.map((row) => `  ${row.ms.toFixed(1).padStart(9)} ms ${row.share.toFixed(1).padStart(5)}%  ${row.fn}`),
+      "",
+      "inclusive time of the portal's own functions (src/):",
+      ...summary.byPortalFunction.map((row) => `  ${row.ms.toFixed(1).padStart(9)} ms ${row.share.toFixed(1).padStart(5)}%  ${row.fn}`),
     ];
     writeFileSync(join(LOG_DIR, `profile-${route.name}.txt`), `${lines.join("\n")}\n`);
+    writeFileSync(join(LOG_DIR, `profile-${route.name}.cpuprofile`), JSON.stringify(summary.profile));
     log(`${route.name}: CPU profile written to bench/.tmp/profile-${route.name}.txt`);
   } finally {
     inspector.close();
