@@ -7,7 +7,7 @@ import { createPartnerApi } from "./api/index.ts";
 import { createRefundService } from "./api/refundService.ts";
 import { configurationProblems, readConfig } from "./config.ts";
 import { database } from "./db/client.ts";
-import { isCounting, roundTripCounts, setCounting } from "./db/roundTrips.ts";
+import { d1BenchMode, roundTripCounts, setD1BenchMode } from "./db/roundTrips.ts";
 import { languageMiddleware } from "./http/language.ts";
 import { securityHeaders } from "./http/security.ts";
 import type { AppEnv } from "./http/types.ts";
@@ -105,12 +105,16 @@ export function createApp(apiBasePath = "/ords/cas", refundBasePath = "/paybc-se
 
   // The runtime's ceiling for `npm run bench`: a trivial route, only when BENCH=true.
   app.get("/__bench/baseline", (c) => (c.get("config").benchMode ? c.text("ok") : c.notFound()));
-  // D1 round trips counted in this isolate (db/roundTrips.ts): POST ?counting=on|off resets, GET reads.
+  // D1 round trips counted, or answers replayed, in this isolate (db/roundTrips.ts): POST ?mode=count|replay|off
+  // switches and resets, GET reads the counts.
   app.get("/__bench/d1", (c) => (c.get("config").benchMode ? c.json(roundTripCounts()) : c.notFound()));
   app.post("/__bench/d1", (c) => {
     if (!c.get("config").benchMode) return c.notFound();
-    setCounting(c.req.query("counting") === "on");
-    return c.json({ counting: isCounting() });
+    const mode = c.req.query("mode");
+    if (mode !== "count" && mode !== "replay" && mode !== "off")
+      return c.json({ error: "bad_request", message: "mode must be count, replay or off" }, 400);
+    setD1BenchMode(mode);
+    return c.json({ mode: d1BenchMode() });
   });
 
   app.route(apiBasePath, createPartnerApi());

@@ -4,7 +4,7 @@
  */
 import { createApp } from "./app.tsx";
 import { readConfig } from "./config.ts";
-import { countingEnv } from "./db/roundTrips.ts";
+import { benchEnv } from "./db/roundTrips.ts";
 import { runQueue } from "./jobs/queue.ts";
 import { runScheduled } from "./jobs/scheduled.ts";
 
@@ -20,13 +20,13 @@ export default {
       app = createApp(apiBasePath, refundBasePath);
       apps.set(key, app);
     }
-    // countingEnv: env itself unless `npm run bench` switched D1 round-trip counting on (BENCH=true only).
-    return app.fetch(request, countingEnv(env), ctx);
+    // benchEnv: env itself unless `npm run bench` switched D1 counting or replay on (BENCH=true only).
+    return app.fetch(request, benchEnv(env), ctx);
   },
   async scheduled(controller, env, ctx) {
-    ctx.waitUntil(runScheduled(controller, countingEnv(env)));
+    ctx.waitUntil(runScheduled(controller, benchEnv(env)));
   },
   async queue(batch, env, _ctx) {
-    await runQueue(batch, countingEnv(env));
+    await runQueue(batch, benchEnv(env));
   },
 } satisfies ExportedHandler<Env>;

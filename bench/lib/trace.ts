@@ -14,8 +14,9 @@ export interface RouteTrace {
   statements: Array<{ sql: string; times: number }>;
 }
 
-async function counting(portal: Portal, on: boolean): Promise<void> {
-  const response = await fetch(`${portal.baseUrl}/__bench/d1?counting=${on ? "on" : "off"}`, { method: "POST" });
+/** The Worker's D1 wrapper (src/db/roundTrips.ts): count round trips, replay recorded answers, or off. */
+export async function setD1Mode(portal: Portal, mode: "count" | "replay" | "off"): Promise<void> {
+  const response = await fetch(`${portal.baseUrl}/__bench/d1?mode=${mode}`, { method: "POST" });
   await response.body?.cancel();
   if (!response.ok) throw new Error(`POST /__bench/d1 answered ${response.status}`);
 }
@@ -37,15 +38,15 @@ async function expect(response: Response, what: string, status: number): Promise
 
 /** `samples` requests counted after two warm ones; `send(i)` sends request i (i < 0: warm-up). */
 async function trace(portal: Portal, samples: number, send: (i: number) => Promise<void>): Promise<RouteTrace> {
-  await counting(portal, true);
+  await setD1Mode(portal, "count");
   await send(-2);
   await send(-1);
-  await counting(portal, true); // resets the counts; the counted binding (and the caches keyed by it) stay warm
+  await setD1Mode(portal, "count"); // resets the counts; the counted binding (and the caches keyed by it) stay warm
   for (let i = 0; i < samples; i++) await send(i);
   // What requests handed to waitUntil finishes shortly after their responses.
   await new Promise((done) => setTimeout(done, 300));
   const counted = await counts(portal);
-  await counting(portal, false);
+  await setD1Mode(portal, "off");
   return {
     roundTrips: Number((counted.roundTrips / samples).toFixed(2)),
     processorRoundTrips: Number((counted.processorRoundTrips / samples).toFixed(2)),

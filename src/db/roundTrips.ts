@@ -4,6 +4,13 @@
  * exec) is one round trip, whatever it holds. The bench divides the count by the requests it sent, and
  * reads the SQL each route ran to print its query plans on a large database. Never on in production:
  * the wrapper is a Proxy on the binding, and the counts are per isolate.
+ *
+ * Replay mode takes the local D1 simulator out of the Worker's CPU figure: the simulator runs in the
+ * Worker's own workerd process, where production's D1 is a network hop. The first call of each kind
+ * (method and SQL text) goes to D1 and its answer is kept as JSON; later calls of that kind are answered
+ * by parsing that JSON (as the binding parses D1's answer off the wire), so the Worker's own work
+ * (building SQL, binding values, mapping rows, everything around them) still runs in full. Nothing is
+ * written while replaying; answers are of the first request, which is all a CPU measurement needs.
  */
 
 const MAX_STATEMENTS = 500;
@@ -22,18 +29,25 @@ interface Counts {
 }
 
 const counts: Counts = { roundTrips: 0, processorRoundTrips: 0, statements: new Map() };
-let counting = false;
 
-export function isCounting(): boolean {
-  return counting;
+export type D1BenchMode = "off" | "count" | "replay";
+let mode: D1BenchMode = "off";
+
+/** Replay mode's answers: method, SQL text and arguments -> the answer as JSON. */
+const answers = new Map<string, string>();
+const MAX_ANSWERS = 2_000;
+
+export function d1BenchMode(): D1BenchMode {
+  return mode;
 }
 
-/** Starts (or stops) counting and resets the counts. */
-export function setCounting(on: boolean): void {
-  counting = on;
+/** Switches mode, and resets the counts and the recorded answers. */
+export function setD1BenchMode(next: D1BenchMode): void {
+  mode = next;
   counts.roundTrips = 0;
   counts.processorRoundTrips = 0;
   counts.statements.clear();
+  answers.clear();
 }
 
 export function roundTripCounts(): {
@@ -89,6 +103,52 @@ function countedStatement(statement: D1PreparedStatement, sql: string): D1Prepar
 
 type D1Like = D1Database | D1DatabaseSession;
 
+/** The recorded answer to a call of this kind, else the real one (recorded when it succeeds). */
+function replayed<T>(key: string, call: () => Promise<T>): Promise<T> {
+  const answer = answers.get(key);
+  if (answer !== undefined) return Promise.resolve(JSON.parse(answer) as T);
+  return call().then((result) => {
+    if (answers.size < MAX_ANSWERS && !answers.has(key)) answers.set(key, JSON.stringify(result));
+    return result;
+  });
+}
+
+function replayingStatement(statement: D1PreparedStatement, sql: string): D1PreparedStatement {
+  const proxy = new Proxy(statement, {
+    get(target, property) {
+      if (property === "bind") {
+        return (...values: unknown[]) => replayingStatement(target.bind(...values), sql);
+      }
+      if (property === "first" || property === "all" || property === "run" || property === "raw") {
+        const method = Reflect.get(target, property, target) as (...args: unknown[]) => Promise<unknown>;
+        return (...args: unknown[]) =>
+          replayed(`${property}\u0000${sql}\u0000${JSON.stringify(args)}`, () => method.apply(target, args));
+      }
+      return passThrough(target, property);
+    },
+  });
+  real.set(proxy, { statement, sql });
+  return proxy;
+}
+
+function replayingDatabase<T extends D1Like>(database: T): T {
+  return new Proxy(database, {
+    get(target, property) {
+      if (property === "prepare") return (sql: string) => replayingStatement(target.prepare(sql), sql);
+      if (property === "batch") {
+        return (statements: D1PreparedStatement[]) => {
+          const key = `batch\u0000${statements.map((statement) => real.get(statement)?.sql ?? "(unknown)").join("\u0001")}`;
+          return replayed(key, () => target.batch(statements.map((statement) => real.get(statement)?.statement ?? statement)));
+        };
+      }
+      if (property === "withSession" && "withSession" in target) {
+        return (...args: Parameters<D1Database["withSession"]>) => replayingDatabase(target.withSession(...args));
+      }
+      return passThrough(target, property);
+    },
+  });
+}
+
 function countedDatabase<T extends D1Like>(database: T): T {
   return new Proxy(database, {
     get(target, property) {
@@ -113,16 +173,17 @@ function countedDatabase<T extends D1Like>(database: T): T {
   });
 }
 
-// One counted binding and one env per real env, so per-isolate caches keyed by them stay warm.
-const countedEnvs = new WeakMap<Env, Env>();
+// One wrapped binding and one env per real env and mode, so per-isolate caches keyed by them stay warm.
+const wrappedEnvs = { count: new WeakMap<Env, Env>(), replay: new WeakMap<Env, Env>() };
 
-/** `env` with its D1 binding counted, while counting is on; `env` itself otherwise. */
-export function countingEnv(env: Env): Env {
-  if (!counting) return env;
-  let counted = countedEnvs.get(env);
-  if (!counted) {
-    counted = { ...env, DB: countedDatabase(env.DB) };
-    countedEnvs.set(env, counted);
+/** `env` with its D1 binding counted or replayed, in those modes; `env` itself otherwise. */
+export function benchEnv(env: Env): Env {
+  if (mode === "off") return env;
+  const cache = wrappedEnvs[mode];
+  let wrapped = cache.get(env);
+  if (!wrapped) {
+    wrapped = { ...env, DB: mode === "count" ? countedDatabase(env.DB) : replayingDatabase(env.DB) };
+    cache.set(env, wrapped);
   }
-  return counted;
+  return wrapped;
 }
