@@ -1,12 +1,16 @@
 /** Owns `oauth_clients`: partner web-service credentials; secrets kept only as salted hashes. */
-import { eq } from "drizzle-orm";
+import { eq, type Placeholder } from "drizzle-orm";
 import { hashClientSecret, randomToken } from "../lib/crypto.ts";
 import type { Db } from "./client.ts";
+import { compiledRead } from "./compiled.ts";
 import { oauthClients } from "./schema.ts";
 
-export function findClientQuery(db: Db, clientId: string) {
+export function findClientQuery(db: Db, clientId: string | Placeholder) {
   return db.select().from(oauthClients).where(eq(oauthClients.clientId, clientId));
 }
+
+/** The client by id, compiled once (db/compiled.ts): read on every partner web-service request. */
+export const clientById = compiledRead(["clientId"], (db, values) => findClientQuery(db, values.clientId));
 
 export async function findClient(db: Db, clientId: string) {
   return findClientQuery(db, clientId).get();

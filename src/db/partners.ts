@@ -1,11 +1,23 @@
 /** Owns the `partners` table. */
 import { asc, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
+import { compiledRead } from "./compiled.ts";
 import { type Partner, partners } from "./schema.ts";
 
 export function findPartnerQuery(db: Db, pbcRefNumber: string | SQL) {
   return db.select().from(partners).where(eq(partners.pbcRefNumber, pbcRefNumber));
 }
+
+/**
+ * What the partner web service checks on every request (is the partner active, which key style),
+ * compiled once (db/compiled.ts); two columns, not the partner's eighteen.
+ */
+export const partnerAccessByNumber = compiledRead(["pbcRefNumber"], (db, values) =>
+  db
+    .select({ status: partners.status, keyStyle: partners.keyStyle })
+    .from(partners)
+    .where(eq(partners.pbcRefNumber, values.pbcRefNumber)),
+);
 
 /**
  * SQL condition: the partner exists and is ACTIVE, and (given) still signs with this algorithm

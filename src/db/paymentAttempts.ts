@@ -3,8 +3,9 @@ import { and, asc, desc, eq, inArray, isNotNull, lt, max, type SQL, sql } from "
 import { alias } from "drizzle-orm/sqlite-core";
 import { AWAITING_OUTCOME, CLOSABLE, REPORTED, TRANSITIONS, type Transition } from "../domain/paymentAttempt.ts";
 import type { Db } from "./client.ts";
+import { compiledRead } from "./compiled.ts";
 import { type AttemptState, type PaymentAttempt, paymentAttempts } from "./schema.ts";
-import type { PageIds } from "./transactions.ts";
+import { type PageIds, transactionIdByNumberSql } from "./transactions.ts";
 
 /** SQL: the attempt's state is one of a named set of domain/paymentAttempt.ts. */
 export function attemptStateIn(set: readonly AttemptState[], column: SQL = sql`state`): SQL {
@@ -265,6 +266,11 @@ export function lastAttemptOutcomeQuery(db: Db, transactionIdSql: SQL) {
     .orderBy(desc(paymentAttempts.attemptNumber))
     .limit(1);
 }
+
+/** The payment's newest attempt outcome by partner and number, compiled once (db/compiled.ts). */
+export const lastAttemptOutcomeByNumber = compiledRead(["pbcRefNumber", "pbcTxnNumber"], (db, values) =>
+  lastAttemptOutcomeQuery(db, transactionIdByNumberSql(values.pbcRefNumber, values.pbcTxnNumber)),
+);
 
 /**
  * The newest attempt with an outcome of each payment of a search page. The page is the outer loop

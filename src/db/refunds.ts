@@ -8,8 +8,9 @@
 import { and, asc, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { RefundLineRequest } from "../domain/refund.ts";
 import type { Db } from "./client.ts";
+import { compiledRead } from "./compiled.ts";
 import { type Refund, type RefundLineRow, type RefundStatus, refundLines, refunds } from "./schema.ts";
-import type { PageIds } from "./transactions.ts";
+import { type PageIds, transactionIdByNumberSql } from "./transactions.ts";
 
 /** Statuses that hold money: refunded, or possibly refunded. */
 const HOLDING = sql.raw("('PENDING', 'APPROVED', 'UNKNOWN')");
@@ -131,6 +132,16 @@ export function refundsOfTransactionQuery(db: Db, transactionId: number | SQL) {
 export function refundLinesOfTransactionQuery(db: Db, transactionId: number | SQL) {
   return db.select().from(refundLines).where(eq(refundLines.transactionId, transactionId)).orderBy(asc(refundLines.id));
 }
+
+/** The payment's refunds by partner and number, compiled once (db/compiled.ts): the partner query's read. */
+export const refundsOfTransactionByNumber = compiledRead(["pbcRefNumber", "pbcTxnNumber"], (db, values) =>
+  refundsOfTransactionQuery(db, transactionIdByNumberSql(values.pbcRefNumber, values.pbcTxnNumber)),
+);
+
+/** The payment's refund lines by partner and number, compiled once (db/compiled.ts). */
+export const refundLinesOfTransactionByNumber = compiledRead(["pbcRefNumber", "pbcTxnNumber"], (db, values) =>
+  refundLinesOfTransactionQuery(db, transactionIdByNumberSql(values.pbcRefNumber, values.pbcTxnNumber)),
+);
 
 export async function refundsOfTransaction(
   db: Db,

@@ -1,11 +1,12 @@
 /** Owns `revenue_lines`. */
 
-import { asc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { asc, eq, inArray, type Placeholder, type SQL, sql } from "drizzle-orm";
 import type { RevenueLine } from "../domain/revenue.ts";
 import { prepare, runStatement } from "./batch.ts";
 import type { Db } from "./client.ts";
+import { compiledRead } from "./compiled.ts";
 import { type RevenueLineRow, revenueLines } from "./schema.ts";
-import type { PageIds } from "./transactions.ts";
+import { type PageIds, transactionIdByNumberSql } from "./transactions.ts";
 
 /** Lines per INSERT: 3 parameters each, well inside D1's 100 bound parameters per statement. */
 const LINES_PER_INSERT = 25;
@@ -27,18 +28,18 @@ export function replaceLinesQueries(transactionIdSql: SQL, lines: readonly Reven
 }
 
 /** The lines of a transaction named by its partner and number (batched with the transaction's read). */
-export function linesOfTransactionQuery(db: Db, pbcRefNumber: string, pbcTxnNumber: string) {
+export function linesOfTransactionQuery(db: Db, pbcRefNumber: string | Placeholder, pbcTxnNumber: string | Placeholder) {
   return db
     .select()
     .from(revenueLines)
-    .where(
-      eq(
-        revenueLines.transactionId,
-        sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber})`,
-      ),
-    )
+    .where(eq(revenueLines.transactionId, transactionIdByNumberSql(pbcRefNumber, pbcTxnNumber)))
     .orderBy(asc(revenueLines.lineNumber));
 }
+
+/** The payment's revenue lines by partner and number, compiled once (db/compiled.ts). */
+export const linesOfTransactionByNumber = compiledRead(["pbcRefNumber", "pbcTxnNumber"], (db, values) =>
+  linesOfTransactionQuery(db, values.pbcRefNumber, values.pbcTxnNumber),
+);
 
 export function listLinesQuery(db: Db, transactionId: number) {
   return db

@@ -1,8 +1,9 @@
 /** Owns `transactions`. */
-import { and, asc, eq, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, type Placeholder, type SQL, sql } from "drizzle-orm";
 import type { DirectSaleRequest } from "../domain/directSaleRequest.ts";
 import { AWAITING_OUTCOME, PAYABLE } from "../domain/paymentAttempt.ts";
 import type { Db } from "./client.ts";
+import { compiledRead } from "./compiled.ts";
 import { attemptStateIn } from "./paymentAttempts.ts";
 import { type Transaction, transactions } from "./schema.ts";
 
@@ -56,12 +57,22 @@ export function upsertPendingQuery(
       AND (transactions.money_digest IS NULL OR transactions.money_digest = excluded.money_digest)`;
 }
 
-export function findTransactionQuery(db: Db, pbcRefNumber: string, pbcTxnNumber: string) {
+/** SQL: the id of the payment named by partner and number (for reads batched with the payment's). */
+export function transactionIdByNumberSql(pbcRefNumber: string | Placeholder, pbcTxnNumber: string | Placeholder): SQL {
+  return sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber})`;
+}
+
+export function findTransactionQuery(db: Db, pbcRefNumber: string | Placeholder, pbcTxnNumber: string | Placeholder) {
   return db
     .select()
     .from(transactions)
     .where(and(eq(transactions.pbcRefNumber, pbcRefNumber), eq(transactions.pbcTxnNumber, pbcTxnNumber)));
 }
+
+/** The payment by partner and number, compiled once (db/compiled.ts): the partner query's read. */
+export const transactionByNumber = compiledRead(["pbcRefNumber", "pbcTxnNumber"], (db, values) =>
+  findTransactionQuery(db, values.pbcRefNumber, values.pbcTxnNumber),
+);
 
 export async function findTransaction(db: Db, pbcRefNumber: string, pbcTxnNumber: string): Promise<Transaction | undefined> {
   return findTransactionQuery(db, pbcRefNumber, pbcTxnNumber).get();

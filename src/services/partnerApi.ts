@@ -3,20 +3,21 @@ import { sql } from "drizzle-orm";
 import { findArchivedPayment } from "../db/archive.ts";
 import { runBatch } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
-import { findClientQuery } from "../db/oauthClients.ts";
-import { findPartnerQuery } from "../db/partners.ts";
-import { lastAttemptOutcomeQuery, lastAttemptOutcomesQuery } from "../db/paymentAttempts.ts";
+import { readBatch } from "../db/compiled.ts";
+import { clientById, findClientQuery } from "../db/oauthClients.ts";
+import { findPartnerQuery, partnerAccessByNumber } from "../db/partners.ts";
+import { lastAttemptOutcomeByNumber, lastAttemptOutcomesQuery } from "../db/paymentAttempts.ts";
 import { recordEvent } from "../db/paymentEvents.ts";
 import {
-  refundLinesOfTransactionQuery,
+  refundLinesOfTransactionByNumber,
   refundLinesOfTransactionsQuery,
-  refundsOfTransactionQuery,
+  refundsOfTransactionByNumber,
   refundsOfTransactionsQuery,
   repostRejectedRefundLinesQuery,
 } from "../db/refunds.ts";
 import {
   blockingLines,
-  linesOfTransactionQuery,
+  linesOfTransactionByNumber,
   linesOfTransactionsQuery,
   processedLinesSignature,
   revenueUpdateQueries,
@@ -24,9 +25,9 @@ import {
 import type { Partner, Refund, RefundLineRow, RevenueLineRow, Transaction } from "../db/schema.ts";
 import {
   findTransaction,
-  findTransactionQuery,
   searchTransactionsPageIdsQuery,
   searchTransactionsPageQuery,
+  transactionByNumber,
 } from "../db/transactions.ts";
 import { isReportedState, type ReportedState } from "../domain/paymentAttempt.ts";
 import {
@@ -152,9 +153,15 @@ export function lastAttemptOf(rows: ReadonlyArray<{ state: string; at: string }>
   return row && isReportedState(row.state) ? { status: row.state, at: row.at } : null;
 }
 
-/** SQL: the id of the payment named by partner and number (the refund reads batched with it). */
-function paymentIdSql(pbcRefNumber: string, pbcTxnNumber: string) {
-  return sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber})`;
+/** The reads of one payment named by partner and number: one batch, compiled once (db/compiled.ts). */
+function ownPaymentReads(db: Db, payment: { pbcRefNumber: string; pbcTxnNumber: string }) {
+  return [
+    transactionByNumber(db, payment),
+    linesOfTransactionByNumber(db, payment),
+    refundsOfTransactionByNumber(db, payment),
+    refundLinesOfTransactionByNumber(db, payment),
+    lastAttemptOutcomeByNumber(db, payment),
+  ] as const;
 }
 
 export type AuthResult =
@@ -173,25 +180,21 @@ export async function authenticate(
   if (bearerToken === null) return { ok: false, error: "invalid_request", description: "A bearer token is required" };
   const claims = await verifyToken(deps.signingKey, bearerToken, deps.now);
   if (!claims) return { ok: false, error: "invalid_token", description: "The access token is invalid or has expired" };
-  let partner: Partner | undefined;
+  let partner: Pick<Partner, "status" | "keyStyle"> | undefined;
   let client: StoredClient | undefined;
   let prefetched: OwnPayment | null | undefined;
   if (payment && payment.pbcRefNumber === claims.ref) {
-    const [partners, clients, rows, lines, refunds, refundLines, attempts] = await deps.db.batch([
-      findPartnerQuery(deps.db, claims.ref),
-      findClientQuery(deps.db, claims.sub),
-      findTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
-      linesOfTransactionQuery(deps.db, payment.pbcRefNumber, payment.pbcTxnNumber),
-      refundsOfTransactionQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
-      refundLinesOfTransactionQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
-      lastAttemptOutcomeQuery(deps.db, paymentIdSql(payment.pbcRefNumber, payment.pbcTxnNumber)),
+    const [partners, clients, rows, lines, refunds, refundLines, attempts] = await readBatch(deps.db, [
+      partnerAccessByNumber(deps.db, { pbcRefNumber: claims.ref }),
+      clientById(deps.db, { clientId: claims.sub }),
+      ...ownPaymentReads(deps.db, payment),
     ]);
     [partner, client] = [partners[0], clients[0]];
     prefetched = rows[0] ? { transaction: rows[0], lines, refunds, refundLines, lastAttempt: lastAttemptOf(attempts) } : null;
   } else {
-    const [partners, clients] = await deps.db.batch([
-      findPartnerQuery(deps.db, claims.ref),
-      findClientQuery(deps.db, claims.sub),
+    const [partners, clients] = await readBatch(deps.db, [
+      partnerAccessByNumber(deps.db, { pbcRefNumber: claims.ref }),
+      clientById(deps.db, { clientId: claims.sub }),
     ]);
     [partner, client] = [partners[0], clients[0]];
   }
@@ -247,13 +250,10 @@ export function partnerPaymentView(payment: OwnPayment, style: KeyStyle): Paymen
  */
 async function ownPayment(deps: PartnerApiDeps, claims: TokenClaims, pbcRefNumber: string, pbcTxnNumber: string) {
   if (claims.ref !== pbcRefNumber) return null;
-  const [rows, lines, refunds, refundLines, attempts] = await deps.db.batch([
-    findTransactionQuery(deps.db, pbcRefNumber, pbcTxnNumber),
-    linesOfTransactionQuery(deps.db, pbcRefNumber, pbcTxnNumber),
-    refundsOfTransactionQuery(deps.db, paymentIdSql(pbcRefNumber, pbcTxnNumber)),
-    refundLinesOfTransactionQuery(deps.db, paymentIdSql(pbcRefNumber, pbcTxnNumber)),
-    lastAttemptOutcomeQuery(deps.db, paymentIdSql(pbcRefNumber, pbcTxnNumber)),
-  ]);
+  const [rows, lines, refunds, refundLines, attempts] = await readBatch(
+    deps.db,
+    ownPaymentReads(deps.db, { pbcRefNumber, pbcTxnNumber }),
+  );
   const transaction = rows[0];
   return transaction ? { transaction, lines, refunds, refundLines, lastAttempt: lastAttemptOf(attempts) } : null;
 }
