@@ -24,7 +24,7 @@ import { createNotifier } from "../src/services/notifications.ts";
 import { paymentHistory } from "../src/services/paymentHistory.ts";
 import { reconcileSandbox } from "../src/services/reconciliation.ts";
 import { requestRefund } from "../src/services/refunds.ts";
-import { listDeliveries } from "../src/services/webhookConfig.ts";
+import { bodyPhrase, listDeliveries } from "../src/services/webhookConfig.ts";
 import { type CommandSpec, exit, type Output, runCli, str, UsageError, type Values } from "./lib/cli.ts";
 import { DATABASE_OPTIONS, databaseTarget, withDatabase } from "./lib/database.ts";
 import { paymentHistoryText } from "./support/paymentText.ts";
@@ -393,7 +393,7 @@ const webhooks: SupportCommand = {
       ...deliveries.flatMap((d) => [
         `${d.createdAt}  ${d.messageId}  partner ${d.pbcRefNumber}  ${d.eventType}  ${d.status}  attempts ${d.attempts}` +
           `${d.nextRetryAt ? `  next retry ${d.nextRetryAt}` : ""}${d.lastStatusCode !== null ? `  last HTTP ${d.lastStatusCode}` : ""}` +
-          `${d.lastError ? `  (${d.lastError})` : ""}`,
+          `${d.lastError ? `  (${d.lastError})` : ""}  ${bodyPhrase(d.body)}`,
         ...(d.log ?? []).map(
           (a) =>
             `    #${a.attemptNumber} ${a.attemptedAt}  ${a.statusCode !== null ? `HTTP ${a.statusCode}` : "no answer"}  ${a.durationMs} ms` +

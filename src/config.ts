@@ -6,6 +6,7 @@ import {
   MIN_AUDIT_RETENTION_MONTHS,
   MIN_PAYMENT_RETENTION_MONTHS,
 } from "./domain/archive.ts";
+import { DEFAULT_BODY_RETENTION_DAYS, MAX_BODY_RETENTION_DAYS, MIN_BODY_RETENTION_DAYS } from "./domain/webhookPolicy.ts";
 import { base64UrlToBytes } from "./lib/encoding.ts";
 
 export interface AppConfig {
@@ -107,6 +108,7 @@ export function configurationProblems(env: Env): string[] {
   }
   problems.push(...ledgerConfigurationProblems(env));
   problems.push(...archiveConfigurationProblems(env));
+  problems.push(...bodyRetentionConfigurationProblems(env));
   if (env.EMAIL_SENDER === "capture") {
     // Captured messages hold real addresses in a table anyone with /demo could read.
     if (env.ENVIRONMENT !== "local") problems.push("EMAIL_SENDER=capture is for local development only");
@@ -222,4 +224,20 @@ export function archiveConfigurationProblems(env: ArchiveEnv): string[] {
   check("ARCHIVE_PAYMENTS_AFTER_MONTHS", settings.paymentsAfterMonths, MIN_PAYMENT_RETENTION_MONTHS);
   check("ARCHIVE_AUDIT_AFTER_MONTHS", settings.auditAfterMonths, MIN_AUDIT_RETENTION_MONTHS);
   return problems;
+}
+
+type BodyRetentionEnv = Partial<Record<"WEBHOOK_BODY_RETENTION_DAYS", string>>;
+
+/** Days a sent partner notification keeps its body (services/outboxRetention.ts); the default when unset. */
+export function readBodyRetentionDays(env: BodyRetentionEnv): number {
+  const text = env.WEBHOOK_BODY_RETENTION_DAYS?.trim();
+  return text ? Number(text) : DEFAULT_BODY_RETENTION_DAYS;
+}
+
+/** A retention typed wrong would clear bodies support may still need (or never clear them): refuse to run with it. */
+export function bodyRetentionConfigurationProblems(env: BodyRetentionEnv): string[] {
+  const days = readBodyRetentionDays(env);
+  return Number.isInteger(days) && days >= MIN_BODY_RETENTION_DAYS && days <= MAX_BODY_RETENTION_DAYS
+    ? []
+    : [`WEBHOOK_BODY_RETENTION_DAYS must be whole days from ${MIN_BODY_RETENTION_DAYS} to ${MAX_BODY_RETENTION_DAYS}`];
 }

@@ -157,7 +157,7 @@ export const webhookDeliveries: PartnerCommand = {
     const pbcRefNumber = ref(values);
     const deliveries = await listDeliveries(ctx.db, { pbcRefNumber }, limit(values));
     const rows = [
-      ["ID", "EVENT", "STATUS", "ATTEMPTS", "NEXT RETRY", "LAST ANSWER", "CREATED"],
+      ["ID", "EVENT", "STATUS", "ATTEMPTS", "NEXT RETRY", "LAST ANSWER", "CREATED", "BODY"],
       ...deliveries.map((d) => [
         d.messageId,
         d.eventType,
@@ -166,6 +166,7 @@ export const webhookDeliveries: PartnerCommand = {
         d.nextRetryAt ?? "-",
         d.lastStatusCode !== null ? `HTTP ${d.lastStatusCode}` : (d.lastError ?? "-"),
         d.createdAt,
+        d.body.state === "kept" ? `${d.body.bytes} bytes` : d.body.state === "cleared" ? `cleared ${d.body.clearedAt}` : "-",
       ]),
     ];
     return {

@@ -90,7 +90,8 @@ const STATE_WORDS: Record<NotificationHistory["state"], (n: NotificationHistory)
 
 function notificationLines(n: NotificationHistory): string[] {
   return [
-    `  ${n.type}  ${n.eventId}  created ${at(n.createdAt)}: ${STATE_WORDS[n.state](n)}`,
+    `  ${n.type}  ${n.eventId}  created ${at(n.createdAt)}: ${STATE_WORDS[n.state](n)}` +
+      `${n.bodyClearedAt ? `; body cleared ${at(n.bodyClearedAt)} (past its retention)` : ""}`,
     ...n.attempts.map(
       (a) =>
         `    #${a.number} ${at(a.at)}  ${a.httpStatus !== null ? `HTTP ${a.httpStatus}` : "no answer"}` +

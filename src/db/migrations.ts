@@ -1,2 +1,2 @@
 /** The newest migration this code needs (checked by /readyz). Keep in step with migrations/. */
-export const LATEST_MIGRATION = "0007_archive.sql";
+export const LATEST_MIGRATION = "0008_outbox_retention.sql";

@@ -3,6 +3,7 @@
  * test/schemaDrift.test.ts compares every table here with the migrated database: columns, types,
  * NOT NULL, keys and indexes (by columns; UNIQUE constraints of the SQL appear as unique indexes).
  */
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ATTEMPT_STATES } from "../domain/paymentAttempt.ts";
 
@@ -381,12 +382,18 @@ export const webhookOutbox = sqliteTable(
     deliveredAt: text("delivered_at"),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
+    /** migrations/0008_outbox_retention.sql: when the body was cleared (services/outboxRetention.ts). */
+    payloadClearedAt: text("payload_cleared_at"),
   },
   (table) => [
     index("webhook_outbox_sweep").on(table.status, table.nextAttemptAt),
     index("webhook_outbox_partner").on(table.pbcRefNumber, table.id),
     // migrations/0007_archive.sql: archival works per payment.
     index("webhook_outbox_transaction").on(table.transactionId, table.id),
+    // migrations/0008_outbox_retention.sql: only the bodies still to clear.
+    index("webhook_outbox_retention")
+      .on(table.updatedAt)
+      .where(sql`payload IS NOT NULL AND status IN ('DELIVERED', 'CANCELLED')`),
   ],
 );
 export type OutboxRow = typeof webhookOutbox.$inferSelect;

@@ -203,3 +203,31 @@ export async function outboxRowsOfTransaction(db: Db, transactionId: number): Pr
     .orderBy(asc(webhookOutbox.id))
     .all();
 }
+
+/**
+ * Clears the bodies of up to `limit` DELIVERED or CANCELLED notifications last changed before
+ * `cutoff`, oldest first (`clearOldBodies` returns how many). Such a row is never sent again (delivery takes only
+ * PENDING rows), and PENDING and DEAD rows are never touched: a DEAD row's body is what support
+ * would resend. `updated_at` is left as it is: the notification's state did not change, and
+ * archival's fingerprint (db/archive.ts) must not see a payment as changed because of it.
+ *
+ * Plan: SEARCH webhook_outbox USING INDEX webhook_outbox_retention (updated_at<?), the partial index
+ * of migrations/0008_outbox_retention.sql, whose WHERE this repeats term for term (SQLite uses a
+ * partial index only then). Ordered by its own column, so no sort; a cleared row leaves the index,
+ * so a run reads only rows still to clear. `webhook_outbox_sweep (status, next_attempt_at)` does not
+ * fit: next_attempt_at is NULL once a row is delivered, and that index holds every row ever sent,
+ * so it would be walked whole for both statuses and sorted. Without statistics (D1 runs no ANALYZE)
+ * SQLite prefers it for `status IN (...)`, hence INDEXED BY: the statement fails rather than scan
+ * should the index ever be missing (test/outboxRetention.test.ts checks the plan).
+ */
+export function clearOldBodiesQuery(cutoff: Date, limit: number, now: Date): SQL {
+  return sql`UPDATE webhook_outbox SET payload = NULL, payload_cleared_at = ${now.toISOString()}
+    WHERE id IN (SELECT id FROM webhook_outbox INDEXED BY webhook_outbox_retention
+      WHERE payload IS NOT NULL AND status IN ('DELIVERED', 'CANCELLED') AND updated_at < ${cutoff.toISOString()}
+      ORDER BY updated_at LIMIT ${limit})`;
+}
+
+export async function clearOldBodies(db: Db, cutoff: Date, limit: number, now: Date): Promise<number> {
+  const result = await db.run(clearOldBodiesQuery(cutoff, limit, now));
+  return result.meta.changes ?? 0;
+}

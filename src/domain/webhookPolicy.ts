@@ -1,7 +1,8 @@
 /**
  * Where and when webhooks may be sent: the endpoint address rule, the retry schedule and
- * `Retry-After`. Pure.
+ * `Retry-After`; how long a sent notification's body is kept. Pure.
  */
+import { addDays, pacificDate, pacificInstant } from "./businessTime.ts";
 
 export const WEBHOOK_EVENT_TYPES = [
   "payment.approved",
@@ -33,6 +34,21 @@ export const MAX_RETRY_AFTER_SECONDS = 86400;
 export const DELIVERY_TIMEOUT_MS = 5000;
 /** Standard Webhooks asks bodies to stay small; ours carry one payment. */
 export const MAX_BODY_BYTES = 20 * 1024;
+
+/**
+ * Days a DELIVERED or CANCELLED notification keeps its signed body (WEBHOOK_BODY_RETENTION_DAYS),
+ * counted from its last change; then services/outboxRetention.ts clears it (the row and its delivery
+ * log stay). Such a row is never sent again, so the body only serves a partner's "what did you send
+ * us?": at least a week for that, and at most a year (payments are archived after 13 months anyway).
+ */
+export const DEFAULT_BODY_RETENTION_DAYS = 30;
+export const MIN_BODY_RETENTION_DAYS = 7;
+export const MAX_BODY_RETENTION_DAYS = 365;
+
+/** Bodies of notifications last changed before this instant are due: midnight Pacific, `days` days before today (Pacific). */
+export function bodyRetentionCutoff(now: Date, days: number): Date {
+  return pacificInstant(addDays(pacificDate(now), -days), 0);
+}
 
 /** The delay before the retry that follows failed attempt number `attempts` (1-based), or null after the last. */
 export function retryDelaySeconds(attempts: number): number | null {

@@ -9,7 +9,8 @@ export const SWEEP_CRON = "*/5 * * * *";
 export const NIGHTLY_CRON = "0 9 * * *";
 
 /**
- * Archival (services/archive.ts) runs in the sweep's invocations from 09:05 to 10:55 UTC: after the
+ * Archival (services/archive.ts) and the clearing of old partner notification bodies
+ * (services/outboxRetention.ts) run in the sweep's invocations from 09:05 to 10:55 UTC: after the
  * nightly posting, outside business hours, each invocation with its own D1 query budget (the nightly
  * invocation's is the posting's).
  */

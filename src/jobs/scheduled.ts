@@ -2,9 +2,10 @@
  * Cron Triggers (UTC). Every run sweeps payments (expiry, unknown outcomes) and reads the ledger's
  * feedback inbox; the nightly run also posts the GL. Which GL dates are due is decided in code
  * (services/glPosting.ts), not by the schedule. The sweeps of the two hours after the nightly run
- * also archive (jobs/crons.ts isArchiveWindow, services/archive.ts).
+ * also archive (jobs/crons.ts isArchiveWindow, services/archive.ts) and clear old partner
+ * notification bodies (services/outboxRetention.ts).
  */
-import { configurationProblems, readArchiveSettings, readConfig, readLedgerConfig } from "../config.ts";
+import { configurationProblems, readArchiveSettings, readBodyRetentionDays, readConfig, readLedgerConfig } from "../config.ts";
 import { database } from "../db/client.ts";
 import { createLogger } from "../lib/logger.ts";
 import { createProcessor } from "../processor/index.ts";
@@ -14,6 +15,7 @@ import { sweepPayments } from "../services/cardPayment/index.ts";
 import { runGlPosting } from "../services/glPosting.ts";
 import { processLedgerInbox } from "../services/ledgerFeedback.ts";
 import { createNotifier, sweepOutbox } from "../services/notifications.ts";
+import { clearDeliveredBodies } from "../services/outboxRetention.ts";
 import { sweepReceipts } from "../services/receipts.ts";
 import { runRefundPosting } from "../services/refundPosting.ts";
 import { sweepRefunds } from "../services/refunds.ts";
@@ -105,6 +107,18 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
       });
     } catch (error) {
       log.error("archive run failed", { error: String(error) });
+    }
+    // Sent notifications' bodies past their retention, in bounded batches; what is left waits for the next run.
+    try {
+      await clearDeliveredBodies({
+        db,
+        retentionDays: readBodyRetentionDays(env),
+        audit: auditRecorder(db, { actor: "system:outbox-retention", sourceIp: null, log }),
+        log,
+        now,
+      });
+    } catch (error) {
+      log.error("webhook body retention failed", { error: String(error) });
     }
   }
   // Partner notifications this run wrote, those whose queue send failed and those whose message was lost.

@@ -139,6 +139,8 @@ export interface NotificationHistory {
   nextRetryAt: string | null;
   /** Why it stopped (dead, disabled, cancelled), or the last failure while pending. */
   lastError: string | null;
+  /** When its signed body was cleared after WEBHOOK_BODY_RETENTION_DAYS (services/outboxRetention.ts); the log stays. */
+  bodyClearedAt: string | null;
   attempts: Array<{
     number: number;
     at: string;
@@ -335,6 +337,7 @@ function notificationHistory(row: OutboxRow, tries: WebhookAttemptRow[], endpoin
     deliveredAt: row.deliveredAt,
     nextRetryAt,
     lastError: state === "delivered" ? null : row.lastError,
+    bodyClearedAt: row.payloadClearedAt,
     attempts: tries.map((attempt, index) => {
       const next = tries[index + 1];
       const succeeded = attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300;

@@ -148,7 +148,30 @@ export interface DeliveryView {
   lastError: string | null;
   createdAt: string;
   deliveredAt: string | null;
+  /**
+   * The signed body sent (or to send): kept, with its size; cleared by the retention
+   * (services/outboxRetention.ts), with when; or none (not rendered yet, or cancelled before a try).
+   */
+  body: { state: "kept"; bytes: number } | { state: "cleared"; clearedAt: string } | { state: "none" };
   log?: WebhookAttemptRow[];
+}
+
+function bodyOf(row: OutboxRow): DeliveryView["body"] {
+  if (row.payload !== null) return { state: "kept", bytes: new TextEncoder().encode(row.payload).byteLength };
+  if (row.payloadClearedAt !== null) return { state: "cleared", clearedAt: row.payloadClearedAt };
+  return { state: "none" };
+}
+
+/** The body as one phrase for the CLIs' text output. */
+export function bodyPhrase(body: DeliveryView["body"]): string {
+  switch (body.state) {
+    case "kept":
+      return `body kept (${body.bytes} bytes)`;
+    case "cleared":
+      return `body cleared ${body.clearedAt} (past its retention)`;
+    default:
+      return "no body";
+  }
 }
 
 /** Recent deliveries, newest first, with status, attempts and next retry (and each attempt with `withLog`). */
@@ -172,6 +195,7 @@ export async function listDeliveries(
       lastError: row.lastError,
       createdAt: row.createdAt,
       deliveredAt: row.deliveredAt,
+      body: bodyOf(row),
       ...(withLog ? { log: await attemptsOf(db, row.id) } : {}),
     })),
   );

@@ -116,6 +116,12 @@ export type AttemptResult =
  */
 export async function attemptDelivery(deps: DeliveryDeps, row: OutboxRow, now: Date): Promise<AttemptResult> {
   const { db } = deps;
+  // Only PENDING rows reach here, and retention clears only DELIVERED and CANCELLED ones; should a
+  // cleared row ever come back, re-rendering it would send other bytes under the same message id.
+  if (row.payloadClearedAt !== null) {
+    deps.log.error("webhook delivery refused: the body was cleared", { outboxId: row.id, status: row.status });
+    return { kind: "cancelled", reason: "the body was cleared after its retention: never sent again" };
+  }
   const webhook = await findWebhook(db, row.pbcRefNumber);
   if (webhook?.status !== "ACTIVE") {
     const reason = webhook ? `endpoint disabled: ${webhook.disabledReason ?? "by an operator"}` : "endpoint removed";

@@ -92,6 +92,8 @@ describe("webhook commands", () => {
     expect(support.code, support.stderr).toBe(0);
     expect(support.stdout).toMatch(/ping {2}DELIVERED {2}attempts 1/);
     expect(support.stdout).toMatch(/#1 .* HTTP 200/);
+    // The signed body is kept until WEBHOOK_BODY_RETENTION_DAYS after delivery (test/outboxRetention.test.ts clears it).
+    expect(support.stdout).toMatch(/ping {2}DELIVERED {2}attempts 1 .*body kept \(\d+ bytes\)/);
 
     await cliJson(["remove-webhook", "--ref", ref], dir);
     const none = await runCli(["test-webhook", "--ref", ref, "--json", "--persist-to", dir]);
