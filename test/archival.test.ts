@@ -23,7 +23,7 @@ import { pythonClientQuery, pythonClientVerifies, responseParams } from "./helpe
 import { ledgerAcceptsAll } from "./helpers/ledger.ts";
 import { directSalePairs, get, openPayment, seedPartner } from "./helpers/portal.ts";
 import { expectReconciled } from "./helpers/reconcile.ts";
-import { type PaidPayment, paidPayment, paybcRefund, refundToken, restRefund } from "./helpers/refunds.ts";
+import { listRefunds, type PaidPayment, paidPayment, paybcRefund, refundToken, restRefund } from "./helpers/refunds.ts";
 
 const DAY = 86_400_000;
 /** Fourteen months on: everything paid and posted today is past the 13-month retention. */
@@ -208,6 +208,28 @@ describe("archival of a finished payment", () => {
     expect(found?.record.refunds[0]).toMatchObject({ status: "APPROVED", amountCents: 2500 });
     expect(found?.record.refundLines.map((l) => l.glStatus)).toEqual(["CMPLT"]);
     expect((await rowsOf(paid.partner.pbcRefNumber, paid.pbcTxnNumber)).refunds).toBe(0);
+
+    // The partner still lists its refunds, from the archive: as they were, marked archived, with
+    // nothing left to refund through the portal; another partner's token finds nothing.
+    const listed = await listRefunds(paid.bearer, paid.partner.pbcRefNumber, paid.pbcTxnNumber);
+    expect(listed.status).toBe(200);
+    const body = (await listed.json()) as {
+      refundSummary: unknown;
+      refunds: Array<{ amount: string; status: string; lines: unknown[] }>;
+      archived?: boolean;
+      archivedAt?: string;
+    };
+    expect(body.refundSummary).toEqual({ status: "unavailable", amountAvailable: "0.00", amountRefunded: "25.00" });
+    expect(body.refunds).toHaveLength(1);
+    expect(body.refunds[0]).toMatchObject({
+      status: "APPROVED",
+      amount: "25.00",
+      lines: [{ lineNumber: "2", amount: "25.00", refundGlStatus: "CMPLT" }],
+    });
+    expect(body.archived).toBe(true);
+    expect(body.archivedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    const stranger = await seedPartner();
+    expect((await listRefunds(await token(stranger), paid.partner.pbcRefNumber, paid.pbcTxnNumber)).status).toBe(404);
   });
 
   it("archives audit rows past their retention by month, verified, and deletes them", async () => {
@@ -275,15 +297,27 @@ describe("an archived payment is still known", () => {
     const lowerResponse = await getPayment(paid.bearer, pbcRefNumber, paid.pbcTxnNumber, "?keys=lower");
     expect(lowerResponse.status).toBe(200);
     const lower = (await lowerResponse.json()) as Record<string, unknown>;
-    // Every field deployed clients read is as it was; the marker is added.
-    expect(lower).toEqual({ ...lowerBefore, archived: true, archivedat: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) });
+    // Every field deployed clients read is as it was; the marker is added, and the refund summary says
+    // nothing is available any more (a refund is refused: see below).
+    expect(lowerBefore.refundsummary).toEqual({ status: "available", amountavailable: "100.00", amountrefunded: "0.00" });
+    expect(lower).toEqual({
+      ...lowerBefore,
+      refundsummary: { status: "unavailable", amountavailable: "0.00", amountrefunded: "0.00" },
+      archived: true,
+      archivedat: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+    });
     expect(lower.paymentstatus).toBe("CMPLT");
     expect(lower.trnorderid).toBe(paid.trnOrderId);
     const camel = (await (await getPayment(paid.bearer, pbcRefNumber, paid.pbcTxnNumber, "?keys=camel")).json()) as Record<
       string,
       unknown
     >;
-    expect(camel).toEqual({ ...camelBefore, archived: true, archivedAt: lower.archivedat });
+    expect(camel).toEqual({
+      ...camelBefore,
+      refundSummary: { status: "unavailable", amountAvailable: "0.00", amountRefunded: "0.00" },
+      archived: true,
+      archivedAt: lower.archivedat,
+    });
 
     // Through the service, and only for its own partner.
     const db = database(env.DB);

@@ -101,9 +101,24 @@ const RefundSummaryBody = z.object({
   amountRefunded: z.string(),
 });
 
-export const RefundListBody = z.object({ refundSummary: RefundSummaryBody, refunds: z.array(RefundBody) }).openapi("RefundList", {
-  example: REFUND_LIST_EXAMPLE,
-});
+export const RefundListBody = z
+  .object({
+    refundSummary: RefundSummaryBody,
+    refunds: z.array(RefundBody),
+    archived: z
+      .literal(true)
+      .optional()
+      .openapi({
+        description:
+          "Present (true) only for an archived payment: its refunds as they were when it left the portal's database; " +
+          "refundSummary is then unavailable (it can no longer be refunded through the portal).",
+      }),
+    archivedAt: z
+      .string()
+      .optional()
+      .openapi({ description: "When the payment was archived (ISO 8601, UTC); only with archived" }),
+  })
+  .openapi("RefundList", { example: REFUND_LIST_EXAMPLE });
 
 const StaleError = z
   .object({ error: z.literal("refund_amount_available_mismatch"), message: z.string(), refundAmountAvailable: z.string() })
@@ -241,7 +256,12 @@ export function registerRefundRoutes(api: OpenAPIHono<ApiEnv>): void {
   api.openapi(listRefundsRoute, async (c) => {
     const session = c.get("partner");
     const { pbcRefNumber, pbcTxnNumber } = c.req.valid("param");
-    const found = await listPaymentRefunds(depsOf(c), session.claims.ref, pbcRefNumber, pbcTxnNumber);
+    const found = await listPaymentRefunds(
+      { db: c.get("db"), archive: c.env.JOURNALS },
+      session.claims.ref,
+      pbcRefNumber,
+      pbcTxnNumber,
+    );
     if (!found) return c.json(NOT_FOUND, 404);
     const { summary } = found;
     return c.json(
@@ -252,6 +272,7 @@ export function registerRefundRoutes(api: OpenAPIHono<ApiEnv>): void {
           amountRefunded: (summary.amountRefundedCents / 100).toFixed(2),
         },
         refunds: found.refunds,
+        ...(found.archivedAt !== undefined ? { archived: true as const, archivedAt: found.archivedAt } : {}),
       },
       200,
     );

@@ -138,7 +138,7 @@ const refundGlStatus = z.enum(["PAID", "INPRG", "CMPLT", "RJCT", "DECLINED"]).nu
 const refundAmount = z.number().openapi({ description: "Dollars as a JSON number (as PayBC's ORDS returns amounts)" });
 const refundSummaryStatus = z.enum(["available", "partial", "full", "pending", "unavailable"]).openapi({
   description:
-    "available: nothing refunded yet; partial; full; pending: a refund's outcome is not known yet; unavailable: no payment was made.",
+    "available: nothing refunded yet; partial; full; pending: a refund's outcome is not known yet; unavailable: no payment was made, or the payment is archived (it can no longer be refunded through the portal).",
 });
 const RefundSummaryCamel = z.object({ status: refundSummaryStatus, amountAvailable: amount, amountRefunded: amount });
 const RefundSummaryLower = z.object({ status: refundSummaryStatus, amountavailable: amount, amountrefunded: amount });

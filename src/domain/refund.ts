@@ -125,6 +125,14 @@ export function refundSummary(
   return { status, amountAvailableCents, amountRefundedCents: approvedCents };
 }
 
+/**
+ * An archived payment can no longer be refunded through the portal (services/refunds.ts refuses it
+ * with 409): nothing is available, whatever was left when it was archived; what was refunded stays.
+ */
+export function archivedRefundSummary(summary: RefundSummary): RefundSummary {
+  return { status: "unavailable", amountAvailableCents: 0, amountRefundedCents: summary.amountRefundedCents };
+}
+
 /** The processor's settlement day ends at midnight Eastern; a void is only possible before it. */
 const VOID_TIME_ZONE = "America/Toronto";
 /** Margin before midnight Eastern: a void sent later might arrive after the batch closed. */

@@ -38,7 +38,7 @@ import {
   paymentViewCamel,
   paymentViewLower,
 } from "../domain/paymentView.ts";
-import { refundSummary } from "../domain/refund.ts";
+import { archivedRefundSummary, refundSummary } from "../domain/refund.ts";
 import { paymentRefundFields } from "../domain/refundView.ts";
 import type { RevenueLine } from "../domain/revenue.ts";
 import { checkRevenueUpdate, type RevenueUpdateLineInput } from "../domain/revenueUpdate.ts";
@@ -143,6 +143,8 @@ interface OwnPayment {
   refunds: Refund[];
   refundLines: RefundLineRow[];
   lastAttempt: LastAttempt;
+  /** Read from the archive: it can no longer be refunded through the portal. */
+  archived?: boolean;
 }
 
 export type LastAttempt = { status: ReportedState; at: string } | null;
@@ -229,15 +231,16 @@ export function partnerPaymentView(payment: OwnPayment, style: KeyStyle): Paymen
   const { transaction, lines } = payment;
   const amountOf = (statuses: readonly Refund["status"][]) =>
     payment.refunds.filter((r) => statuses.includes(r.status)).reduce((sum, r) => sum + r.amountCents, 0);
+  const summary = refundSummary(
+    transaction.paymentStatus !== "PNDNG",
+    transaction.trnAmountCents,
+    amountOf(["APPROVED"]),
+    amountOf(["PENDING", "UNKNOWN"]),
+  );
   const refunds = paymentRefundFields({
     refunds: payment.refunds,
     lines: payment.refundLines,
-    summary: refundSummary(
-      transaction.paymentStatus !== "PNDNG",
-      transaction.trnAmountCents,
-      amountOf(["APPROVED"]),
-      amountOf(["PENDING", "UNKNOWN"]),
-    ),
+    summary: payment.archived ? archivedRefundSummary(summary) : summary,
   });
   return style === "camel"
     ? paymentViewCamel(record(transaction, payment.lastAttempt), lines, refunds)
@@ -288,12 +291,14 @@ export function paymentOfRecord(record: PaymentArchiveRecord): OwnPayment {
     refunds: record.refunds,
     refundLines: record.refundLines,
     lastAttempt: lastAttemptOf(reported ? [{ state: reported.state, at: reported.updatedAt }] : []),
+    archived: true,
   };
 }
 
 /**
  * An archived payment: the same body as before it was archived, plus `archived` and when (optional
- * fields deployed clients do not read: docs/OPERATIONS.md "Archive").
+ * fields deployed clients do not read: docs/OPERATIONS.md "Archive"); its refund summary says
+ * nothing is available, since a refund is refused (domain/refund.ts `archivedRefundSummary`).
  */
 export function archivedPaymentView(record: PaymentArchiveRecord, archivedAt: string, style: KeyStyle) {
   const view = partnerPaymentView(paymentOfRecord(record), style);

@@ -27,11 +27,19 @@ import { linesOfTransactionQuery } from "../db/revenueLines.ts";
 import type { Refund, RefundLineRow, RefundStatus, RevenueLineRow, Transaction } from "../db/schema.ts";
 import { findTransactionQuery } from "../db/transactions.ts";
 import { effectiveGlDate, pacificDate } from "../domain/businessTime.ts";
-import { planRefund, type RefundLineRequest, type RefundSummary, refundMethod, refundSummary } from "../domain/refund.ts";
+import {
+  archivedRefundSummary,
+  planRefund,
+  type RefundLineRequest,
+  type RefundSummary,
+  refundMethod,
+  refundSummary,
+} from "../domain/refund.ts";
 import { type RefundResource, refundResource } from "../domain/refundView.ts";
 import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { RefundLookupResult, RefundProcessor, RefundResult } from "../processor/types.ts";
+import { readArchivedPayment } from "./archive.ts";
 import type { AuditRecorder } from "./audit.ts";
 import type { Notifier } from "./notifications.ts";
 
@@ -508,14 +516,32 @@ export async function sweepRefunds(deps: RefundDeps, pageSize = 100): Promise<Re
   return { resolved, stillUnknown };
 }
 
-/** The partner's refunds of one payment (REST GET), newest last, with the summary. */
+/**
+ * The partner's refunds of one payment (REST GET), newest last, with the summary. An archived
+ * payment's are read from its archive record (given the bucket), as they were when it left D1,
+ * with nothing available (it can no longer be refunded here) and when it was archived.
+ */
 export async function listPaymentRefunds(
-  deps: Pick<RefundDeps, "db">,
+  deps: Pick<RefundDeps, "db"> & { archive?: R2Bucket },
   ownerRef: string | null,
   pbcRefNumber: string,
   pbcTxnNumber: string,
-): Promise<{ refunds: RefundResource[]; summary: RefundSummary } | null> {
+): Promise<{ refunds: RefundResource[]; summary: RefundSummary; archivedAt?: string } | null> {
   const state = await loadPaymentState(deps.db, ownerRef, pbcRefNumber, pbcTxnNumber);
-  if (!state) return null;
-  return { refunds: state.refunds.map((refund) => resourceOf(refund, state.refundLines)), summary: summaryOf(state) };
+  if (state) return { refunds: state.refunds.map((refund) => resourceOf(refund, state.refundLines)), summary: summaryOf(state) };
+  if (!deps.archive || (ownerRef !== null && ownerRef !== pbcRefNumber)) return null;
+  const archived = await readArchivedPayment(deps.db, deps.archive, pbcRefNumber, pbcTxnNumber);
+  if (!archived) return null;
+  const { record } = archived;
+  const recorded = {
+    transaction: record.transaction,
+    lines: record.revenueLines,
+    refunds: record.refunds,
+    refundLines: record.refundLines,
+  };
+  return {
+    refunds: record.refunds.map((refund) => resourceOf(refund, record.refundLines)),
+    summary: archivedRefundSummary(summaryOf(recorded)),
+    archivedAt: archived.hit.payment.archivedAt ?? "",
+  };
 }
