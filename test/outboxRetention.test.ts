@@ -78,9 +78,9 @@ async function dueCount(cutoff: string): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** The nightly maintenance sweep (09:05 UTC, the archive window) of the Pacific business day `days` from today. */
-async function maintenanceRun(days: number): Promise<Date> {
-  const at = new Date(`${addDays(pacificDate(new Date()), days)}T09:05:00Z`);
+/** The nightly maintenance sweep (09:05 UTC, the archive window) of the Pacific business day `days` after `from`. */
+async function maintenanceRun(days: number, from: string): Promise<Date> {
+  const at = new Date(`${addDays(pacificDate(new Date(from)), days)}T09:05:00Z`);
   const ctx = createExecutionContext();
   await worker.scheduled(createScheduledController({ scheduledTime: at.getTime(), cron: SWEEP_CRON }), env, ctx);
   await waitOnExecutionContext(ctx);
@@ -107,10 +107,11 @@ describe("the nightly maintenance clears old bodies", () => {
     expect(first?.payload).toContain('"type":"payment.approved"');
 
     // Day 30 after delivery: still inside the retention.
-    await maintenanceRun(30);
+    const deliveredAt = first?.updated_at as string;
+    await maintenanceRun(30, deliveredAt);
     expect((await bodies(partner.pbcRefNumber)).map((row) => row.payload)).toEqual(rows.map((row) => row.payload));
 
-    const at = await maintenanceRun(31);
+    const at = await maintenanceRun(31, deliveredAt);
     const after = await bodies(partner.pbcRefNumber);
     expect(after.map((row) => [row.status, row.payload, row.payload_cleared_at])).toEqual([
       ["DELIVERED", null, at.toISOString()],
@@ -173,7 +174,7 @@ describe("the nightly maintenance clears old bodies", () => {
     ]);
 
     // A year on: far past the retention.
-    const at = await maintenanceRun(365);
+    const at = await maintenanceRun(365, new Date().toISOString());
     const after = await Promise.all([dead, pending, gone].map((p) => bodies(p.pbcRefNumber)));
     expect(after.map(([row]) => [row?.status, row?.payload, row?.payload_cleared_at])).toEqual([
       ["DEAD", before[0]?.[0]?.payload, null],
