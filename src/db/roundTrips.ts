@@ -72,7 +72,7 @@ function note(sqls: readonly string[]): void {
   }
 }
 
-/** The real statement behind a counted one, and its SQL: batch() is given the real statements. */
+/** The real statement behind a wrapped one, and its SQL: batch() is given the real statements. */
 const real = new WeakMap<object, { statement: D1PreparedStatement; sql: string }>();
 
 /** Methods of the runtime's own objects are called on the objects themselves (they keep private state). */
@@ -81,48 +81,24 @@ function passThrough(target: object, property: string | symbol): unknown {
   return typeof value === "function" ? value.bind(target) : value;
 }
 
-function countedStatement(statement: D1PreparedStatement, sql: string): D1PreparedStatement {
-  const proxy = new Proxy(statement, {
-    get(target, property) {
-      if (property === "bind") {
-        return (...values: unknown[]) => countedStatement(target.bind(...values), sql);
-      }
-      if (property === "first" || property === "all" || property === "run" || property === "raw") {
-        const method = Reflect.get(target, property, target) as (...args: unknown[]) => unknown;
-        return (...args: unknown[]) => {
-          note([sql]);
-          return method.apply(target, args);
-        };
-      }
-      return passThrough(target, property);
-    },
-  });
-  real.set(proxy, { statement, sql });
-  return proxy;
-}
-
 type D1Like = D1Database | D1DatabaseSession;
 
-/** The recorded answer to a call of this kind, else the real one (recorded when it succeeds). */
-function replayed<T>(key: string, call: () => Promise<T>): Promise<T> {
-  const answer = answers.get(key);
-  if (answer !== undefined) return Promise.resolve(JSON.parse(answer) as T);
-  return call().then((result) => {
-    if (answers.size < MAX_ANSWERS && !answers.has(key)) answers.set(key, JSON.stringify(result));
-    return result;
-  });
-}
+/**
+ * What the wrapper does with each call that goes to D1: `sqls` are its statements' SQL texts (one
+ * for a statement's first/all/run/raw or an exec), `key` names the call's kind, `call` makes it.
+ */
+type Interceptor = (sqls: readonly string[], key: string, call: () => Promise<unknown>) => Promise<unknown>;
 
-function replayingStatement(statement: D1PreparedStatement, sql: string): D1PreparedStatement {
+function wrappedStatement(statement: D1PreparedStatement, sql: string, intercept: Interceptor): D1PreparedStatement {
   const proxy = new Proxy(statement, {
     get(target, property) {
       if (property === "bind") {
-        return (...values: unknown[]) => replayingStatement(target.bind(...values), sql);
+        return (...values: unknown[]) => wrappedStatement(target.bind(...values), sql, intercept);
       }
       if (property === "first" || property === "all" || property === "run" || property === "raw") {
         const method = Reflect.get(target, property, target) as (...args: unknown[]) => Promise<unknown>;
         return (...args: unknown[]) =>
-          replayed(`${property}\u0000${sql}\u0000${JSON.stringify(args)}`, () => method.apply(target, args));
+          intercept([sql], `${property}\u0000${sql}\u0000${JSON.stringify(args)}`, () => method.apply(target, args));
       }
       return passThrough(target, property);
     },
@@ -131,47 +107,44 @@ function replayingStatement(statement: D1PreparedStatement, sql: string): D1Prep
   return proxy;
 }
 
-function replayingDatabase<T extends D1Like>(database: T): T {
+function wrappedDatabase<T extends D1Like>(database: T, intercept: Interceptor): T {
   return new Proxy(database, {
     get(target, property) {
-      if (property === "prepare") return (sql: string) => replayingStatement(target.prepare(sql), sql);
+      if (property === "prepare") return (sql: string) => wrappedStatement(target.prepare(sql), sql, intercept);
       if (property === "batch") {
         return (statements: D1PreparedStatement[]) => {
-          const key = `batch\u0000${statements.map((statement) => real.get(statement)?.sql ?? "(unknown)").join("\u0001")}`;
-          return replayed(key, () => target.batch(statements.map((statement) => real.get(statement)?.statement ?? statement)));
+          const sqls = statements.map((statement) => real.get(statement)?.sql ?? "(unknown)");
+          return intercept(sqls, `batch\u0000${sqls.join("\u0001")}`, () =>
+            target.batch(statements.map((statement) => real.get(statement)?.statement ?? statement)),
+          );
         };
       }
+      if (property === "exec" && "exec" in target) {
+        return (sql: string) => intercept([sql], `exec\u0000${sql}`, () => target.exec(sql));
+      }
       if (property === "withSession" && "withSession" in target) {
-        return (...args: Parameters<D1Database["withSession"]>) => replayingDatabase(target.withSession(...args));
+        return (...args: Parameters<D1Database["withSession"]>) => wrappedDatabase(target.withSession(...args), intercept);
       }
       return passThrough(target, property);
     },
   });
 }
 
-function countedDatabase<T extends D1Like>(database: T): T {
-  return new Proxy(database, {
-    get(target, property) {
-      if (property === "prepare") return (sql: string) => countedStatement(target.prepare(sql), sql);
-      if (property === "batch") {
-        return (statements: D1PreparedStatement[]) => {
-          note(statements.map((statement) => real.get(statement)?.sql ?? "(unknown)"));
-          return target.batch(statements.map((statement) => real.get(statement)?.statement ?? statement));
-        };
-      }
-      if (property === "exec" && "exec" in target) {
-        return (sql: string) => {
-          note([sql]);
-          return target.exec(sql);
-        };
-      }
-      if (property === "withSession" && "withSession" in target) {
-        return (...args: Parameters<D1Database["withSession"]>) => countedDatabase(target.withSession(...args));
-      }
-      return passThrough(target, property);
-    },
+/** Count mode: every call is a round trip. */
+const counting: Interceptor = (sqls, _key, call) => {
+  note(sqls);
+  return call();
+};
+
+/** Replay mode: the recorded answer to a call of this kind, else the real one (recorded when it succeeds). */
+const replaying: Interceptor = (_sqls, key, call) => {
+  const answer = answers.get(key);
+  if (answer !== undefined) return Promise.resolve(JSON.parse(answer));
+  return call().then((result) => {
+    if (answers.size < MAX_ANSWERS && !answers.has(key)) answers.set(key, JSON.stringify(result));
+    return result;
   });
-}
+};
 
 // One wrapped binding and one env per real env and mode, so per-isolate caches keyed by them stay warm.
 const wrappedEnvs = { count: new WeakMap<Env, Env>(), replay: new WeakMap<Env, Env>() };
@@ -182,7 +155,7 @@ export function benchEnv(env: Env): Env {
   const cache = wrappedEnvs[mode];
   let wrapped = cache.get(env);
   if (!wrapped) {
-    wrapped = { ...env, DB: mode === "count" ? countedDatabase(env.DB) : replayingDatabase(env.DB) };
+    wrapped = { ...env, DB: wrappedDatabase(env.DB, mode === "count" ? counting : replaying) };
     cache.set(env, wrapped);
   }
   return wrapped;
