@@ -25,7 +25,7 @@ import {
 } from "../db/refunds.ts";
 import { linesOfTransactionQuery } from "../db/revenueLines.ts";
 import type { Refund, RefundLineRow, RefundStatus, RevenueLineRow, Transaction } from "../db/schema.ts";
-import { findTransactionQuery } from "../db/transactions.ts";
+import { findTransactionQuery, transactionIdByNumberSql } from "../db/transactions.ts";
 import { effectiveGlDate, pacificDate } from "../domain/businessTime.ts";
 import {
   archivedRefundSummary,
@@ -122,13 +122,9 @@ function paymentStateQueries(db: Db, pbcRefNumber: string, pbcTxnNumber: string)
   return [
     findTransactionQuery(db, pbcRefNumber, pbcTxnNumber),
     linesOfTransactionQuery(db, pbcRefNumber, pbcTxnNumber),
-    refundsOfTransactionQuery(db, transactionIdOf(pbcRefNumber, pbcTxnNumber)),
-    refundLinesOfTransactionQuery(db, transactionIdOf(pbcRefNumber, pbcTxnNumber)),
+    refundsOfTransactionQuery(db, transactionIdByNumberSql(pbcRefNumber, pbcTxnNumber)),
+    refundLinesOfTransactionQuery(db, transactionIdByNumberSql(pbcRefNumber, pbcTxnNumber)),
   ] as const;
-}
-
-function transactionIdOf(pbcRefNumber: string, pbcTxnNumber: string) {
-  return sql`(SELECT id FROM transactions WHERE pbc_ref_number = ${pbcRefNumber} AND pbc_txn_number = ${pbcTxnNumber})`;
 }
 
 function holdingCents(state: PaymentState): number {
