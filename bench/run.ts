@@ -539,19 +539,18 @@ try {
   const scaling = runs("scaling") ? await scalingBench(template) : null;
   const journal = runs("journal") ? await journalBench(template) : [];
 
-  const ratio = (name: string) => {
-    const base = http.baseline?.rps ?? 0;
-    const value = http[name]?.rps;
-    return base > 0 && value !== undefined ? Number((value / base).toFixed(3)) : null;
-  };
-  const cpuRatioOf = (reports: Record<string, ScenarioReport>) => (name: string) => {
-    const base = reports.baseline?.cpu_ms_per_req ?? 0;
-    const value = reports[name]?.cpu_ms_per_req;
-    return base > 0 && value !== undefined ? Number((value / base).toFixed(2)) : null;
-  };
+  /** A route's figure over the baseline route's, within one set of reports. */
+  const ratioOf =
+    (reports: Record<string, ScenarioReport>, figure: "rps" | "cpu_ms_per_req", digits: number) => (name: string) => {
+      const base = reports.baseline?.[figure] ?? 0;
+      const value = reports[name]?.[figure];
+      return base > 0 && value !== undefined ? Number((value / base).toFixed(digits)) : null;
+    };
   // With the local D1 simulator's CPU (it runs in the Worker's process), and without it (replayed answers).
-  const cpuRatio = cpuRatioOf(http);
-  const workerCpuRatio = cpuRatioOf(replayed);
+  const ratio = ratioOf(http, "rps", 3);
+  const replayedRatio = ratioOf(replayed, "rps", 3);
+  const cpuRatio = ratioOf(http, "cpu_ms_per_req", 2);
+  const workerCpuRatio = ratioOf(replayed, "cpu_ms_per_req", 2);
   const results = {
     http: Object.fromEntries(
       Object.entries(http).map(([name, r]) => [
@@ -727,11 +726,6 @@ try {
   // Targets: reported, not enforced (the exit code says whether the benchmark itself ran cleanly).
   const verdicts: string[] = [];
   const verdict = (ok: boolean, text: string) => verdicts.push(`${ok ? "met   " : "MISSED"}  ${text}`);
-  const replayedRatio = (name: string) => {
-    const base = replayed.baseline?.rps ?? 0;
-    const value = replayed[name]?.rps;
-    return base > 0 && value !== undefined ? Number((value / base).toFixed(3)) : null;
-  };
   // Throughput with the local D1 simulator sharing the Worker's process (and its 2 cores); replayed beside it.
   const ds = ratio("directsale");
   if (ds !== null)
